@@ -1,0 +1,63 @@
+/* The flow record layout: the one place it is defined.
+ * Included by the BPF program (bpf/flowcast.bpf.c) and the native addon (native/src);
+ * the TypeScript decoder (src/capture/layout.ts) is checked against the offsets the addon
+ * reports from this file (test/capture/layout.test.ts).
+ * Every struct is explicitly padded: keys are hashed byte for byte, so no hidden holes. */
+#ifndef FLOWCAST_FLOW_H
+#define FLOWCAST_FLOW_H
+
+#include <linux/types.h>
+
+#define FLOWCAST_DIRECTION_INGRESS 0
+#define FLOWCAST_DIRECTION_EGRESS 1
+
+/* What identifies a flow. IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d). */
+struct flow_key {
+	__u8 src_mac[6];
+	__u8 dst_mac[6];
+	__u8 src_ip[16];
+	__u8 dst_ip[16];
+	__u32 if_index;
+	__u16 eth_protocol; /* host byte order, e.g. 0x0800 */
+	__u16 src_port;     /* host byte order; 0 when the protocol has no ports */
+	__u16 dst_port;
+	__u8 direction;     /* FLOWCAST_DIRECTION_* */
+	__u8 protocol;      /* IP protocol number; 0 for non-IP */
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u8 pad[6];
+};
+
+/* What the kernel accumulates per flow (one copy per CPU in the per-CPU maps). */
+struct flow_metrics {
+	__u64 packets;
+	__u64 bytes;      /* frame bytes: skb->len at TC, L2 header included, FCS excluded */
+	__u64 first_seen; /* CLOCK_BOOTTIME ns in the kernel; CLOCK_REALTIME ns once drained */
+	__u64 last_seen;
+	__u16 tcp_flags;  /* OR of the 9 TCP header flag bits (NS..FIN) */
+	__u8 dscp;
+	__u8 pad;
+	__u32 sampling;   /* 1 in N packets was counted; 1 = every packet */
+};
+
+/* A flow as it crosses to userspace. Two uses, one layout:
+ * - ring buffer: one packet of a flow that did not fit in the map (times in CLOCK_BOOTTIME);
+ * - drain output: per-CPU copies merged, times converted to CLOCK_REALTIME ns. */
+struct flow_record {
+	struct flow_key key;
+	struct flow_metrics metrics;
+};
+
+/* Indices of the per-CPU counter array. */
+enum flowcast_counter {
+	FLOWCAST_COUNTER_RINGBUF_PACKETS = 0, /* packets recorded through the ring buffer */
+	FLOWCAST_COUNTER_LOST_PACKETS = 1,    /* packets neither in a map nor in the ring buffer */
+	FLOWCAST_COUNTER_MAX = 2,
+};
+
+/* Settings written into the object's .rodata before load (the variable flowcast_config). */
+struct flowcast_config {
+	__u32 sampling; /* count 1 in N packets; 0 and 1 mean every packet */
+};
+
+#endif

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Per-flow accounting on TC ingress and egress.
+ *
+ * Exactness: packets are added to whichever per-CPU hash the single slot of active_flows points
+ * at. Userspace points the slot at the other hash before draining one; replacing a map-in-map
+ * element makes the kernel wait (synchronize_rcu) until every program that could still hold the
+ * old hash has returned, so the hash being drained has no writers and nothing is lost between
+ * reading and deleting.
+ *
+ * Only packet bytes and __sk_buff fields are read: no kernel struct layouts, so no CO-RE and no
+ * vmlinux.h are needed and one object loads on every supported kernel. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "flow.h"
+
+#ifndef E2BIG
+#define E2BIG 7
+#endif
+#define EEXIST 17
+#define IP_MF_OFFSET_MASK 0x1fff
+#define IPPROTO_ICMPV6_ 58
+
+const volatile struct flowcast_config flowcast_config = { .sampling = 1 };
+
+struct flow_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1); /* CACHE_MAX_FLOWS, set by userspace before load */
+	__type(key, struct flow_key);
+	__type(value, struct flow_metrics);
+} flows_a SEC(".maps"), flows_b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct flow_map);
+} active_flows SEC(".maps") = { .values = { &flows_a } };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* resized by userspace before load */
+} overflow_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FLOWCAST_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 index, __u64 packets)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &index);
+
+	if (value)
+		*value += packets;
+}
+
+static __always_inline void ipv4_mapped(__u8 *dst, __be32 addr)
+{
+	__builtin_memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	__builtin_memcpy(dst + 12, &addr, 4);
+}
+
+/* Fills key and the per-packet metrics; returns the offset where the L4 payload starts
+ * (0 when unknown), used to count GSO segments as wire packets. */
+static __always_inline __u32 parse(struct __sk_buff *skb, struct flow_key *key,
+				   struct flow_metrics *m)
+{
+	struct ethhdr eth;
+	__u32 off = sizeof(eth);
+	__u8 l4[14];
+
+	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) < 0)
+		return 0;
+	__builtin_memcpy(key->src_mac, eth.h_source, ETH_ALEN);
+	__builtin_memcpy(key->dst_mac, eth.h_dest, ETH_ALEN);
+	key->eth_protocol = bpf_ntohs(eth.h_proto);
+
+	if (key->eth_protocol == ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0 || ip.ihl < 5)
+			return 0;
+		ipv4_mapped(key->src_ip, ip.saddr);
+		ipv4_mapped(key->dst_ip, ip.daddr);
+		key->protocol = ip.protocol;
+		m->dscp = ip.tos >> 2;
+		if (bpf_ntohs(ip.frag_off) & IP_MF_OFFSET_MASK)
+			return 0; /* a later fragment carries no L4 header */
+		off += ip.ihl * 4;
+	} else if (key->eth_protocol == ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
+			return 0;
+		__builtin_memcpy(key->src_ip, &ip6.saddr, 16);
+		__builtin_memcpy(key->dst_ip, &ip6.daddr, 16);
+		key->protocol = ip6.nexthdr;
+		m->dscp = ((ip6.priority << 4) | (ip6.flow_lbl[0] >> 4)) >> 2;
+		off += sizeof(ip6);
+	} else {
+		return 0;
+	}
+
+	switch (key->protocol) {
+	case IPPROTO_TCP:
+		if (bpf_skb_load_bytes(skb, off, l4, 14) < 0)
+			return 0;
+		m->tcp_flags = ((__u16)(l4[12] & 1) << 8) | l4[13];
+		key->src_port = (l4[0] << 8) | l4[1];
+		key->dst_port = (l4[2] << 8) | l4[3];
+		return off + (l4[12] >> 4) * 4;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+		if (bpf_skb_load_bytes(skb, off, l4, 4) < 0)
+			return 0;
+		key->src_port = (l4[0] << 8) | l4[1];
+		key->dst_port = (l4[2] << 8) | l4[3];
+		return off + 8;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6_:
+		if (bpf_skb_load_bytes(skb, off, l4, 2) < 0)
+			return 0;
+		key->icmp_type = l4[0];
+		key->icmp_code = l4[1];
+		return 0;
+	}
+	return 0;
+}
+
+static __always_inline void add(struct flow_metrics *cur, const struct flow_metrics *m)
+{
+	/* A per-CPU slot is zero when the flow was created on another CPU. */
+	if (cur->first_seen == 0) {
+		cur->first_seen = m->first_seen;
+		cur->sampling = m->sampling;
+	}
+	cur->packets += m->packets;
+	cur->bytes += m->bytes;
+	cur->last_seen = m->last_seen;
+	cur->tcp_flags |= m->tcp_flags;
+	cur->dscp = m->dscp;
+}
+
+static __always_inline int account(struct __sk_buff *skb, __u8 direction)
+{
+	__u32 sampling = flowcast_config.sampling;
+	struct flow_key key;
+	struct flow_metrics m;
+	struct flow_metrics *cur;
+	struct flow_record *event;
+	__u32 zero = 0, header_len, segments;
+	void *flows;
+	long err;
+
+	if (sampling > 1 && bpf_get_prandom_u32() % sampling != 0)
+		return TC_ACT_UNSPEC;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	__builtin_memset(&m, 0, sizeof(m));
+	key.if_index = skb->ifindex;
+	key.direction = direction;
+	header_len = parse(skb, &key, &m);
+
+	/* A GSO/GRO packet stands for several on the wire: count those, each with its headers. */
+	segments = skb->gso_segs > 1 ? skb->gso_segs : 1;
+	m.packets = segments;
+	m.bytes = skb->len;
+	if (segments > 1 && header_len)
+		m.bytes += (__u64)(segments - 1) * header_len;
+	m.first_seen = m.last_seen = bpf_ktime_get_boot_ns();
+	m.sampling = sampling > 1 ? sampling : 1;
+
+	flows = bpf_map_lookup_elem(&active_flows, &zero);
+	if (!flows) {
+		count(FLOWCAST_COUNTER_LOST_PACKETS, m.packets);
+		return TC_ACT_UNSPEC;
+	}
+	cur = bpf_map_lookup_elem(flows, &key);
+	if (cur) {
+		add(cur, &m);
+		return TC_ACT_UNSPEC;
+	}
+	err = bpf_map_update_elem(flows, &key, &m, BPF_NOEXIST);
+	if (err == 0)
+		return TC_ACT_UNSPEC;
+	if (err == -EEXIST) { /* another CPU created it since our lookup */
+		cur = bpf_map_lookup_elem(flows, &key);
+		if (cur) {
+			add(cur, &m);
+			return TC_ACT_UNSPEC;
+		}
+	}
+	/* The map is full: record the packet itself; userspace aggregates these. */
+	event = bpf_ringbuf_reserve(&overflow_events, sizeof(*event), 0);
+	if (!event) {
+		count(FLOWCAST_COUNTER_LOST_PACKETS, m.packets);
+		return TC_ACT_UNSPEC;
+	}
+	event->key = key;
+	event->metrics = m;
+	bpf_ringbuf_submit(event, 0);
+	count(FLOWCAST_COUNTER_RINGBUF_PACKETS, m.packets);
+	return TC_ACT_UNSPEC; /* TCX_NEXT / continue: never decide a packet's fate */
+}
+
+SEC("tc")
+int flowcast_ingress(struct __sk_buff *skb)
+{
+	return account(skb, FLOWCAST_DIRECTION_INGRESS);
+}
+
+SEC("tc")
+int flowcast_egress(struct __sk_buff *skb)
+{
+	return account(skb, FLOWCAST_DIRECTION_EGRESS);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,286 @@
+// N-API surface of the capture core. Flows cross into JavaScript as one Buffer per drain.
+#include <napi.h>
+#include <uv.h>
+
+#include <cstddef>
+#include <memory>
+
+#include "capture.h"
+#include "errors.h"
+
+namespace flowcast {
+namespace {
+
+Direction ParseDirection(const Napi::Value& value) {
+  std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "";
+  if (name == "ingress") return Direction::kIngress;
+  if (name == "egress") return Direction::kEgress;
+  throw Napi::TypeError::New(value.Env(), "direction must be \"ingress\" or \"egress\", got \"" + name + "\"");
+}
+
+AttachMode ParseMode(const Napi::Value& value) {
+  std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "auto";
+  if (name == "auto") return AttachMode::kAuto;
+  if (name == "tcx") return AttachMode::kTcx;
+  if (name == "tc") return AttachMode::kTc;
+  throw Napi::TypeError::New(value.Env(), "attach mode must be \"auto\", \"tcx\" or \"tc\", got \"" + name + "\"");
+}
+
+uint32_t OptionalUint(const Napi::Object& options, const char* name, uint32_t fallback) {
+  Napi::Value value = options.Get(name);
+  if (value.IsUndefined()) return fallback;
+  if (!value.IsNumber()) throw Napi::TypeError::New(options.Env(), std::string(name) + " must be a number");
+  return value.As<Napi::Number>().Uint32Value();
+}
+
+class CaptureHandle;
+
+class DrainWorker : public Napi::AsyncWorker {
+ public:
+  DrainWorker(Napi::Env env, CaptureHandle* owner, Capture* capture, bool both_maps);
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      records_ = capture_->Drain(both_maps_);
+    } catch (const SysError& error) {
+      failure_ = std::make_unique<SysError>(error);
+      SetError(error.what());
+    }
+  }
+  void OnOK() override;
+  void OnError(const Napi::Error& error) override;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  CaptureHandle* owner_;
+  Capture* capture_;
+  bool both_maps_;
+  std::vector<flow_record> records_;
+  std::unique_ptr<SysError> failure_;
+};
+
+class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Capture",
+                       {InstanceMethod<&CaptureHandle::Attach>("attach"),
+                        InstanceMethod<&CaptureHandle::Detach>("detach"),
+                        InstanceMethod<&CaptureHandle::RemoveStaleFilters>("removeStaleFilters"),
+                        InstanceMethod<&CaptureHandle::Drain>("drain"),
+                        InstanceMethod<&CaptureHandle::Counters>("counters"),
+                        InstanceMethod<&CaptureHandle::Close>("close")});
+  }
+
+  // new Capture({ objectPath, maxFlows, sampling, ringBufferBytes, onOverflow })
+  explicit CaptureHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CaptureHandle>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Capture needs an options object");
+    Napi::Object options = info[0].As<Napi::Object>();
+    Napi::Value path = options.Get("objectPath");
+    if (!path.IsString()) throw Napi::TypeError::New(env, "objectPath must be the path of the BPF object");
+    CaptureOptions settings{path.As<Napi::String>().Utf8Value(), OptionalUint(options, "maxFlows", 5000),
+                            OptionalUint(options, "sampling", 1), OptionalUint(options, "ringBufferBytes", 1 << 22)};
+    try {
+      capture_ = std::make_unique<Capture>(settings);
+    } catch (const SysError& error) {
+      throw ToJsError(env, error);
+    }
+    Napi::Value on_overflow = options.Get("onOverflow");
+    if (on_overflow.IsFunction()) {
+      on_overflow_ = Napi::ThreadSafeFunction::New(env, on_overflow.As<Napi::Function>(), "flowcast-overflow", 0, 1);
+      on_overflow_.Unref(env);
+    }
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    uv_poll_init(loop, poll_, capture_->overflow_fd());
+    uv_poll_start(poll_, UV_READABLE, OnPollable);
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));  // capturing alone does not keep the process alive
+  }
+
+  ~CaptureHandle() override { Shutdown(); }
+
+  void DrainFinished() {
+    draining_--;
+    overflow_notified_ = false;
+  }
+
+ private:
+  Capture& Open(Napi::Env env) {
+    if (!capture_) throw Napi::Error::New(env, "capture is closed");
+    return *capture_;
+  }
+
+  // attach(ifname, direction, mode?) -> "tcx" | "tc"
+  Napi::Value Attach(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    std::string ifname = info[0].ToString().Utf8Value();
+    try {
+      return Napi::String::New(info.Env(), capture.Attach(ifname, ParseDirection(info[1]), ParseMode(info[2])));
+    } catch (const SysError& error) {
+      throw ToJsError(info.Env(), error);
+    }
+  }
+
+  Napi::Value Detach(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    try {
+      capture.Detach(info[0].ToString().Utf8Value(), ParseDirection(info[1]));
+    } catch (const SysError& error) {
+      throw ToJsError(info.Env(), error);
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RemoveStaleFilters(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    try {
+      capture.RemoveStaleFilters(info[0].ToString().Utf8Value());
+    } catch (const SysError& error) {
+      throw ToJsError(info.Env(), error);
+    }
+    return info.Env().Undefined();
+  }
+
+  // drain(bothMaps?) -> Promise<Buffer> of flow_record structs
+  Napi::Value Drain(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    auto* worker = new DrainWorker(info.Env(), this, &capture, info[0].ToBoolean().Value());
+    draining_++;
+    Ref();  // keep this object (and the capture) alive until the worker is done
+    worker->Queue();
+    return worker->Promise();
+  }
+
+  Napi::Value Counters(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    try {
+      auto totals = capture.Counters();
+      Napi::Object result = Napi::Object::New(info.Env());
+      result.Set("ringBufferPackets", double(totals[FLOWCAST_COUNTER_RINGBUF_PACKETS]));
+      result.Set("lostPackets", double(totals[FLOWCAST_COUNTER_LOST_PACKETS]));
+      result.Set("attachments", double(capture.attachment_count()));
+      return result;
+    } catch (const SysError& error) {
+      throw ToJsError(info.Env(), error);
+    }
+  }
+
+  // Detaches everything and frees the maps. Drain first: what is still in the maps is dropped.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (draining_ > 0) throw Napi::Error::New(info.Env(), "close while a drain is running: await drain() first");
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  void Shutdown() {
+    if (poll_) {
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
+        delete reinterpret_cast<uv_poll_t*>(handle);
+      });
+      poll_ = nullptr;
+    }
+    if (on_overflow_) {
+      on_overflow_.Release();
+      on_overflow_ = Napi::ThreadSafeFunction();
+    }
+    capture_.reset();
+  }
+
+  static void OnPollable(uv_poll_t* handle, int status, int) {
+    auto* self = static_cast<CaptureHandle*>(handle->data);
+    if (status < 0 || !self->capture_) return;
+    // The first overflow record after a drain tells JS that the map is full: drain early.
+    if (self->capture_->ConsumeOverflow() && !self->overflow_notified_ && self->on_overflow_) {
+      self->overflow_notified_ = true;
+      self->on_overflow_.NonBlockingCall();
+    }
+  }
+
+  std::unique_ptr<Capture> capture_;
+  uv_poll_t* poll_ = nullptr;
+  Napi::ThreadSafeFunction on_overflow_;
+  bool overflow_notified_ = false;
+  int draining_ = 0;
+};
+
+DrainWorker::DrainWorker(Napi::Env env, CaptureHandle* owner, Capture* capture, bool both_maps)
+    : Napi::AsyncWorker(env, "flowcast-drain"),
+      deferred_(Napi::Promise::Deferred::New(env)),
+      owner_(owner),
+      capture_(capture),
+      both_maps_(both_maps) {}
+
+void DrainWorker::OnOK() {
+  Napi::Env env = Env();
+  owner_->DrainFinished();
+  owner_->Unref();
+  auto* records = new std::vector<flow_record>(std::move(records_));
+  if (records->empty()) {
+    delete records;
+    deferred_.Resolve(Napi::Buffer<uint8_t>::New(env, 0));
+    return;
+  }
+  // The Buffer owns the vector's memory: no copy of the drained flows.
+  deferred_.Resolve(Napi::Buffer<uint8_t>::New(
+      env, reinterpret_cast<uint8_t*>(records->data()), records->size() * sizeof(flow_record),
+      [](Napi::Env, uint8_t*, std::vector<flow_record>* owned) { delete owned; }, records));
+}
+
+void DrainWorker::OnError(const Napi::Error& error) {
+  owner_->DrainFinished();
+  owner_->Unref();
+  deferred_.Reject(failure_ ? ToJsError(Env(), *failure_).Value() : error.Value());
+}
+
+// layout() -> { recordSize, fields: { name: [offset, size] } }, from flow.h as compiled here.
+Napi::Value Layout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object fields = Napi::Object::New(env);
+  auto field = [&](const char* name, size_t offset, size_t size) {
+    Napi::Array entry = Napi::Array::New(env, 2);
+    entry.Set(0u, double(offset));
+    entry.Set(1u, double(size));
+    fields.Set(name, entry);
+  };
+#define FLOWCAST_FIELD(member) field(#member, offsetof(flow_record, member), sizeof(static_cast<flow_record*>(nullptr)->member))
+  FLOWCAST_FIELD(key.src_mac);
+  FLOWCAST_FIELD(key.dst_mac);
+  FLOWCAST_FIELD(key.src_ip);
+  FLOWCAST_FIELD(key.dst_ip);
+  FLOWCAST_FIELD(key.if_index);
+  FLOWCAST_FIELD(key.eth_protocol);
+  FLOWCAST_FIELD(key.src_port);
+  FLOWCAST_FIELD(key.dst_port);
+  FLOWCAST_FIELD(key.direction);
+  FLOWCAST_FIELD(key.protocol);
+  FLOWCAST_FIELD(key.icmp_type);
+  FLOWCAST_FIELD(key.icmp_code);
+  FLOWCAST_FIELD(metrics.packets);
+  FLOWCAST_FIELD(metrics.bytes);
+  FLOWCAST_FIELD(metrics.first_seen);
+  FLOWCAST_FIELD(metrics.last_seen);
+  FLOWCAST_FIELD(metrics.tcp_flags);
+  FLOWCAST_FIELD(metrics.dscp);
+  FLOWCAST_FIELD(metrics.sampling);
+#undef FLOWCAST_FIELD
+  Napi::Object layout = Napi::Object::New(env);
+  layout.Set("recordSize", double(sizeof(flow_record)));
+  layout.Set("fields", fields);
+  return layout;
+}
+
+}  // namespace
+}  // namespace flowcast
+
+static Napi::Object InitFlowcast(Napi::Env env, Napi::Object exports) {
+  exports.Set("Capture", flowcast::CaptureHandle::Define(env));
+  exports.Set("layout", Napi::Function::New(env, flowcast::Layout, "layout"));
+  return exports;
+}
+
+NODE_API_MODULE(flowcast, InitFlowcast)

@@ -1,0 +1,83 @@
+// The capture core: owns the BPF object, its attachments and the drain. No N-API here.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+extern "C" {
+#include "flow.h"
+}
+
+struct bpf_object;
+struct ring_buffer;
+
+namespace flowcast {
+
+enum class Direction { kIngress, kEgress };
+enum class AttachMode { kAuto, kTcx, kTc };
+
+struct CaptureOptions {
+  std::string object_path;
+  uint32_t max_flows;
+  uint32_t sampling;
+  uint32_t ring_buffer_bytes;  // a power of two, at least one page
+};
+
+class Capture {
+ public:
+  explicit Capture(const CaptureOptions& options);  // throws SysError
+  ~Capture();
+  Capture(const Capture&) = delete;
+  Capture& operator=(const Capture&) = delete;
+
+  // Returns the mode used: "tcx" or "tc".
+  std::string Attach(const std::string& ifname, Direction direction, AttachMode mode);
+  void Detach(const std::string& ifname, Direction direction);
+  // Removes clsact filters a previous flowcast left on the interface (it may have been killed).
+  void RemoveStaleFilters(const std::string& ifname);
+  size_t attachment_count() const { return attachments_.size(); }
+
+  // Every flow counted since the last drain, merged across CPUs, times in CLOCK_REALTIME ns.
+  // Safe on a worker thread while the main thread attaches or consumes the ring buffer.
+  // `both_maps` drains the map just made active too (used at close, once nothing is attached).
+  std::vector<flow_record> Drain(bool both_maps);
+
+  // Aggregates what the ring buffer holds; returns true when it held anything.
+  bool ConsumeOverflow();
+  int overflow_fd() const;
+  std::array<uint64_t, FLOWCAST_COUNTER_MAX> Counters() const;
+
+ private:
+  struct Attachment {
+    int ifindex;
+    int link_fd;  // -1 for a clsact filter
+  };
+  using KeyBytes = std::string;  // the flow_key's bytes: keys are compared byte for byte
+
+  void DrainMap(int map_fd, std::vector<flow_record>* out);
+  void Release();
+  static int OnOverflowRecord(void* context, void* data, size_t size);
+
+  bpf_object* object_ = nullptr;
+  ring_buffer* overflow_ring_ = nullptr;
+  int program_fd_[2] = {-1, -1};  // by Direction
+  int outer_fd_ = -1;
+  int inner_fd_[2] = {-1, -1};
+  int active_ = 0;  // index into inner_fd_ of the map the kernel writes to
+  int counters_fd_ = -1;
+  unsigned cpus_ = 1;
+  std::mutex drain_mutex_;
+
+  std::mutex overflow_mutex_;
+  std::unordered_map<KeyBytes, flow_metrics> overflow_;
+
+  std::map<std::pair<std::string, Direction>, Attachment> attachments_;
+};
+
+}  // namespace flowcast

@@ -1,0 +1,112 @@
+// Decodes the Buffer a drain returns into flow records. Reads at fixed offsets from layout.ts.
+import ipaddr from 'ipaddr.js';
+
+import type { Direction } from '../native/index.js';
+import { DIRECTION_EGRESS, FIELD_OFFSETS, RECORD_SIZE } from './layout.js';
+
+export interface FlowRecord {
+  /** Interface index in the agent's network namespace, and its name at drain time. */
+  ifIndex: number;
+  interface: string;
+  direction: Direction;
+  etherType: number;
+  /** MAC addresses as 48-bit integers (as NetObserv's pbflow carries them). */
+  srcMac: number;
+  dstMac: number;
+  /** 16 bytes each; IPv4 is IPv4-mapped (::ffff:a.b.c.d). Zero for non-IP. Views into the drained Buffer. */
+  srcAddr: Buffer;
+  dstAddr: Buffer;
+  protocol: number;
+  srcPort: number;
+  dstPort: number;
+  icmpType: number;
+  icmpCode: number;
+  packets: number;
+  /** Frame bytes: the L2 header included, FCS excluded. */
+  bytes: number;
+  /** Unix epoch milliseconds (with a microsecond fraction). */
+  firstSeenMs: number;
+  lastSeenMs: number;
+  tcpFlags: number;
+  dscp: number;
+  /** 1 in `sampling` packets was counted. */
+  sampling: number;
+}
+
+const at = (field: keyof typeof FIELD_OFFSETS): number => FIELD_OFFSETS[field][0];
+const SRC_MAC = at('key.src_mac');
+const DST_MAC = at('key.dst_mac');
+const SRC_IP = at('key.src_ip');
+const DST_IP = at('key.dst_ip');
+const IF_INDEX = at('key.if_index');
+const ETH_PROTOCOL = at('key.eth_protocol');
+const SRC_PORT = at('key.src_port');
+const DST_PORT = at('key.dst_port');
+const DIRECTION = at('key.direction');
+const PROTOCOL = at('key.protocol');
+const ICMP_TYPE = at('key.icmp_type');
+const ICMP_CODE = at('key.icmp_code');
+const PACKETS = at('metrics.packets');
+const BYTES = at('metrics.bytes');
+const FIRST_SEEN = at('metrics.first_seen');
+const LAST_SEEN = at('metrics.last_seen');
+const TCP_FLAGS = at('metrics.tcp_flags');
+const DSCP = at('metrics.dscp');
+const SAMPLING = at('metrics.sampling');
+
+const TWO_32 = 2 ** 32;
+
+/** An unsigned 64-bit little-endian integer; exact up to 2^53 (counters never get near it). */
+function readUint64(buffer: Buffer, offset: number): number {
+  return buffer.readUInt32LE(offset) + buffer.readUInt32LE(offset + 4) * TWO_32;
+}
+
+/** Nanoseconds since the epoch to milliseconds, without going through an inexact 64-bit double of ns. */
+function readNsAsMs(buffer: Buffer, offset: number): number {
+  return buffer.readUInt32LE(offset) / 1e6 + buffer.readUInt32LE(offset + 4) * (TWO_32 / 1e6);
+}
+
+export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) => string): FlowRecord[] {
+  if (drained.length % RECORD_SIZE !== 0) {
+    throw new Error(`a drained buffer of ${drained.length} bytes is not a whole number of ${RECORD_SIZE}-byte flow records`);
+  }
+  const flows: FlowRecord[] = new Array(drained.length / RECORD_SIZE);
+  for (let index = 0, base = 0; base < drained.length; index++, base += RECORD_SIZE) {
+    const ifIndex = drained.readUInt32LE(base + IF_INDEX);
+    flows[index] = {
+      ifIndex,
+      interface: interfaceName(ifIndex),
+      direction: drained[base + DIRECTION] === DIRECTION_EGRESS ? 'egress' : 'ingress',
+      etherType: drained.readUInt16LE(base + ETH_PROTOCOL),
+      srcMac: drained.readUIntBE(base + SRC_MAC, 6),
+      dstMac: drained.readUIntBE(base + DST_MAC, 6),
+      srcAddr: drained.subarray(base + SRC_IP, base + SRC_IP + 16),
+      dstAddr: drained.subarray(base + DST_IP, base + DST_IP + 16),
+      protocol: drained[base + PROTOCOL],
+      srcPort: drained.readUInt16LE(base + SRC_PORT),
+      dstPort: drained.readUInt16LE(base + DST_PORT),
+      icmpType: drained[base + ICMP_TYPE],
+      icmpCode: drained[base + ICMP_CODE],
+      packets: readUint64(drained, base + PACKETS),
+      bytes: readUint64(drained, base + BYTES),
+      firstSeenMs: readNsAsMs(drained, base + FIRST_SEEN),
+      lastSeenMs: readNsAsMs(drained, base + LAST_SEEN),
+      tcpFlags: drained.readUInt16LE(base + TCP_FLAGS),
+      dscp: drained[base + DSCP],
+      sampling: drained.readUInt32LE(base + SAMPLING),
+    };
+  }
+  return flows;
+}
+
+/** "10.0.0.1" for an IPv4-mapped address, RFC 5952 text ("fd00::1") otherwise. */
+export function formatAddress(address: Uint8Array): string {
+  const parsed = ipaddr.fromByteArray(Array.from(address));
+  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (parsed as ipaddr.IPv6).toIPv4Address().toString()
+    : parsed.toString();
+}
+
+export function formatMac(mac: number): string {
+  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+}

@@ -1,0 +1,29 @@
+// Byte layout of struct flow_record (bpf/flow.h), the unit a drain returns.
+// test/capture/layout.test.ts fails if this table and the compiled C struct disagree.
+export const RECORD_SIZE = 104;
+
+export const FIELD_OFFSETS = {
+  'key.src_mac': [0, 6],
+  'key.dst_mac': [6, 6],
+  'key.src_ip': [12, 16],
+  'key.dst_ip': [28, 16],
+  'key.if_index': [44, 4],
+  'key.eth_protocol': [48, 2],
+  'key.src_port': [50, 2],
+  'key.dst_port': [52, 2],
+  'key.direction': [54, 1],
+  'key.protocol': [55, 1],
+  'key.icmp_type': [56, 1],
+  'key.icmp_code': [57, 1],
+  'metrics.packets': [64, 8],
+  'metrics.bytes': [72, 8],
+  'metrics.first_seen': [80, 8],
+  'metrics.last_seen': [88, 8],
+  'metrics.tcp_flags': [96, 2],
+  'metrics.dscp': [98, 1],
+  'metrics.sampling': [100, 4],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** Values of key.direction (FLOWCAST_DIRECTION_* in bpf/flow.h). */
+export const DIRECTION_INGRESS = 0;
+export const DIRECTION_EGRESS = 1;

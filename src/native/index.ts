@@ -1,0 +1,60 @@
+// Typed access to the native addon (native/) and the BPF object (bpf/). Nothing else loads them.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+// Same depth from src/native and dist/native, so the paths hold for sources and builds alike.
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const BPF_OBJECT_PATH = `${projectRoot}build/flowcast.bpf.o`;
+const ADDON_PATH = `${projectRoot}native/build/Release/flowcast.node`;
+
+export type Direction = 'ingress' | 'egress';
+export type AttachMode = 'auto' | 'tcx' | 'tc';
+
+export interface NativeCaptureOptions {
+  objectPath: string;
+  maxFlows?: number;
+  sampling?: number;
+  ringBufferBytes?: number;
+  /** Called when the flow map was full and packets went through the ring buffer. */
+  onOverflow?: () => void;
+}
+
+export interface KernelCounters {
+  ringBufferPackets: number;
+  lostPackets: number;
+  attachments: number;
+}
+
+export interface NativeCapture {
+  attach(ifname: string, direction: Direction, mode?: AttachMode): 'tcx' | 'tc';
+  detach(ifname: string, direction: Direction): void;
+  removeStaleFilters(ifname: string): void;
+  /** Resolves to packed flow_record structs (see src/capture/layout.ts). */
+  drain(bothMaps?: boolean): Promise<Buffer>;
+  counters(): KernelCounters;
+  close(): void;
+}
+
+/** Offsets and sizes of struct flow_record as the C++ compiler laid it out from bpf/flow.h. */
+export interface NativeLayout {
+  recordSize: number;
+  fields: Record<string, [offset: number, size: number]>;
+}
+
+interface Addon {
+  Capture: new (options: NativeCaptureOptions) => NativeCapture;
+  layout(): NativeLayout;
+}
+
+let addon: Addon | undefined;
+
+export function loadAddon(): Addon {
+  if (!addon) {
+    try {
+      addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
+    } catch (error) {
+      throw new Error(`the native addon is not built (${ADDON_PATH}): run "make build"`, { cause: error });
+    }
+  }
+  return addon;
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { Probe } from '../helpers/probe-client.js';
+import type { ProbeFlow } from '../helpers/probe.js';
+import { TestNet, interfaceStat, sendUdp } from '../helpers/netns.js';
+
+const ETH_IPV4 = 0x0800;
+const ETH_IPV6 = 0x86dd;
+const UDP = 17;
+const ETH_HEADER = 14;
+
+let net: TestNet;
+before(async () => {
+  net = await TestNet.create();
+});
+after(async () => {
+  await net.destroy();
+});
+
+const udpFrom = (flows: ProbeFlow[], srcPort: number) =>
+  flows.filter((flow) => flow.protocol === UDP && flow.srcPort === srcPort).sort((x, y) => x.dstPort - y.dstPort);
+
+test('UDP: exact packets and bytes per flow, egress at the sender, ingress at the receiver', async () => {
+  const sender = await Probe.start(net.a, { interfaces: ['fca'] });
+  const receiver = await Probe.start(net.b, { interfaces: ['fcb'] });
+  assert.deepEqual(sender.attachments.map((a) => a.direction).sort(), ['egress', 'ingress']);
+  const dropsBefore = await interfaceStat(net.a, 'tx_dropped');
+
+  const flows = 5;
+  const packets = 1000;
+  const payload = 100;
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows, packets, payload, srcPort: 33333 });
+  const sent = udpFrom((await sender.close()).flows, 33333);
+  const received = udpFrom((await receiver.close()).flows, 33333);
+  assert.equal(await interfaceStat(net.a, 'tx_dropped'), dropsBefore, 'the veth dropped packets: ingress cannot match');
+
+  const frame = ETH_HEADER + 20 + 8 + payload;
+  assert.equal(sent.length, flows);
+  assert.equal(received.length, flows);
+  for (const [index, flow] of sent.entries()) {
+    assert.deepEqual(
+      {
+        direction: flow.direction, interface: flow.interface, etherType: flow.etherType,
+        srcMac: flow.srcMac, dstMac: flow.dstMac, srcAddr: flow.srcAddr, dstAddr: flow.dstAddr,
+        dstPort: flow.dstPort, packets: flow.packets, bytes: flow.bytes, sampling: flow.sampling, dscp: flow.dscp,
+      },
+      {
+        direction: 'egress', interface: 'fca', etherType: ETH_IPV4,
+        srcMac: net.a.mac, dstMac: net.b.mac, srcAddr: net.a.ipv4, dstAddr: net.b.ipv4,
+        dstPort: 40000 + index, packets: packets / flows, bytes: (packets / flows) * frame, sampling: 1, dscp: 0,
+      },
+    );
+    assert.ok(flow.firstSeenMs <= flow.lastSeenMs);
+    assert.ok(Math.abs(flow.lastSeenMs - Date.now()) < 60_000, 'last seen is wall-clock time');
+  }
+  for (const [index, flow] of received.entries()) {
+    assert.equal(flow.direction, 'ingress');
+    assert.equal(flow.interface, 'fcb');
+    assert.equal(flow.dstPort, 40000 + index);
+    assert.equal(flow.packets, packets / flows);
+    assert.equal(flow.bytes, (packets / flows) * frame);
+  }
+});
+
+test('UDP over IPv6: addresses, EtherType and frame bytes', async () => {
+  const sender = await Probe.start(net.a, { interfaces: ['fca'], direction: 'egress' });
+  await sendUdp(net.a, net.b.ipv6, { firstPort: 41000, flows: 3, packets: 300, payload: 64, srcPort: 33334 });
+  const sent = udpFrom((await sender.close()).flows, 33334);
+  assert.deepEqual(
+    sent.map((flow) => [flow.etherType, flow.srcAddr, flow.dstAddr, flow.dstPort, flow.packets, flow.bytes]),
+    [0, 1, 2].map((i) => [ETH_IPV6, net.a.ipv6, net.b.ipv6, 41000 + i, 100, 100 * (ETH_HEADER + 40 + 8 + 64)]),
+  );
+});

@@ -1,0 +1,90 @@
+// Test hosts: two network namespaces joined by a veth pair. Traffic stays between them.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const UDPGEN = `${PROJECT_ROOT}build/udpgen`;
+
+let created = 0;
+
+export interface Host {
+  ns: string;
+  ifname: string;
+  ipv4: string;
+  ipv6: string;
+  mac: string;
+}
+
+/** Two hosts, a (198.18.0.1, fd00:fc::1) and b (198.18.0.2, fd00:fc::2), on veth fca <-> fcb. */
+export class TestNet {
+  private constructor(
+    readonly a: Host,
+    readonly b: Host,
+  ) {}
+
+  static async create(): Promise<TestNet> {
+    const tag = `fc${process.pid}x${created++}`;
+    const a = { ns: `${tag}a`, ifname: 'fca', ipv4: '198.18.0.1', ipv6: 'fd00:fc::1' };
+    const b = { ns: `${tag}b`, ifname: 'fcb', ipv4: '198.18.0.2', ipv6: 'fd00:fc::2' };
+    await sh('ip', 'netns', 'add', a.ns);
+    await sh('ip', 'netns', 'add', b.ns);
+    await sh('ip', 'link', 'add', a.ifname, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns);
+    const hosts: Host[] = [];
+    for (const host of [a, b]) {
+      // No DAD and no router solicitations: IPv6 usable at once, and no stray packets.
+      await exec(host.ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
+        `net.ipv6.conf.${host.ifname}.accept_dad=0`, `net.ipv6.conf.${host.ifname}.router_solicitations=0`);
+      await exec(host.ns, 'ip', 'link', 'set', 'lo', 'up');
+      await exec(host.ns, 'ip', 'addr', 'add', `${host.ipv4}/24`, 'dev', host.ifname);
+      await exec(host.ns, 'ip', '-6', 'addr', 'add', `${host.ipv6}/64`, 'dev', host.ifname, 'nodad');
+      await exec(host.ns, 'ip', 'link', 'set', host.ifname, 'up');
+      const mac = (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/address`)).trim();
+      hosts.push({ ...host, mac });
+    }
+    const net = new TestNet(hosts[0], hosts[1]);
+    // Resolve neighbours now, so that ARP/ND does not interleave with measured traffic.
+    await exec(a.ns, 'ping', '-c', '1', '-W', '2', b.ipv4);
+    await exec(a.ns, 'ping', '-6', '-c', '1', '-W', '2', b.ipv6);
+    return net;
+  }
+
+  async destroy(): Promise<void> {
+    for (const host of [this.a, this.b]) await run('ip', ['netns', 'del', host.ns]).catch(() => undefined);
+  }
+}
+
+export async function sh(command: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run(command, args, { maxBuffer: 64 << 20 });
+  return stdout;
+}
+
+/** Runs a command inside a namespace and returns its stdout. */
+export function exec(ns: string, command: string, ...args: string[]): Promise<string> {
+  return sh('ip', 'netns', 'exec', ns, command, ...args);
+}
+
+/** Sends exactly `packets` UDP datagrams from `from` to `to`, round-robin over `flows` ports. */
+export async function sendUdp(
+  from: Host,
+  to: string,
+  options: { firstPort: number; flows: number; packets: number; payload: number; srcPort?: number },
+): Promise<void> {
+  const args = [to, options.firstPort, options.flows, options.packets, options.payload];
+  if (options.srcPort) args.push(options.srcPort);
+  await exec(from.ns, UDPGEN, ...args.map(String));
+}
+
+/** A kernel counter of an interface inside a namespace (e.g. tx_dropped). */
+export async function interfaceStat(host: Host, name: string): Promise<number> {
+  return Number(await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/statistics/${name}`));
+}
+
+/** Spawns a process inside a namespace with an IPC channel (for Node children). */
+export function spawnIn(ns: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn('ip', ['netns', 'exec', ns, command, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, ...env },
+  });
+}

@@ -1,0 +1,91 @@
+// The test side of test/helpers/probe.ts: a capture running inside a test namespace.
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+import type { Attachment, CaptureOptions, KernelCounters } from '../../src/capture/index.js';
+import { PROJECT_ROOT, spawnIn, type Host } from './netns.js';
+import type { ProbeFlow } from './probe.js';
+
+export interface Drained {
+  flows: ProbeFlow[];
+  counters: KernelCounters;
+  /** How many times the capture signalled a full map. */
+  overflows: number;
+}
+
+type Reply =
+  | { type: 'ready'; attachments: Attachment[] }
+  | ({ type: 'flows' } & Drained)
+  | { type: 'error'; message: string; code?: string };
+
+export class ProbeError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export class Probe {
+  private stderr = '';
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly attachments: Attachment[],
+  ) {}
+
+  /** Starts a capture in `host`'s namespace; rejects with ProbeError when opening fails. */
+  static async start(host: Host, options: CaptureOptions, wrapper: string[] = []): Promise<Probe> {
+    const args = [...wrapper, process.execPath, '--import', 'tsx', `${PROJECT_ROOT}test/helpers/probe.ts`, JSON.stringify(options)];
+    const child = spawnIn(host.ns, args[0], args.slice(1));
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const reply = await Probe.next(child, () => stderr);
+    if (reply.type === 'error') {
+      await once(child, 'exit');
+      throw new ProbeError(reply.message, reply.code);
+    }
+    if (reply.type !== 'ready') throw new Error(`probe answered ${reply.type} before ready`);
+    const probe = new Probe(child, reply.attachments);
+    child.stderr!.on('data', (chunk) => (probe.stderr += chunk));
+    return probe;
+  }
+
+  drain(): Promise<Drained> {
+    return this.request('drain');
+  }
+
+  /** Detaches and returns what was still held. */
+  async close(): Promise<Drained> {
+    const exited = once(this.child, 'exit');
+    const drained = await this.request('close');
+    await exited;
+    return drained;
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  private async request(type: 'drain' | 'close'): Promise<Drained> {
+    const reply = Probe.next(this.child, () => this.stderr);
+    this.child.send({ type });
+    const answer = await reply;
+    if (answer.type === 'error') throw new ProbeError(answer.message, answer.code);
+    if (answer.type !== 'flows') throw new Error(`probe answered ${answer.type} to ${type}`);
+    return answer;
+  }
+
+  private static next(child: ChildProcess, stderr: () => string): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) =>
+        reject(new Error(`probe exited (${code}) without answering; stderr: ${stderr()}`));
+      child.once('exit', onExit);
+      child.once('message', (message: Reply) => {
+        child.off('exit', onExit);
+        resolve(message);
+      });
+    });
+  }
+}
