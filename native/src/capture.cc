@@ -283,13 +283,23 @@ std::vector<flow_record> Capture::Drain(bool both_maps) {
   {
     std::lock_guard<std::mutex> lock(overflow_mutex_);
     ring_buffer__consume(overflow_ring_);
-    for (auto& [key, metrics] : overflow_) {
-      flow_record record = {};
-      memcpy(&record.key, key.data(), sizeof(record.key));
-      record.metrics = metrics;
-      out.push_back(record);
+    if (!overflow_.empty()) {
+      // A flow can be in a map and in the ring buffer (it overflowed before the map was switched):
+      // merge, so that a drain holds each flow once.
+      for (flow_record& record : out) {
+        auto found = overflow_.find(KeyBytes(reinterpret_cast<const char*>(&record.key), sizeof(record.key)));
+        if (found == overflow_.end()) continue;
+        Merge(&record.metrics, found->second);
+        overflow_.erase(found);
+      }
+      for (auto& [key, metrics] : overflow_) {
+        flow_record record = {};
+        memcpy(&record.key, key.data(), sizeof(record.key));
+        record.metrics = metrics;
+        out.push_back(record);
+      }
+      overflow_.clear();
     }
-    overflow_.clear();
   }
   const uint64_t boot_to_realtime = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_BOOTTIME);
   for (flow_record& record : out) {

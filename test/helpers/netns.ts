@@ -88,3 +88,29 @@ export function spawnIn(ns: string, command: string, args: string[], env: NodeJS
     env: { ...process.env, ...env },
   });
 }
+
+/** clsact filters of ours on the host's interface, as "ingress"/"egress" entries. */
+export async function flowcastFilters(host: Host): Promise<string[]> {
+  const found: string[] = [];
+  for (const direction of ['ingress', 'egress']) {
+    const listing = await exec(host.ns, 'tc', 'filter', 'show', 'dev', host.ifname, direction).catch(() => '');
+    if (listing.includes('flowcast_')) found.push(direction);
+  }
+  return found;
+}
+
+/** IDs of flowcast BPF programs loaded anywhere in the kernel. */
+export async function loadedFlowcastPrograms(): Promise<number[]> {
+  const programs = JSON.parse(await sh('bpftool', 'prog', 'show', '-j')) as { id: number; name?: string }[];
+  return programs.filter((program) => program.name?.startsWith('flowcast_')).map((program) => program.id);
+}
+
+/** Waits (a bounded number of times) until the kernel has freed every flowcast program. */
+export async function settledFlowcastPrograms(): Promise<number[]> {
+  let ids = await loadedFlowcastPrograms();
+  for (let attempt = 0; attempt < 50 && ids.length > 0; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    ids = await loadedFlowcastPrograms();
+  }
+  return ids;
+}

@@ -1,0 +1,58 @@
+# flowcast: every target installs what it needs first (Debian packages, npm packages, builds).
+# `make run` runs the agent; `make test` runs every test. Both are idempotent; run them as root.
+
+APT_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2 iputils-ping \
+                iperf3 util-linux make g++ python3
+ARCH := $(shell uname -m)
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf
+TS_SOURCES := $(shell find src -name '*.ts')
+TESTS := $(shell find test -name '*.test.ts' | sort)
+
+.PHONY: all deps build generate native ts tools test run bench clean
+all: build
+
+deps: build/.apt-ok node_modules/.package-lock.json
+
+# Checks what is installed on every run (cheap) and installs only what is missing.
+build/.apt-ok: Makefile
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@mkdir -p build && touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-fund --no-audit
+
+build: generate native ts tools
+
+generate: build/flowcast.bpf.o
+build/flowcast.bpf.o: bpf/flowcast.bpf.c bpf/flow.h | build/.apt-ok
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+native: native/build/Release/flowcast.node
+native/build/Release/flowcast.node: native/binding.gyp $(wildcard native/src/*) bpf/flow.h | deps
+	npm run --silent build:native >build/native.log 2>&1 || (cat build/native.log; exit 1)
+
+ts: dist/.built
+dist/.built: $(TS_SOURCES) tsconfig.json | deps
+	npx tsc -p tsconfig.json
+	@touch $@
+
+tools: build/udpgen
+build/udpgen: test/tools/udpgen.c | build/.apt-ok
+	gcc -O2 -Wall -Wextra -o $@ $<
+
+test: build
+	npx tsc -p tsconfig.json --noEmit
+	node --import tsx --test --test-concurrency=1 $(TESTS)
+
+run: build
+	node bin/flowcast-agent.js
+
+bench: build
+	node --import tsx bench/capture.ts
+
+clean:
+	rm -rf build native/build dist

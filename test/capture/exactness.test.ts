@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { Probe, type Drained } from '../helpers/probe-client.js';
+import { TestNet, interfaceStat, sendUdp } from '../helpers/netns.js';
+
+const UDP = 17;
+const FRAME = (payload: number) => 14 + 20 + 8 + payload;
+
+let net: TestNet;
+before(async () => {
+  net = await TestNet.create();
+});
+after(async () => {
+  await net.destroy();
+});
+
+/** Drains `probe` in a loop until `traffic` settles, then closes it; returns every drain. */
+async function drainDuring(probe: Probe, traffic: Promise<void>, pauseMs: number): Promise<Drained[]> {
+  let done = false;
+  const finished = traffic.finally(() => (done = true));
+  const drains: Drained[] = [];
+  while (!done) {
+    drains.push(await probe.drain());
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  await finished;
+  drains.push(await probe.close());
+  return drains;
+}
+
+/** Packets and bytes per destination port over every drain, for UDP from `srcPort`. */
+function perFlow(drains: Drained[], srcPort: number): Map<number, { packets: number; bytes: number }> {
+  const totals = new Map<number, { packets: number; bytes: number }>();
+  for (const flow of drains.flatMap((drain) => drain.flows)) {
+    if (flow.protocol !== UDP || flow.srcPort !== srcPort) continue;
+    const total = totals.get(flow.dstPort) ?? { packets: 0, bytes: 0 };
+    total.packets += flow.packets;
+    total.bytes += flow.bytes;
+    totals.set(flow.dstPort, total);
+  }
+  return totals;
+}
+
+const sum = (values: Iterable<{ packets: number }>) => [...values].reduce((total, value) => total + value.packets, 0);
+
+test('10,000 flows and 1,000,000 packets drained repeatedly while traffic runs: every packet exactly once', async () => {
+  const sender = await Probe.start(net.a, { interfaces: ['fca'], direction: 'egress', maxFlows: 16384 });
+  const receiver = await Probe.start(net.b, { interfaces: ['fcb'], direction: 'ingress', maxFlows: 16384 });
+  const dropsBefore = await interfaceStat(net.a, 'tx_dropped');
+  const flows = 10_000;
+  const packets = 1_000_000;
+  const traffic = sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows, packets, payload: 18, srcPort: 30001 });
+  const [sent, received] = await Promise.all([drainDuring(sender, traffic, 20), drainDuring(receiver, traffic, 20)]);
+  const dropped = (await interfaceStat(net.a, 'tx_dropped')) - dropsBefore;
+
+  assert.ok(sent.length >= 4, `drained ${sent.length} times while sending`);
+  const egress = perFlow(sent, 30001);
+  assert.equal(egress.size, flows);
+  for (const [port, total] of egress) {
+    assert.deepEqual(total, { packets: 100, bytes: 100 * FRAME(18) }, `flow to port ${port}`);
+  }
+  assert.equal(sum(perFlow(received, 30001).values()), packets - dropped, 'ingress = sent - veth drops');
+  for (const drain of [...sent, ...received]) {
+    assert.equal(drain.counters.lostPackets, 0);
+    assert.equal(drain.counters.ringBufferPackets, 0);
+  }
+});
+
+test('a map smaller than the flows: the rest goes through the ring buffer, every packet accounted', async () => {
+  const probe = await Probe.start(net.a, {
+    interfaces: ['fca'], direction: 'egress', maxFlows: 500, ringBufferBytes: 64 << 20,
+  });
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 2000, packets: 200_000, payload: 18, srcPort: 30002 });
+  const drained = await probe.close();
+  const egress = perFlow([drained], 30002);
+  assert.equal(egress.size, 2000, 'every flow is reported, in the map or from the ring buffer');
+  for (const total of egress.values()) assert.equal(total.packets, 100);
+  assert.equal(drained.counters.lostPackets, 0);
+  assert.ok(drained.counters.ringBufferPackets >= 200_000 - 500 * 100, `${drained.counters.ringBufferPackets} via ring buffer`);
+  assert.ok(drained.overflows >= 1, 'the capture signalled the full map');
+  assert.equal(new Set(drained.flows.map((f) => `${f.direction}/${f.protocol}/${f.srcPort}/${f.dstPort}`)).size, drained.flows.length, 'each flow once per drain');
+});
+
+test('a full map and a full ring buffer: flows + lost packets = what the interface sent', async () => {
+  const probe = await Probe.start(net.a, {
+    interfaces: ['fca'], direction: 'egress', maxFlows: 100, ringBufferBytes: 4096,
+  });
+  const before = (await interfaceStat(net.a, 'tx_packets')) + (await interfaceStat(net.a, 'tx_dropped'));
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 1000, packets: 100_000, payload: 18, srcPort: 30003 });
+  const drained = await probe.close();
+  const after = (await interfaceStat(net.a, 'tx_packets')) + (await interfaceStat(net.a, 'tx_dropped'));
+  const { lostPackets, ringBufferPackets } = drained.counters;
+  assert.ok(lostPackets > 0, 'a 4 KiB ring buffer cannot hold 90,000 packets');
+  assert.ok(ringBufferPackets > 0);
+  // Every packet the interface sent while attached is in a flow or in the loss counter.
+  assert.equal(sum(drained.flows) + lostPackets, after - before);
+  assert.ok(sum(perFlow([drained], 30003).values()) <= 100_000);
+});
+
+test('SAMPLING=10: about one packet in ten is counted, and the rate travels with the flow', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], direction: 'egress', sampling: 10 });
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 1, packets: 100_000, payload: 18, srcPort: 30004 });
+  const flows = (await probe.close()).flows.filter((flow) => flow.srcPort === 30004);
+  assert.equal(flows.length, 1);
+  // Binomial(100000, 0.1): sd = 94.9; six sd either side fails once in 500 million runs.
+  assert.ok(Math.abs(flows[0].packets - 10_000) <= 570, `${flows[0].packets} packets counted`);
+  assert.equal(flows[0].sampling, 10);
+  assert.equal(flows[0].bytes, flows[0].packets * FRAME(18));
+});
+
+test('DIRECTION=ingress attaches and counts ingress only', async () => {
+  const probe = await Probe.start(net.b, { interfaces: ['fcb'], direction: 'ingress' });
+  assert.deepEqual(probe.attachments.map((a) => [a.name, a.direction]), [['fcb', 'ingress']]);
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 2, packets: 10, payload: 18, srcPort: 30005 });
+  const flows = (await probe.close()).flows;
+  assert.ok(flows.length > 0);
+  assert.deepEqual([...new Set(flows.map((flow) => flow.direction))], ['ingress']);
+  assert.equal(sum(flows.filter((flow) => flow.srcPort === 30005)), 10);
+});
