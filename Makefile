@@ -1,7 +1,7 @@
 # flowcast: every target installs what it needs first (Debian packages, npm packages, builds).
 # `make run` runs the agent; `make test` runs every test. Both are idempotent; run them as root.
 
-APT_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2 iputils-ping \
+APT_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2 iputils-ping nats-server \
                 iperf3 util-linux make g++ python3
 ARCH := $(shell uname -m)
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf

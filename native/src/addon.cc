@@ -19,11 +19,11 @@ Direction ParseDirection(const Napi::Value& value) {
 }
 
 AttachMode ParseMode(const Napi::Value& value) {
-  std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "auto";
-  if (name == "auto") return AttachMode::kAuto;
+  std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "any";
+  if (name == "any") return AttachMode::kAny;
   if (name == "tcx") return AttachMode::kTcx;
   if (name == "tc") return AttachMode::kTc;
-  throw Napi::TypeError::New(value.Env(), "attach mode must be \"auto\", \"tcx\" or \"tc\", got \"" + name + "\"");
+  throw Napi::TypeError::New(value.Env(), "attach mode must be \"any\", \"tcx\" or \"tc\", got \"" + name + "\"");
 }
 
 uint32_t OptionalUint(const Napi::Object& options, const char* name, uint32_t fallback) {

@@ -20,7 +20,7 @@ struct ring_buffer;
 namespace flowcast {
 
 enum class Direction { kIngress, kEgress };
-enum class AttachMode { kAuto, kTcx, kTc };
+enum class AttachMode { kAny, kTcx, kTc };
 
 struct CaptureOptions {
   std::string object_path;

@@ -1,4 +1,6 @@
 // Decodes the Buffer a drain returns into flow records. Reads at fixed offsets from layout.ts.
+// A FlowRecord is the Avro Flow record of schemas/flow-batch.avsc as it is: same names, same types
+// (test/encode/schema.test.ts checks), so encoding needs no per-flow conversion.
 import ipaddr from 'ipaddr.js';
 
 import type { Direction } from '../native/index.js';
@@ -10,9 +12,9 @@ export interface FlowRecord {
   interface: string;
   direction: Direction;
   etherType: number;
-  /** MAC addresses as 48-bit integers (as NetObserv's pbflow carries them). */
-  srcMac: number;
-  dstMac: number;
+  /** 6 bytes each. Views into the drained Buffer. */
+  srcMac: Buffer;
+  dstMac: Buffer;
   /** 16 bytes each; IPv4 is IPv4-mapped (::ffff:a.b.c.d). Zero for non-IP. Views into the drained Buffer. */
   srcAddr: Buffer;
   dstAddr: Buffer;
@@ -24,9 +26,9 @@ export interface FlowRecord {
   packets: number;
   /** Frame bytes: the L2 header included, FCS excluded. */
   bytes: number;
-  /** Unix epoch milliseconds (with a microsecond fraction). */
-  firstSeenMs: number;
-  lastSeenMs: number;
+  /** Microseconds since the Unix epoch. */
+  firstSeen: number;
+  lastSeen: number;
   tcpFlags: number;
   dscp: number;
   /** 1 in `sampling` packets was counted. */
@@ -61,9 +63,9 @@ function readUint64(buffer: Buffer, offset: number): number {
   return buffer.readUInt32LE(offset) + buffer.readUInt32LE(offset + 4) * TWO_32;
 }
 
-/** Nanoseconds since the epoch to milliseconds, without going through an inexact 64-bit double of ns. */
-function readNsAsMs(buffer: Buffer, offset: number): number {
-  return buffer.readUInt32LE(offset) / 1e6 + buffer.readUInt32LE(offset + 4) * (TWO_32 / 1e6);
+/** Nanoseconds since the epoch to whole microseconds, without an inexact 64-bit double of ns. */
+function readNsAsUs(buffer: Buffer, offset: number): number {
+  return Math.floor(buffer.readUInt32LE(offset) / 1e3 + buffer.readUInt32LE(offset + 4) * (TWO_32 / 1e3));
 }
 
 export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) => string): FlowRecord[] {
@@ -78,8 +80,8 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
       interface: interfaceName(ifIndex),
       direction: drained[base + DIRECTION] === DIRECTION_EGRESS ? 'egress' : 'ingress',
       etherType: drained.readUInt16LE(base + ETH_PROTOCOL),
-      srcMac: drained.readUIntBE(base + SRC_MAC, 6),
-      dstMac: drained.readUIntBE(base + DST_MAC, 6),
+      srcMac: drained.subarray(base + SRC_MAC, base + SRC_MAC + 6),
+      dstMac: drained.subarray(base + DST_MAC, base + DST_MAC + 6),
       srcAddr: drained.subarray(base + SRC_IP, base + SRC_IP + 16),
       dstAddr: drained.subarray(base + DST_IP, base + DST_IP + 16),
       protocol: drained[base + PROTOCOL],
@@ -89,8 +91,8 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
       icmpCode: drained[base + ICMP_CODE],
       packets: readUint64(drained, base + PACKETS),
       bytes: readUint64(drained, base + BYTES),
-      firstSeenMs: readNsAsMs(drained, base + FIRST_SEEN),
-      lastSeenMs: readNsAsMs(drained, base + LAST_SEEN),
+      firstSeen: readNsAsUs(drained, base + FIRST_SEEN),
+      lastSeen: readNsAsUs(drained, base + LAST_SEEN),
       tcpFlags: drained.readUInt16LE(base + TCP_FLAGS),
       dscp: drained[base + DSCP],
       sampling: drained.readUInt32LE(base + SAMPLING),
@@ -107,6 +109,6 @@ export function formatAddress(address: Uint8Array): string {
     : parsed.toString();
 }
 
-export function formatMac(mac: number): string {
-  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+export function formatMac(mac: Uint8Array): string {
+  return Buffer.from(mac).toString('hex').replace(/(..)(?!$)/g, '$1:');
 }

@@ -8,7 +8,7 @@ export const BPF_OBJECT_PATH = `${projectRoot}build/flowcast.bpf.o`;
 const ADDON_PATH = `${projectRoot}native/build/Release/flowcast.node`;
 
 export type Direction = 'ingress' | 'egress';
-export type AttachMode = 'auto' | 'tcx' | 'tc';
+export type AttachMode = 'any' | 'tcx' | 'tc';
 
 export interface NativeCaptureOptions {
   objectPath: string;

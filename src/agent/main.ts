@@ -1,0 +1,82 @@
+// flowcast-agent: configuration -> capture -> aggregate -> export, until SIGTERM or SIGINT.
+import { Aggregator } from '../aggregate/index.js';
+import { FlowCapture } from '../capture/index.js';
+import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { helpText } from '../config/help.js';
+import { newIdentity } from '../encode/cloudevent.js';
+import { NatsExporter } from '../export/nats.js';
+import { ExportQueue, type Exporter } from '../export/queue.js';
+import { StdoutExporter } from '../export/stdout.js';
+import { createLogger, type Logger } from './log.js';
+
+/** How long the agent keeps trying to hand over queued batches after SIGTERM. */
+const SHUTDOWN_EXPORT_MS = 10_000;
+
+function createExporter(config: Config, log: Logger): Exporter {
+  const identity = newIdentity(config.agent.nodeName);
+  switch (config.export) {
+    case 'stdout':
+      return new StdoutExporter(process.stdout, config.stdout.format, config.stdout.topFlows);
+    case 'nats':
+      return new NatsExporter(
+        { nats: config.nats, mode: config.cloudEvents.mode, singleObject: config.cloudEvents.avroSingleObject, identity },
+        log,
+      );
+    default:
+      throw new Error(`EXPORT=${config.export} is not available in this version`);
+  }
+}
+
+/** Runs the agent; resolves to the process exit code. */
+export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`flowcast-agent: invalid configuration (see --help):\n${error.message}\n`);
+    return 2;
+  }
+  const log = createLogger(config.log.level, config.log.pretty);
+  let exporter: Exporter;
+  try {
+    exporter = createExporter(config, log);
+  } catch (error) {
+    process.stderr.write(`flowcast-agent: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const queue = new ExportQueue(exporter, config.buffersLength, log);
+
+  let aggregator: Aggregator | undefined;
+  let capture: FlowCapture;
+  try {
+    capture = FlowCapture.open({ ...config.capture, onOverflow: () => aggregator?.flushSoon() });
+  } catch (error) {
+    log.fatal({ err: error }, (error as Error).message);
+    await queue.close(Date.now());
+    return 1;
+  }
+  log.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs }, 'capturing');
+  aggregator = new Aggregator(capture, {
+    intervalMs: config.intervalMs,
+    agentName: config.agent.nodeName,
+    agentIp: config.agent.ip,
+    onBatch: (batch) => queue.push(batch),
+    onError: (error) => log.error({ err: error }, 'drain failed'),
+  });
+  aggregator.start();
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  log.info({ signal }, 'stopping: flushing the last interval');
+  await aggregator.stop();
+  await queue.close(Date.now() + SHUTDOWN_EXPORT_MS);
+  log.info({ totals: aggregator.totals, export: queue.stats }, 'stopped');
+  return 0;
+}

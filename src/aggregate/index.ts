@@ -1,0 +1,148 @@
+// Turns kernel drains into per-interval flow batches (the Avro FlowBatch of schemas/flow-batch.avsc).
+import type { FlowRecord, KernelCounters } from '../capture/index.js';
+
+export interface FlowBatch {
+  agentName: string;
+  agentIp: string;
+  sequence: number;
+  /** Set by an exporter that splits an interval into several messages; 0 of 1 otherwise. */
+  part: number;
+  parts: number;
+  /** Microseconds since the Unix epoch. */
+  intervalStart: number;
+  intervalEnd: number;
+  ringBufferPackets: number;
+  lostPackets: number;
+  flows: FlowRecord[];
+}
+
+/** What the aggregator drains: FlowCapture, or anything shaped like it. */
+export interface FlowSource {
+  drain(): Promise<FlowRecord[]>;
+  /** The last flows, after which the source is detached. */
+  close(): Promise<FlowRecord[]>;
+  counters(): KernelCounters;
+}
+
+export interface AggregatorOptions {
+  intervalMs: number;
+  agentName: string;
+  agentIp: string;
+  onBatch: (batch: FlowBatch) => void;
+  onError: (error: Error) => void;
+  /** Early flushes come at most this often (a full map keeps signalling while traffic lasts). */
+  minFlushGapMs?: number;
+}
+
+export interface AggregateTotals {
+  batches: number;
+  flows: number;
+  packets: number;
+  bytes: number;
+  ringBufferPackets: number;
+  lostPackets: number;
+}
+
+const nowUs = () => Date.now() * 1000;
+
+export class Aggregator {
+  readonly totals: AggregateTotals = { batches: 0, flows: 0, packets: 0, bytes: 0, ringBufferPackets: 0, lostPackets: 0 };
+  private sequence = 0;
+  private intervalStart = nowUs();
+  private lastCounters: KernelCounters = { ringBufferPackets: 0, lostPackets: 0, attachments: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private lastFlushMs = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly source: FlowSource,
+    private readonly options: AggregatorOptions,
+  ) {}
+
+  start(): void {
+    this.intervalStart = nowUs();
+    this.schedule(this.options.intervalMs);
+  }
+
+  /** A flow map is full: flush now (so the kernel switches to the empty map), rate-limited. */
+  flushSoon(): void {
+    if (this.stopped) return;
+    const wait = Math.max(0, this.lastFlushMs + (this.options.minFlushGapMs ?? 100) - Date.now());
+    this.schedule(wait);
+  }
+
+  /** Emits the last, partial batch (what the source still held) and stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.enqueueFlush(() => this.source.close());
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      void this.enqueueFlush(() => this.source.drain()).then(() => {
+        if (!this.stopped) this.schedule(Math.max(0, this.lastFlushMs + this.options.intervalMs - Date.now()));
+      });
+    }, delayMs);
+  }
+
+  /** Flushes run one after another, never two drains at once. */
+  private enqueueFlush(drain: () => Promise<FlowRecord[]>): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flush(drain));
+    return this.flushing;
+  }
+
+  private async flush(drain: () => Promise<FlowRecord[]>): Promise<void> {
+    this.lastFlushMs = Date.now();
+    let flows: FlowRecord[];
+    let counters: KernelCounters;
+    try {
+      counters = this.source.counters();
+      flows = await drain();
+    } catch (error) {
+      this.options.onError(error as Error);
+      return;
+    }
+    const intervalEnd = nowUs();
+    const batch: FlowBatch = {
+      agentName: this.options.agentName,
+      agentIp: this.options.agentIp,
+      sequence: this.sequence++,
+      part: 0,
+      parts: 1,
+      intervalStart: this.intervalStart,
+      intervalEnd,
+      ringBufferPackets: counters.ringBufferPackets - this.lastCounters.ringBufferPackets,
+      lostPackets: counters.lostPackets - this.lastCounters.lostPackets,
+      flows,
+    };
+    this.lastCounters = counters;
+    this.intervalStart = intervalEnd;
+    this.count(batch);
+    this.options.onBatch(batch);
+  }
+
+  private count(batch: FlowBatch): void {
+    this.totals.batches++;
+    this.totals.flows += batch.flows.length;
+    for (const flow of batch.flows) {
+      this.totals.packets += flow.packets;
+      this.totals.bytes += flow.bytes;
+    }
+    this.totals.ringBufferPackets += batch.ringBufferPackets;
+    this.totals.lostPackets += batch.lostPackets;
+  }
+}
+
+/** The batch's flows in `parts` pieces of (nearly) equal size, each a batch of its own. */
+export function splitBatch(batch: FlowBatch, parts: number): FlowBatch[] {
+  const size = Math.ceil(batch.flows.length / parts);
+  return Array.from({ length: parts }, (_, part) => ({
+    ...batch,
+    part,
+    parts,
+    flows: batch.flows.slice(part * size, (part + 1) * size),
+  }));
+}

@@ -1,0 +1,197 @@
+// Agent configuration from environment variables, validated against schemas/config.schema.json.
+import { accessSync, constants } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
+import { isIP } from 'node:net';
+import { Ajv, type ErrorObject } from 'ajv';
+
+import { parseInterfaceList } from '../capture/interfaces.js';
+import { parseDuration } from './duration.js';
+import { CONFIG_SCHEMA, allowedValues } from './schema.js';
+
+export { parseDuration } from './duration.js';
+
+export type ExportKind = 'stdout' | 'nats' | 'http' | 'grpc';
+
+export interface Config {
+  export: ExportKind;
+  stdout: { format: 'table' | 'json'; topFlows: number };
+  target: { host?: string; port?: number };
+  capture: {
+    interfaces: string[];
+    excludeInterfaces: string[];
+    direction: 'ingress' | 'egress' | 'both';
+    sampling: number;
+    maxFlows: number;
+    ringBufferBytes: number;
+    attachMode: 'any' | 'tcx' | 'tc';
+  };
+  intervalMs: number;
+  buffersLength: number;
+  agent: { nodeName: string; ip: string };
+  log: { level: string; pretty: boolean };
+  cloudEvents: { mode: 'binary' | 'structured'; avroSingleObject: boolean };
+  nats: {
+    servers: string[];
+    subject: string;
+    jetstream: boolean;
+    stream: string;
+    streamMaxAgeMs: number;
+    credsFile?: string;
+    user?: string;
+    password?: string;
+    token?: string;
+    tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  };
+}
+
+export interface ConfigIssue {
+  variable: string;
+  value: string | undefined;
+  problem: string;
+}
+
+/** Every invalid variable at once; `message` has one line per variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(issues.map(describeIssue).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+function describeIssue({ variable, value, problem }: ConfigIssue): string {
+  return value === undefined ? `${variable}: ${problem}` : `${variable}=${JSON.stringify(value)}: ${problem}`;
+}
+
+const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true, strictRequired: false });
+ajv.addFormat('duration', { type: 'string', validate: (text: string) => !Number.isNaN(parseDuration(text)) });
+ajv.addFormat('ip', { type: 'string', validate: (text: string) => isIP(text) !== 0 });
+ajv.addKeyword({ keyword: 'x-aliases' });
+ajv.addKeyword({
+  keyword: 'x-min-ms',
+  type: 'string',
+  validate: (minimum: number, text: string) => Number.isNaN(parseDuration(text)) || parseDuration(text) >= minimum,
+});
+ajv.addKeyword({
+  keyword: 'x-power-of-two',
+  type: 'integer',
+  validate: (wanted: boolean, value: number) => !wanted || (value & (value - 1)) === 0,
+});
+ajv.addKeyword({
+  keyword: 'x-format',
+  type: 'string',
+  validate: (_format: string, text: string) => {
+    try {
+      parseInterfaceList(text.split(','), '');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+});
+ajv.addKeyword({
+  keyword: 'x-file',
+  type: 'string',
+  validate: (wanted: boolean, path: string) => {
+    try {
+      if (wanted) accessSync(path, constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+});
+const validate = ajv.compile(CONFIG_SCHEMA);
+
+/** The variables the schema knows, read from `env` (aliases included); empty counts as unset. */
+function readVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  const raw: Record<string, string> = {};
+  for (const [name, property] of Object.entries(CONFIG_SCHEMA.properties)) {
+    for (const source of [name, ...(property['x-aliases'] ?? [])]) {
+      const value = env[source];
+      if (value !== undefined && value !== '') {
+        raw[name] = value;
+        break;
+      }
+    }
+  }
+  return raw;
+}
+
+/** Turns ajv's errors into one issue per variable, in schema order. */
+function toIssues(errors: ErrorObject[], raw: Record<string, string>): ConfigIssue[] {
+  const issues = new Map<string, ConfigIssue>();
+  for (const error of errors) {
+    if (error.keyword === 'if') continue; // its `then` branch reports the actual problem
+    if (error.keyword === 'required' || error.keyword === 'dependencies') {
+      const variable = error.params.missingProperty as string;
+      const because = error.keyword === 'dependencies'
+        ? `${error.params.property} is set`
+        : conditionOf(error.schemaPath);
+      issues.set(variable, { variable, value: undefined, problem: `required when ${because}` });
+      continue;
+    }
+    const variable = error.instancePath.slice(1);
+    if (!issues.has(variable)) {
+      issues.set(variable, { variable, value: raw[variable], problem: `must be ${allowedValues(CONFIG_SCHEMA.properties[variable])}` });
+    }
+  }
+  const order = Object.keys(CONFIG_SCHEMA.properties);
+  return [...issues.values()].sort((x, y) => order.indexOf(x.variable) - order.indexOf(y.variable));
+}
+
+/** "EXPORT=grpc" for an error raised under allOf/N/then. */
+function conditionOf(schemaPath: string): string {
+  const index = Number(/allOf\/(\d+)\/then/.exec(schemaPath)?.[1]);
+  const branch = CONFIG_SCHEMA.allOf[index] as { if?: { properties: Record<string, { const: string }> } };
+  return Object.entries(branch?.if?.properties ?? {})
+    .map(([name, rule]) => `${name}=${rule.const}`)
+    .join(' and ');
+}
+
+const list = (text: string) => text.split(',').map((entry) => entry.trim()).filter(Boolean);
+
+function defaultAgentIp(): string {
+  const addresses = Object.values(networkInterfaces()).flat().filter((address) => address && !address.internal);
+  return (addresses.find((address) => address!.family === 'IPv4') ?? addresses[0])?.address ?? '';
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = readVariables(env);
+  const values: Record<string, any> = { ...raw };
+  if (!validate(values)) throw new ConfigError(toIssues(validate.errors ?? [], raw));
+  const tls = values.NATS_TLS_CA || values.NATS_TLS_CERT
+    ? { caFile: values.NATS_TLS_CA, certFile: values.NATS_TLS_CERT, keyFile: values.NATS_TLS_KEY }
+    : undefined;
+  return {
+    export: values.EXPORT,
+    stdout: { format: values.STDOUT_FORMAT, topFlows: values.STDOUT_TOP_FLOWS },
+    target: { host: values.TARGET_HOST, port: values.TARGET_PORT },
+    capture: {
+      interfaces: list(values.INTERFACES),
+      excludeInterfaces: list(values.EXCLUDE_INTERFACES),
+      direction: values.DIRECTION,
+      sampling: values.SAMPLING,
+      maxFlows: values.CACHE_MAX_FLOWS,
+      ringBufferBytes: values.RING_BUFFER_SIZE,
+      attachMode: values.TC_ATTACH_MODE,
+    },
+    intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
+    buffersLength: values.BUFFERS_LENGTH,
+    agent: { nodeName: values.NODE_NAME ?? hostname(), ip: values.AGENT_IP ?? defaultAgentIp() },
+    log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
+    cloudEvents: { mode: values.CE_MODE, avroSingleObject: values.AVRO_SINGLE_OBJECT },
+    nats: {
+      servers: list(values.NATS_URL),
+      subject: values.NATS_SUBJECT,
+      jetstream: values.NATS_JETSTREAM,
+      stream: values.NATS_STREAM,
+      streamMaxAgeMs: parseDuration(values.NATS_STREAM_MAX_AGE),
+      credsFile: values.NATS_CREDS,
+      user: values.NATS_USER,
+      password: values.NATS_PASSWORD,
+      token: values.NATS_TOKEN,
+      tls,
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// EXPORT=stdout: what a person running the agent reads. A table per interval, or JSON lines.
+import type { Writable } from 'node:stream';
+
+import type { FlowBatch } from '../aggregate/index.js';
+import { formatAddress, formatMac, type FlowRecord } from '../capture/index.js';
+import type { Exporter } from './queue.js';
+
+const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
+const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'];
+
+function protocolName(flow: FlowRecord): string {
+  if (flow.etherType === 0x0806) return 'ARP';
+  if (flow.etherType !== 0x0800 && flow.etherType !== 0x86dd) return `eth:0x${flow.etherType.toString(16).padStart(4, '0')}`;
+  return PROTOCOLS[flow.protocol] ?? `ip:${flow.protocol}`;
+}
+
+function endpoint(address: Buffer, port: number, flow: FlowRecord): string {
+  const text = flow.etherType === 0x86dd ? `[${formatAddress(address)}]` : formatAddress(address);
+  return flow.protocol === 6 || flow.protocol === 17 || flow.protocol === 132 ? `${text}:${port}` : text;
+}
+
+function tcpFlags(flags: number): string {
+  return TCP_FLAG_NAMES.filter((_, bit) => flags & (1 << bit)).join(',');
+}
+
+function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) [value, unit] = [value / 1024, unit + 1];
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+const time = (us: number) => new Date(us / 1000).toISOString().slice(11, 23);
+
+export function formatTable(batch: FlowBatch, topFlows: number): string {
+  const packets = batch.flows.reduce((sum, flow) => sum + flow.packets, 0);
+  const bytes = batch.flows.reduce((sum, flow) => sum + flow.bytes, 0);
+  const lines = [
+    `── ${batch.agentName} #${batch.sequence}  ${time(batch.intervalStart)} → ${time(batch.intervalEnd)} UTC  ` +
+      `${batch.flows.length} flows  ${packets} packets  ${humanBytes(bytes)}` +
+      (batch.lostPackets ? `  LOST ${batch.lostPackets} packets` : '') +
+      (batch.ringBufferPackets ? `  (${batch.ringBufferPackets} via ring buffer)` : ''),
+  ];
+  const top = [...batch.flows].sort((x, y) => y.bytes - x.bytes).slice(0, topFlows);
+  if (top.length === 0) return lines.join('\n') + '\n';
+  const rows = [
+    ['IFACE', 'DIR', 'PROTO', 'SOURCE', 'DESTINATION', 'PACKETS', 'BYTES', 'DETAIL'],
+    ...top.map((flow) => [
+      flow.interface,
+      flow.direction === 'ingress' ? 'in' : 'out',
+      protocolName(flow),
+      flow.protocol ? endpoint(flow.srcAddr, flow.srcPort, flow) : formatMac(flow.srcMac),
+      flow.protocol ? endpoint(flow.dstAddr, flow.dstPort, flow) : formatMac(flow.dstMac),
+      String(flow.packets),
+      humanBytes(flow.bytes),
+      flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.tcpFlags),
+    ]),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const numeric = new Set([5, 6]);
+  for (const row of rows) {
+    lines.push(row.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd());
+  }
+  if (batch.flows.length > top.length) lines.push(`… ${batch.flows.length - top.length} more flows`);
+  return lines.join('\n') + '\n';
+}
+
+/** One JSON object per flow, readable values (addresses as text, times as ISO strings). */
+export function formatJsonLines(batch: FlowBatch): string {
+  let text = '';
+  for (const flow of batch.flows) {
+    text += JSON.stringify({
+      agentName: batch.agentName,
+      sequence: batch.sequence,
+      ...flow,
+      srcMac: formatMac(flow.srcMac),
+      dstMac: formatMac(flow.dstMac),
+      srcAddr: formatAddress(flow.srcAddr),
+      dstAddr: formatAddress(flow.dstAddr),
+      firstSeen: new Date(flow.firstSeen / 1000).toISOString(),
+      lastSeen: new Date(flow.lastSeen / 1000).toISOString(),
+    }) + '\n';
+  }
+  return text;
+}
+
+export class StdoutExporter implements Exporter {
+  readonly name = 'stdout';
+
+  constructor(
+    private readonly out: Writable,
+    private readonly format: 'table' | 'json',
+    private readonly topFlows: number,
+  ) {}
+
+  send(batch: FlowBatch): Promise<void> {
+    const text = this.format === 'json' ? formatJsonLines(batch) : formatTable(batch, this.topFlows);
+    return new Promise((resolve, reject) => this.out.write(text, (error) => (error ? reject(error) : resolve())));
+  }
+
+  async close(): Promise<void> {}
+}

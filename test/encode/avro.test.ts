@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import avro from 'avsc';
+
+import { canonicalForm, decodeFlowBatch, encodeFlowBatch, FLOW_BATCH_FINGERPRINT, flowBatchType, AvroDecodeError } from '../../src/encode/avro.js';
+import { crc64Avro } from '../../src/encode/crc64-avro.js';
+import { FIELD_OFFSETS } from '../../src/capture/layout.js';
+import { plain, sampleBatch } from '../helpers/batches.js';
+
+// From the Avro specification's test data (share/test/data/schema-tests.txt): input schema,
+// its Parsing Canonical Form, and the CRC-64-AVRO fingerprint as a signed 64-bit number.
+const SPEC_VECTORS: [input: string, canonical: string, fingerprint: bigint][] = [
+  ['"null"', '"null"', 7195948357588979594n],
+  ['"boolean"', '"boolean"', -6970731678124411036n],
+  ['"int"', '"int"', 8247732601305521295n],
+  ['"long"', '"long"', -3434872931120570953n],
+  ['"float"', '"float"', 5583340709985441680n],
+  ['"double"', '"double"', -8181574048448539266n],
+  ['"bytes"', '"bytes"', 5746618253357095269n],
+  ['"string"', '"string"', -8142146995180207161n],
+  ['["int"]', '["int"]', -5232228896498058493n],
+  ['["int", {"type":"boolean"}]', '["int","boolean"]', 5392556393470105090n],
+  ['{"fields":[], "type":"record", "name":"foo"}', '{"name":"foo","type":"record","fields":[]}', -4824392279771201922n],
+  ['{"fields":[], "type":"record", "name":"foo", "namespace":"x.y"}', '{"name":"x.y.foo","type":"record","fields":[]}', 5916914534497305771n],
+  ['{"fields":[], "type":"record", "name":"a.b.foo", "namespace":"x.y"}', '{"name":"a.b.foo","type":"record","fields":[]}', -4616218487480524110n],
+  ['{"fields":[], "type":"record", "name":"foo", "doc":"Useful info"}', '{"name":"foo","type":"record","fields":[]}', -4824392279771201922n],
+  ['{"fields":[{"type":{"type":"boolean"}, "name":"f1"}], "type":"record", "name":"foo"}', '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"}]}', 7843277075252814651n],
+  ['{"fields":[{"type":"boolean", "aliases":[], "name":"f1", "default":true},{"order":"descending","name":"f2","doc":"Hello","type":"int"}], "type":"record", "name":"foo"}',
+    '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"},{"name":"f2","type":"int"}]}', -4860222112080293046n],
+  ['{"type":"enum", "name":"foo", "symbols":["A1"]}', '{"name":"foo","type":"enum","symbols":["A1"]}', -6342190197741309591n],
+  ['{"namespace":"x.y.z", "type":"enum", "name":"foo", "doc":"foo bar", "symbols":["A1", "A2"]}', '{"name":"x.y.z.foo","type":"enum","symbols":["A1","A2"]}', -4448647247586288245n],
+  ['{"name":"foo","type":"fixed","size":15}', '{"name":"foo","type":"fixed","size":15}', 1756455273707447556n],
+  ['{"namespace":"x.y.z", "type":"fixed", "name":"foo", "doc":"foo bar", "size":32}', '{"name":"x.y.z.foo","type":"fixed","size":32}', -3064184465700546786n],
+  ['{ "items":{"type":"null"}, "type":"array"}', '{"type":"array","items":"null"}', -589620603366471059n],
+  ['{ "values":"string", "type":"map"}', '{"type":"map","values":"string"}', -8732877298790414990n],
+  ['{"name":"PigValue","type":"record","fields":[{"name":"value", "type":["null", "int", "long", "PigValue"]}]}',
+    '{"name":"PigValue","type":"record","fields":[{"name":"value","type":["null","int","long","PigValue"]}]}', -1759257747318642341n],
+];
+
+test('CRC-64-AVRO and the canonical form match the Avro specification test vectors', () => {
+  for (const [input, canonical, fingerprint] of SPEC_VECTORS) {
+    const form = canonicalForm(avro.Type.forSchema(JSON.parse(input)));
+    assert.equal(form, canonical, `canonical form of ${input}`);
+    assert.equal(BigInt.asIntN(64, crc64Avro(Buffer.from(canonical))), fingerprint, `fingerprint of ${canonical}`);
+  }
+});
+
+test('a flow batch survives Avro, plain and single-object', () => {
+  const batch = sampleBatch(3);
+  for (const singleObject of [false, true]) {
+    const encoded = encodeFlowBatch(batch, singleObject);
+    assert.equal(encoded.subarray(0, 2).equals(Buffer.from([0xc3, 0x01])), singleObject);
+    if (singleObject) assert.deepEqual(encoded.subarray(2, 10), FLOW_BATCH_FINGERPRINT);
+    assert.deepEqual(plain(decodeFlowBatch(encoded)), plain(batch));
+  }
+});
+
+test('bad Avro is a typed error naming what is wrong', () => {
+  const encoded = encodeFlowBatch(sampleBatch(2), true);
+  assert.throws(() => decodeFlowBatch(encoded.subarray(0, 6)), /shorter than its 10-byte header/);
+  const unknown = Buffer.from(encoded);
+  unknown[5] ^= 0xff;
+  assert.throws(() => decodeFlowBatch(unknown), (error: Error) => error instanceof AvroDecodeError && /unknown schema fingerprint/.test(error.message));
+  assert.throws(() => decodeFlowBatch(encoded.subarray(10, encoded.length - 7)), /not a FlowBatch in Avro: truncated/);
+});
+
+test('the Avro Flow record has a field for every field of the C flow record, and no other', () => {
+  const flow = (flowBatchType.schema() as { fields: { name: string; type: { items: { fields: { name: string }[] } } }[] })
+    .fields.find((field) => field.name === 'flows')!.type.items.fields.map((field) => field.name);
+  const fromC: Record<string, string> = {
+    'key.src_mac': 'srcMac', 'key.dst_mac': 'dstMac', 'key.src_ip': 'srcAddr', 'key.dst_ip': 'dstAddr',
+    'key.if_index': 'ifIndex', 'key.eth_protocol': 'etherType', 'key.src_port': 'srcPort', 'key.dst_port': 'dstPort',
+    'key.direction': 'direction', 'key.protocol': 'protocol', 'key.icmp_type': 'icmpType', 'key.icmp_code': 'icmpCode',
+    'metrics.packets': 'packets', 'metrics.bytes': 'bytes', 'metrics.first_seen': 'firstSeen', 'metrics.last_seen': 'lastSeen',
+    'metrics.tcp_flags': 'tcpFlags', 'metrics.dscp': 'dscp', 'metrics.sampling': 'sampling',
+  };
+  assert.deepEqual(Object.keys(fromC).sort(), Object.keys(FIELD_OFFSETS).sort());
+  // Plus the interface name, which userspace adds to the index the kernel records.
+  assert.deepEqual([...flow].sort(), [...Object.values(fromC), 'interface'].sort());
+  assert.deepEqual(Object.keys(sampleBatch(1).flows[0]).sort(), [...flow].sort(), 'decoded records are Avro Flow records');
+});

@@ -1,0 +1,53 @@
+// Flow batches built from real drained bytes: synthetic flow_record Buffers run through the decoder.
+import type { FlowBatch } from '../../src/aggregate/index.js';
+import { decodeFlows } from '../../src/capture/decode.js';
+import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
+
+const at = (field: keyof typeof FIELD_OFFSETS) => FIELD_OFFSETS[field][0];
+
+/** `count` flow_record structs as a drain returns them: UDP 198.18.0.1:40000+i -> 198.18.0.2:5000+i. */
+export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000n): Buffer {
+  const buffer = Buffer.alloc(count * RECORD_SIZE);
+  for (let i = 0; i < count; i++) {
+    const base = i * RECORD_SIZE;
+    buffer.write('02000000000102000000000203', base + at('key.src_mac'), 'hex');
+    for (const [field, last] of [['key.src_ip', 1], ['key.dst_ip', 2]] as const) {
+      buffer.writeUInt16BE(0xffff, base + at(field) + 10);
+      buffer.write('c612000' + last, base + at(field) + 12, 'hex');
+    }
+    buffer.writeUInt32LE(2 + (i % 3), base + at('key.if_index'));
+    buffer.writeUInt16LE(0x0800, base + at('key.eth_protocol'));
+    buffer.writeUInt16LE(40000 + (i % 20000), base + at('key.src_port'));
+    buffer.writeUInt16LE(5000 + (i % 60000), base + at('key.dst_port'));
+    buffer[base + at('key.direction')] = i % 2;
+    buffer[base + at('key.protocol')] = 17;
+    buffer.writeBigUInt64LE(BigInt(1 + (i % 1000)), base + at('metrics.packets'));
+    buffer.writeBigUInt64LE(BigInt(60 * (1 + (i % 1000))), base + at('metrics.bytes'));
+    buffer.writeBigUInt64LE(startNs, base + at('metrics.first_seen'));
+    buffer.writeBigUInt64LE(startNs + 1_000_000n, base + at('metrics.last_seen'));
+    buffer.writeUInt16LE(i % 2 ? 0x12 : 0, base + at('metrics.tcp_flags'));
+    buffer[base + at('metrics.dscp')] = i % 64;
+    buffer.writeUInt32LE(1, base + at('metrics.sampling'));
+  }
+  return buffer;
+}
+
+export function sampleBatch(count: number, sequence = 0): FlowBatch {
+  return {
+    agentName: 'node-a',
+    agentIp: '198.18.0.1',
+    sequence,
+    part: 0,
+    parts: 1,
+    intervalStart: 1_790_000_000_000_000,
+    intervalEnd: 1_790_000_005_000_000,
+    ringBufferPackets: 0,
+    lostPackets: 0,
+    flows: decodeFlows(drainedBuffer(count), (ifIndex) => `eth${ifIndex}`),
+  };
+}
+
+/** Plain values (avsc decodes into record classes): for deep comparisons. */
+export function plain<T>(value: T): unknown {
+  return JSON.parse(JSON.stringify(value));
+}
