@@ -8,7 +8,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu 
 TS_SOURCES := $(shell find src -name '*.ts')
 TESTS := $(shell find test -name '*.test.ts' | sort)
 
-.PHONY: all deps build generate native ts tools test run bench clean
+.PHONY: all deps build generate native ts tools test run bench clean docs
 all: build
 
 deps: build/.apt-ok node_modules/.package-lock.json
@@ -45,7 +45,7 @@ build/udpgen: test/tools/udpgen.c | build/.apt-ok
 	gcc -O2 -Wall -Wextra -o $@ $<
 
 test: build
-	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p tsconfig.test.json
 	node --import tsx --test --test-concurrency=1 $(TESTS)
 
 run: build
@@ -56,3 +56,7 @@ bench: build
 
 clean:
 	rm -rf build native/build dist
+
+# docs/config.md is written from schemas/config.schema.json (a test fails when it is stale).
+docs: deps
+	node --import tsx -e "import('./src/config/help.ts').then((m) => process.stdout.write(m.configMarkdown()))" > docs/config.md

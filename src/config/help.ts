@@ -29,7 +29,7 @@ export function configMarkdown(): string {
   return [
     '# Configuration',
     '',
-    '<!-- Written by `make docs` from schemas/config.schema.json; test/config/docs.test.ts checks it is current. -->',
+    '<!-- Written by `make docs` from schemas/config.schema.json; test/config/config.test.ts checks it is current. -->',
     '',
     CONFIG_SCHEMA.description,
     '',

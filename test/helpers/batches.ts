@@ -10,7 +10,7 @@ export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000
   const buffer = Buffer.alloc(count * RECORD_SIZE);
   for (let i = 0; i < count; i++) {
     const base = i * RECORD_SIZE;
-    buffer.write('02000000000102000000000203', base + at('key.src_mac'), 'hex');
+    buffer.write('020000000102020000000203', base + at('key.src_mac'), 'hex'); // src then dst MAC
     for (const [field, last] of [['key.src_ip', 1], ['key.dst_ip', 2]] as const) {
       buffer.writeUInt16BE(0xffff, base + at(field) + 10);
       buffer.write('c612000' + last, base + at(field) + 12, 'hex');

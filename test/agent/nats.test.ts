@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { AgentProcess, Subscriber, udpTotals } from '../helpers/agent.js';
+import { NatsServer } from '../helpers/nats-server.js';
+import { TestNet, sendUdp } from '../helpers/netns.js';
+import type { ReceivedEvent } from '../helpers/subscriber.js';
+
+const FRAME = (payload: number) => 14 + 20 + 8 + payload;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let net: TestNet;
+before(async () => {
+  net = await TestNet.create();
+});
+after(async () => {
+  await net.destroy();
+});
+
+function agentEnv(nats: NatsServer, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    EXPORT: 'nats', NATS_URL: nats.url, NATS_SUBJECT: 'test.flows', INTERFACES: 'fca',
+    CACHE_ACTIVE_TIMEOUT: '300ms', NODE_NAME: 'node-a', ...extra,
+  };
+}
+
+/** What every event must satisfy, whatever the mode. */
+function assertValidEvents(events: ReceivedEvent[]): void {
+  assert.ok(events.length > 0);
+  for (const { attributes, batch } of events) {
+    assert.equal(attributes.specversion, '1.0');
+    assert.equal(attributes.type, 'dev.flowcast.flow.batch.v1');
+    assert.equal(attributes.source, '/flowcast/node-a');
+    assert.equal(attributes.datacontenttype, 'application/avro');
+    assert.equal(attributes.dataschema, 'urn:flowcast:schema:dev.flowcast.v1.FlowBatch');
+    assert.ok(!Number.isNaN(Date.parse(attributes.time as string)));
+    assert.equal(batch.agentName, 'node-a');
+  }
+  assert.equal(new Set(events.map((event) => event.attributes.id)).size, events.length, 'ids are unique');
+  const sequences = events.map((event) => event.batch.sequence).sort((x, y) => x - y);
+  assert.deepEqual(sequences, sequences.map((_, index) => index), 'one event per interval, none missing');
+}
+
+test('binary mode on core NATS: exact totals, valid CloudEvents, the last interval flushed at SIGTERM', async () => {
+  const nats = await NatsServer.start({ ns: net.a.ns });
+  const subscriber = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows' });
+  const agent = AgentProcess.start(net.a.ns, agentEnv(nats));
+  try {
+    await agent.waitForLog('capturing');
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 3000, payload: 50, srcPort: 31000 });
+    await sleep(700);
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 30, payload: 50, srcPort: 31000 });
+    assert.equal(await agent.stop('SIGTERM'), 0);
+    const events = await subscriber.collect();
+    assertValidEvents(events);
+    assert.ok(events.every((event) => event.mode === 'binary'));
+    assert.deepEqual(udpTotals(events, 31000), { packets: 3030, bytes: 3030 * FRAME(50) });
+    assert.ok(events.length >= 3, `${events.length} intervals`);
+  } finally {
+    subscriber.close();
+    await nats.stop();
+  }
+});
+
+test('structured mode: a JSON envelope with data_base64 that the cloudevents SDK reads', async () => {
+  const nats = await NatsServer.start({ ns: net.a.ns });
+  const subscriber = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows' });
+  const agent = AgentProcess.start(net.a.ns, agentEnv(nats, { CE_MODE: 'structured', AVRO_SINGLE_OBJECT: 'true' }));
+  try {
+    await agent.waitForLog('capturing');
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 2, packets: 500, payload: 20, srcPort: 31001 });
+    assert.equal(await agent.stop('SIGINT'), 0);
+    const events = await subscriber.collect();
+    assertValidEvents(events);
+    assert.ok(events.every((event) => event.mode === 'structured'));
+    assert.deepEqual(udpTotals(events, 31001), { packets: 500, bytes: 500 * FRAME(20) });
+  } finally {
+    subscriber.close();
+    await nats.stop();
+  }
+});
+
+test('JetStream across a 30-second NATS outage: every interval stored exactly once, totals exact', async () => {
+  const nats = await NatsServer.start({ ns: net.a.ns, jetstream: true });
+  const agent = AgentProcess.start(net.a.ns, agentEnv(nats, {
+    NATS_JETSTREAM: 'true', NATS_STREAM: 'FLOWS', CACHE_ACTIVE_TIMEOUT: '1s', BUFFERS_LENGTH: '100',
+  }));
+  try {
+    await agent.waitForLog('created JetStream stream');
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: 4000, payload: 30, srcPort: 31002 });
+    await sleep(1500);
+    await nats.kill();
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: 2000, payload: 30, srcPort: 31002 });
+    await sleep(30_000);
+    await nats.resume();
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: 1000, payload: 30, srcPort: 31002 });
+    await sleep(8000); // the reconnect, then the queued intervals
+    assert.equal(await agent.stop('SIGTERM'), 0);
+    assert.match(agent.stderr, /export failed; will retry/, 'the outage was noticed');
+
+    const reader = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows', stream: 'FLOWS' });
+    const events = await reader.collect();
+    reader.close();
+    assertValidEvents(events);
+    assert.ok(events.length >= 35, `${events.length} intervals stored`);
+    assert.ok(events.every((event) => event.natsMsgId === event.attributes.id), 'Nats-Msg-Id is the event id');
+    assert.deepEqual(udpTotals(events, 31002), { packets: 7000, bytes: 7000 * FRAME(30) });
+  } finally {
+    await nats.stop();
+  }
+});

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+
+import type { FlowBatch } from '../../src/aggregate/index.js';
+import { ExportQueue, type Exporter } from '../../src/export/queue.js';
+import { sampleBatch } from '../helpers/batches.js';
+
+const silent = pino({ level: 'silent' });
+
+/** Fails the first `failures` sends, then records what it is given. */
+class FlakyExporter implements Exporter {
+  readonly name = 'flaky';
+  readonly delivered: number[] = [];
+  attempts = 0;
+  constructor(private failures: number) {}
+  async send(batch: FlowBatch): Promise<void> {
+    this.attempts++;
+    if (this.failures-- > 0) throw new Error('target down');
+    this.delivered.push(batch.sequence);
+  }
+  async close(): Promise<void> {}
+}
+
+test('a failed send is retried until it succeeds; each batch is delivered once, in order', async () => {
+  const exporter = new FlakyExporter(3);
+  const queue = new ExportQueue(exporter, 10, silent);
+  for (let sequence = 0; sequence < 4; sequence++) queue.push(sampleBatch(1, sequence));
+  await queue.close(Date.now() + 5000);
+  assert.deepEqual(exporter.delivered, [0, 1, 2, 3]);
+  assert.deepEqual(queue.stats, { sent: 4, failures: 3, dropped: 0, queued: 0 });
+});
+
+test('a full queue drops the oldest batch and counts it; close gives up at its deadline', async () => {
+  const exporter = new FlakyExporter(Number.POSITIVE_INFINITY);
+  const queue = new ExportQueue(exporter, 2, silent);
+  for (let sequence = 0; sequence < 5; sequence++) queue.push(sampleBatch(1, sequence));
+  assert.equal(queue.stats.dropped, 3);
+  await queue.close(Date.now() + 300);
+  assert.deepEqual(exporter.delivered, []);
+  assert.equal(queue.stats.dropped, 5, 'what never left is counted too');
+  assert.ok(exporter.attempts >= 2);
+});

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { formatJsonLines, formatTable } from '../../src/export/stdout.js';
+import { AgentProcess } from '../helpers/agent.js';
+import { sampleBatch } from '../helpers/batches.js';
+import { TestNet, sendUdp } from '../helpers/netns.js';
+
+test('the table shows the interval totals and the top flows by bytes', () => {
+  const batch = sampleBatch(30);
+  const lines = formatTable(batch, 5).trimEnd().split('\n');
+  const packets = batch.flows.reduce((sum, flow) => sum + flow.packets, 0);
+  assert.match(lines[0], new RegExp(`node-a #0 .* 30 flows  ${packets} packets`));
+  assert.match(lines[1], /^IFACE\s+DIR\s+PROTO\s+SOURCE\s+DESTINATION\s+PACKETS\s+BYTES\s+DETAIL$/);
+  const shown = lines.slice(2, 7);
+  assert.equal(shown.length, 5);
+  const largest = [...batch.flows].sort((x, y) => y.bytes - x.bytes)[0];
+  assert.match(shown[0], new RegExp(`UDP\\s+198\\.18\\.0\\.1:${largest.srcPort}\\s+198\\.18\\.0\\.2:${largest.dstPort}\\s+${largest.packets}\\s`));
+  assert.equal(lines[7], '… 25 more flows');
+});
+
+test('JSON lines: one readable object per flow', () => {
+  const lines = formatJsonLines(sampleBatch(3)).trimEnd().split('\n').map((line) => JSON.parse(line));
+  assert.equal(lines.length, 3);
+  assert.equal(lines[0].srcAddr, '198.18.0.1');
+  assert.equal(lines[0].srcMac, '02:00:00:00:01:02');
+  assert.equal(lines[0].firstSeen, new Date(1_790_000_000_000).toISOString());
+});
+
+test('stdout mode: a long interval is still emitted, exactly, when SIGTERM arrives', async () => {
+  const net = await TestNet.create();
+  try {
+    const agent = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', STDOUT_FORMAT: 'json', CACHE_ACTIVE_TIMEOUT: '1h' });
+    await agent.waitForLog('capturing');
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 5, packets: 2500, payload: 40, srcPort: 31100 });
+    assert.equal(await agent.stop('SIGTERM'), 0);
+    const flows = agent.stdout.trimEnd().split('\n').map((line) => JSON.parse(line)).filter((flow) => flow.srcPort === 31100);
+    assert.deepEqual(flows.map((flow) => flow.sequence), [0, 0, 0, 0, 0], 'one batch: the last, partial interval');
+    assert.equal(flows.reduce((sum, flow) => sum + flow.packets, 0), 2500);
+    assert.ok(flows.every((flow) => flow.bytes === 500 * (14 + 20 + 8 + 40) && flow.interface === 'fca'));
+  } finally {
+    await net.destroy();
+  }
+});

@@ -1,0 +1,96 @@
+// flowcast-agent as a real process inside a test namespace.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+import { PROJECT_ROOT, spawnIn } from './netns.js';
+import type { ReceivedEvent } from './subscriber.js';
+
+export class AgentProcess {
+  stdout = '';
+  stderr = '';
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.on('data', (chunk) => (this.stdout += chunk));
+    child.stderr!.on('data', (chunk) => (this.stderr += chunk));
+  }
+
+  /** Starts the agent with only `env` as configuration (plus PATH). */
+  static start(ns: string, env: Record<string, string>): AgentProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', `${PROJECT_ROOT}src/agent/cli.ts`], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new AgentProcess(child);
+  }
+
+  /** Resolves when a log line's msg contains `text`; rejects if the agent exits first. */
+  waitForLog(text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.stderr.split('\n').some((line) => line.includes(`"msg":"${text}`))) {
+          this.child.stderr!.off('data', check);
+          this.child.off('exit', onExit);
+          resolve();
+        }
+      };
+      const onExit = (code: number) => reject(new Error(`agent exited (${code}) before logging "${text}": ${this.stderr}`));
+      this.child.stderr!.on('data', check);
+      this.child.once('exit', onExit);
+      check();
+    });
+  }
+
+  /** Sends `signal` and resolves to the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const exited = once(this.child, 'exit');
+    this.child.kill(signal);
+    const [code] = await exited;
+    return code as number | null;
+  }
+
+  exited(): Promise<number | null> {
+    return once(this.child, 'exit').then(([code]) => code as number | null);
+  }
+}
+
+/** The test-side handle of test/helpers/subscriber.ts. */
+export class Subscriber {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(ns: string, options: { url: string; subject: string; stream?: string }): Promise<Subscriber> {
+    const child = spawnIn(ns, process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}test/helpers/subscriber.ts`, JSON.stringify(options)]);
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const [reply] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => [{ type: 'exit', stderr }])])) as [{ type: string }];
+    if (reply.type !== 'ready') throw new Error(`subscriber did not start: ${stderr}`);
+    return new Subscriber(child);
+  }
+
+  async collect(): Promise<ReceivedEvent[]> {
+    const reply = once(this.child, 'message');
+    this.child.send({ type: 'collect' });
+    const [answer] = (await reply) as [{ type: string; events: ReceivedEvent[]; message: string }];
+    if (answer.type !== 'events') throw new Error(answer.message);
+    return answer.events;
+  }
+
+  close(): void {
+    this.child.kill();
+  }
+}
+
+/** Packets and bytes of UDP flows from `srcPort` in `direction`, over every event. */
+export function udpTotals(events: ReceivedEvent[], srcPort: number, direction = 'egress'): { packets: number; bytes: number } {
+  let packets = 0;
+  let bytes = 0;
+  for (const event of events) {
+    for (const flow of event.batch.flows) {
+      if (flow.protocol === 17 && flow.srcPort === srcPort && flow.direction === direction) {
+        packets += flow.packets;
+        bytes += flow.bytes;
+      }
+    }
+  }
+  return { packets, bytes };
+}

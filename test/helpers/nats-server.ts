@@ -1,0 +1,66 @@
+// A real nats-server (Debian's) for tests, in a namespace or in this one, on a free port.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export class NatsServer {
+  private process: ChildProcess | undefined;
+  private readonly storeDir = mkdtempSync(join(tmpdir(), 'flowcast-nats-'));
+
+  private constructor(
+    readonly port: number,
+    private readonly ns: string | undefined,
+    private readonly jetstream: boolean,
+  ) {}
+
+  static async start(options: { ns?: string; jetstream?: boolean; port?: number } = {}): Promise<NatsServer> {
+    const server = new NatsServer(options.port ?? (await freePort()), options.ns, options.jetstream ?? false);
+    await server.resume();
+    return server;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** (Re)starts the server on the same port and JetStream store. */
+  async resume(): Promise<void> {
+    const args = ['-a', '127.0.0.1', '-p', String(this.port), ...(this.jetstream ? ['-js', '-sd', this.storeDir] : [])];
+    const command = this.ns ? ['ip', 'netns', 'exec', this.ns, 'nats-server', ...args] : ['nats-server', ...args];
+    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.process = child;
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (chunk) => {
+        log += chunk;
+        if (log.includes('Server is ready')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${log}`)));
+    });
+  }
+
+  /** Kills the server abruptly, as a crash would. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}
