@@ -4,7 +4,7 @@
 APT_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2 iputils-ping nats-server \
                 iperf3 util-linux make g++ python3
 ARCH := $(shell uname -m)
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf
+BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf
 TS_SOURCES := $(shell find src -name '*.ts')
 TESTS := $(shell find test -name '*.test.ts' | sort)
 
@@ -53,6 +53,7 @@ run: build
 
 bench: build
 	node --import tsx bench/capture.ts
+	node --import tsx bench/pipeline.ts
 
 clean:
 	rm -rf build native/build dist

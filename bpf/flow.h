@@ -28,16 +28,16 @@ struct flow_key {
 	__u8 pad[6];
 };
 
-/* What the kernel accumulates per flow (one copy per CPU in the per-CPU maps). */
+/* What the kernel accumulates per flow. One copy shared by all CPUs, updated with atomics. */
 struct flow_metrics {
 	__u64 packets;
 	__u64 bytes;      /* frame bytes: skb->len at TC, L2 header included, FCS excluded */
 	__u64 first_seen; /* CLOCK_BOOTTIME ns in the kernel; CLOCK_REALTIME ns once drained */
 	__u64 last_seen;
-	__u16 tcp_flags;  /* OR of the 9 TCP header flag bits (NS..FIN) */
-	__u8 dscp;
-	__u8 pad;
+	__u32 tcp_flags;  /* OR of the 9 TCP header flag bits (NS..FIN); 32 bits for atomic OR */
 	__u32 sampling;   /* 1 in N packets was counted; 1 = every packet */
+	__u8 dscp;
+	__u8 pad[7];
 };
 
 /* A flow as it crosses to userspace. Two uses, one layout:
@@ -57,7 +57,8 @@ enum flowcast_counter {
 
 /* Settings written into the object's .rodata before load (the variable flowcast_config). */
 struct flowcast_config {
-	__u32 sampling; /* count 1 in N packets; 0 and 1 mean every packet */
+	__u32 sampling;          /* count 1 in N packets; 0 and 1 mean every packet */
+	__u32 ring_wakeup_bytes; /* wake userspace when this much overflow data is waiting */
 };
 
 #endif

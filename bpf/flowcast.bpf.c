@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Per-flow accounting on TC ingress and egress.
  *
- * Exactness: packets are added to whichever per-CPU hash the single slot of active_flows points
- * at. Userspace points the slot at the other hash before draining one; replacing a map-in-map
+ * Exactness: packets are added to whichever hash the single slot of active_flows points at. Userspace points the slot at the other hash before draining one; replacing a map-in-map
  * element makes the kernel wait (synchronize_rcu) until every program that could still hold the
  * old hash has returned, so the hash being drained has no writers and nothing is lost between
  * reading and deleting.
+ *
+ * Cost: one hash shared by all CPUs, counters updated with atomic adds. Per-CPU hashes avoid the
+ * atomics but cost kernel memory and drain work times the number of CPUs (a 100,000-flow map on
+ * 64 CPUs: ~256 MiB, all read at every drain); see docs/benchmarks.md for both measured.
  *
  * Only packet bytes and __sk_buff fields are read: no kernel struct layouts, so no CO-RE and no
  * vmlinux.h are needed and one object loads on every supported kernel. */
@@ -26,10 +29,10 @@
 #define IP_MF_OFFSET_MASK 0x1fff
 #define IPPROTO_ICMPV6_ 58
 
-const volatile struct flowcast_config flowcast_config = { .sampling = 1 };
+const volatile struct flowcast_config flowcast_config = { .sampling = 1, .ring_wakeup_bytes = 1 << 19 };
 
 struct flow_map {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1); /* CACHE_MAX_FLOWS, set by userspace before load */
 	__type(key, struct flow_key);
 	__type(value, struct flow_metrics);
@@ -71,65 +74,68 @@ static __always_inline void ipv4_mapped(__u8 *dst, __be32 addr)
 }
 
 /* Fills key and the per-packet metrics; returns the offset where the L4 payload starts
- * (0 when unknown), used to count GSO segments as wire packets. */
+ * (0 when unknown), used to count GSO segments as wire packets. Reads the headers in place
+ * (direct packet access: no copies, no helper calls); at TC they are in the linear part of the
+ * packet. If one is not, the packet is still counted, under the fields parsed so far. */
 static __always_inline __u32 parse(struct __sk_buff *skb, struct flow_key *key,
 				   struct flow_metrics *m)
 {
-	struct ethhdr eth;
-	__u32 off = sizeof(eth);
-	__u8 l4[14];
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__u8 *l4;
 
-	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)) < 0)
+	if ((void *)(eth + 1) > data_end)
 		return 0;
-	__builtin_memcpy(key->src_mac, eth.h_source, ETH_ALEN);
-	__builtin_memcpy(key->dst_mac, eth.h_dest, ETH_ALEN);
-	key->eth_protocol = bpf_ntohs(eth.h_proto);
+	__builtin_memcpy(key->src_mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(key->dst_mac, eth->h_dest, ETH_ALEN);
+	key->eth_protocol = bpf_ntohs(eth->h_proto);
 
 	if (key->eth_protocol == ETH_P_IP) {
-		struct iphdr ip;
+		struct iphdr *ip = (void *)(eth + 1);
 
-		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0 || ip.ihl < 5)
+		if ((void *)(ip + 1) > data_end || ip->ihl < 5)
 			return 0;
-		ipv4_mapped(key->src_ip, ip.saddr);
-		ipv4_mapped(key->dst_ip, ip.daddr);
-		key->protocol = ip.protocol;
-		m->dscp = ip.tos >> 2;
-		if (bpf_ntohs(ip.frag_off) & IP_MF_OFFSET_MASK)
+		ipv4_mapped(key->src_ip, ip->saddr);
+		ipv4_mapped(key->dst_ip, ip->daddr);
+		key->protocol = ip->protocol;
+		m->dscp = ip->tos >> 2;
+		if (bpf_ntohs(ip->frag_off) & IP_MF_OFFSET_MASK)
 			return 0; /* a later fragment carries no L4 header */
-		off += ip.ihl * 4;
+		l4 = (__u8 *)ip + ip->ihl * 4;
 	} else if (key->eth_protocol == ETH_P_IPV6) {
-		struct ipv6hdr ip6;
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
-		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
+		if ((void *)(ip6 + 1) > data_end)
 			return 0;
-		__builtin_memcpy(key->src_ip, &ip6.saddr, 16);
-		__builtin_memcpy(key->dst_ip, &ip6.daddr, 16);
-		key->protocol = ip6.nexthdr;
-		m->dscp = ((ip6.priority << 4) | (ip6.flow_lbl[0] >> 4)) >> 2;
-		off += sizeof(ip6);
+		__builtin_memcpy(key->src_ip, &ip6->saddr, 16);
+		__builtin_memcpy(key->dst_ip, &ip6->daddr, 16);
+		key->protocol = ip6->nexthdr;
+		m->dscp = ((ip6->priority << 4) | (ip6->flow_lbl[0] >> 4)) >> 2;
+		l4 = (__u8 *)(ip6 + 1);
 	} else {
 		return 0;
 	}
 
 	switch (key->protocol) {
 	case IPPROTO_TCP:
-		if (bpf_skb_load_bytes(skb, off, l4, 14) < 0)
+		if ((void *)(l4 + 14) > data_end)
 			return 0;
-		m->tcp_flags = ((__u16)(l4[12] & 1) << 8) | l4[13];
+		m->tcp_flags = ((__u32)(l4[12] & 1) << 8) | l4[13];
 		key->src_port = (l4[0] << 8) | l4[1];
 		key->dst_port = (l4[2] << 8) | l4[3];
-		return off + (l4[12] >> 4) * 4;
+		return (l4 - (__u8 *)data) + (l4[12] >> 4) * 4;
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
 	case IPPROTO_SCTP:
-		if (bpf_skb_load_bytes(skb, off, l4, 4) < 0)
+		if ((void *)(l4 + 4) > data_end)
 			return 0;
 		key->src_port = (l4[0] << 8) | l4[1];
 		key->dst_port = (l4[2] << 8) | l4[3];
-		return off + 8;
+		return (l4 - (__u8 *)data) + 8;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6_:
-		if (bpf_skb_load_bytes(skb, off, l4, 2) < 0)
+		if ((void *)(l4 + 2) > data_end)
 			return 0;
 		key->icmp_type = l4[0];
 		key->icmp_code = l4[1];
@@ -138,18 +144,17 @@ static __always_inline __u32 parse(struct __sk_buff *skb, struct flow_key *key,
 	return 0;
 }
 
+/* Adds one packet to a flow other CPUs may be updating at the same time. */
 static __always_inline void add(struct flow_metrics *cur, const struct flow_metrics *m)
 {
-	/* A per-CPU slot is zero when the flow was created on another CPU. */
-	if (cur->first_seen == 0) {
-		cur->first_seen = m->first_seen;
-		cur->sampling = m->sampling;
-	}
-	cur->packets += m->packets;
-	cur->bytes += m->bytes;
-	cur->last_seen = m->last_seen;
-	cur->tcp_flags |= m->tcp_flags;
+	__sync_fetch_and_add(&cur->packets, m->packets);
+	__sync_fetch_and_add(&cur->bytes, m->bytes);
+	/* Plain stores: of two racing packets either time is right to the nanosecond's noise. */
+	if (m->last_seen > cur->last_seen)
+		cur->last_seen = m->last_seen;
 	cur->dscp = m->dscp;
+	if (m->tcp_flags & ~cur->tcp_flags) /* new flags are rare: skip the atomic otherwise */
+		__sync_fetch_and_or(&cur->tcp_flags, m->tcp_flags);
 }
 
 static __always_inline int account(struct __sk_buff *skb, __u8 direction)
@@ -209,7 +214,11 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	}
 	event->key = key;
 	event->metrics = m;
-	bpf_ringbuf_submit(event, 0);
+	/* Waking userspace per packet would cost more than the packet: wake it once enough waits
+	 * (it also reads the ring at every drain). */
+	bpf_ringbuf_submit(event, bpf_ringbuf_query(&overflow_events, BPF_RB_AVAIL_DATA) >=
+					  flowcast_config.ring_wakeup_bytes ?
+					  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	count(FLOWCAST_COUNTER_RINGBUF_PACKETS, m.packets);
 	return TC_ACT_UNSPEC; /* TCX_NEXT / continue: never decide a packet's fate */
 }

@@ -80,7 +80,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     Napi::Object options = info[0].As<Napi::Object>();
     Napi::Value path = options.Get("objectPath");
     if (!path.IsString()) throw Napi::TypeError::New(env, "objectPath must be the path of the BPF object");
-    CaptureOptions settings{path.As<Napi::String>().Utf8Value(), OptionalUint(options, "maxFlows", 5000),
+    CaptureOptions settings{path.As<Napi::String>().Utf8Value(), OptionalUint(options, "maxFlows", 100000),
                             OptionalUint(options, "sampling", 1), OptionalUint(options, "ringBufferBytes", 1 << 22)};
     try {
       capture_ = std::make_unique<Capture>(settings);

@@ -62,7 +62,7 @@ void Configure(bpf_object* object, const flowcast_config& config) {
   throw SysError("BPF object has no flowcast_config variable", ENOENT);
 }
 
-// Adds one CPU's copy of a flow's metrics into the merged record.
+// Adds a packet from the ring buffer (or a flow's earlier total) into a flow's total.
 void Merge(flow_metrics* into, const flow_metrics& from) {
   if (from.packets == 0) return;
   if (into->packets == 0 || from.first_seen < into->first_seen) into->first_seen = from.first_seen;
@@ -84,7 +84,7 @@ Capture::Capture(const CaptureOptions& options) {
   try {
     object_ = bpf_object__open_file(options.object_path.c_str(), nullptr);
     if (!object_) throw SysError("open BPF object " + options.object_path, errno);
-    Configure(object_, flowcast_config{options.sampling});
+    Configure(object_, flowcast_config{options.sampling, options.ring_buffer_bytes / 8});
     for (const char* name : {"flows_a", "flows_b"}) {
       bpf_map__set_max_entries(bpf_object__find_map_by_name(object_, name), options.max_flows);
     }
@@ -232,10 +232,9 @@ bool Capture::ConsumeOverflow() {
 int Capture::overflow_fd() const { return ring_buffer__epoll_fd(overflow_ring_); }
 
 void Capture::DrainMap(int map_fd, std::vector<flow_record>* out) {
-  const size_t value_size = (sizeof(flow_metrics) + 7) & ~size_t(7);
   uint32_t chunk = kDrainChunk;
   std::vector<flow_key> keys(chunk);
-  std::vector<uint8_t> values(size_t(chunk) * value_size * cpus_);
+  std::vector<flow_metrics> values(chunk);
   uint32_t batch_in = 0, batch_out = 0;
   bool first = true;
   for (;;) {
@@ -245,20 +244,11 @@ void Capture::DrainMap(int map_fd, std::vector<flow_record>* out) {
     if (err == -ENOSPC && count == 0) {  // one bucket holds more keys than a chunk
       chunk *= 2;
       keys.resize(chunk);
-      values.resize(size_t(chunk) * value_size * cpus_);
+      values.resize(chunk);
       continue;
     }
     if (err && err != -ENOENT) throw SysError("drain flow map", err);
-    for (uint32_t i = 0; i < count; i++) {
-      flow_record record = {};
-      record.key = keys[i];
-      for (unsigned cpu = 0; cpu < cpus_; cpu++) {
-        flow_metrics copy;
-        memcpy(&copy, &values[(size_t(i) * cpus_ + cpu) * value_size], sizeof(copy));
-        Merge(&record.metrics, copy);
-      }
-      if (record.metrics.packets) out->push_back(record);
-    }
+    for (uint32_t i = 0; i < count; i++) out->push_back(flow_record{keys[i], values[i]});
     if (err == -ENOENT) return;
     batch_in = batch_out;
     first = false;
@@ -311,7 +301,7 @@ std::vector<flow_record> Capture::Drain(bool both_maps) {
 
 std::array<uint64_t, FLOWCAST_COUNTER_MAX> Capture::Counters() const {
   std::array<uint64_t, FLOWCAST_COUNTER_MAX> totals = {};
-  std::vector<uint64_t> per_cpu(cpus_);
+  std::vector<uint64_t> per_cpu(cpus_);  // the counters are a per-CPU array
   for (uint32_t index = 0; index < FLOWCAST_COUNTER_MAX; index++) {
     if (bpf_map_lookup_elem(counters_fd_, &index, per_cpu.data())) throw SysError("read counters", errno);
     for (uint64_t value : per_cpu) totals[index] += value;

@@ -44,6 +44,8 @@ export interface AggregateTotals {
 }
 
 const nowUs = () => Date.now() * 1000;
+/** The ring buffer absorbs overflow meanwhile; flushing more often would only multiply batches. */
+const DEFAULT_MIN_FLUSH_GAP_MS = 1000;
 
 export class Aggregator {
   readonly totals: AggregateTotals = { batches: 0, flows: 0, packets: 0, bytes: 0, ringBufferPackets: 0, lostPackets: 0 };
@@ -68,7 +70,7 @@ export class Aggregator {
   /** A flow map is full: flush now (so the kernel switches to the empty map), rate-limited. */
   flushSoon(): void {
     if (this.stopped) return;
-    const wait = Math.max(0, this.lastFlushMs + (this.options.minFlushGapMs ?? 100) - Date.now());
+    const wait = Math.max(0, this.lastFlushMs + (this.options.minFlushGapMs ?? DEFAULT_MIN_FLUSH_GAP_MS) - Date.now());
     this.schedule(wait);
   }
 

@@ -93,7 +93,7 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
       bytes: readUint64(drained, base + BYTES),
       firstSeen: readNsAsUs(drained, base + FIRST_SEEN),
       lastSeen: readNsAsUs(drained, base + LAST_SEEN),
-      tcpFlags: drained.readUInt16LE(base + TCP_FLAGS),
+      tcpFlags: drained.readUInt32LE(base + TCP_FLAGS),
       dscp: drained[base + DSCP],
       sampling: drained.readUInt32LE(base + SAMPLING),
     };

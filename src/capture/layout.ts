@@ -1,6 +1,6 @@
 // Byte layout of struct flow_record (bpf/flow.h), the unit a drain returns.
 // test/capture/layout.test.ts fails if this table and the compiled C struct disagree.
-export const RECORD_SIZE = 104;
+export const RECORD_SIZE = 112;
 
 export const FIELD_OFFSETS = {
   'key.src_mac': [0, 6],
@@ -19,9 +19,9 @@ export const FIELD_OFFSETS = {
   'metrics.bytes': [72, 8],
   'metrics.first_seen': [80, 8],
   'metrics.last_seen': [88, 8],
-  'metrics.tcp_flags': [96, 2],
-  'metrics.dscp': [98, 1],
+  'metrics.tcp_flags': [96, 4],
   'metrics.sampling': [100, 4],
+  'metrics.dscp': [104, 1],
 } as const satisfies Record<string, readonly [number, number]>;
 
 /** Values of key.direction (FLOWCAST_DIRECTION_* in bpf/flow.h). */

@@ -83,7 +83,7 @@ test('defaults, coercion, aliases and durations', () => {
   const defaults = loadConfig({});
   assert.equal(defaults.export, 'stdout');
   assert.deepEqual(defaults.capture, {
-    interfaces: [], excludeInterfaces: ['lo'], direction: 'both', sampling: 0, maxFlows: 5000, ringBufferBytes: 4194304, attachMode: 'any',
+    interfaces: [], excludeInterfaces: ['lo'], direction: 'both', sampling: 0, maxFlows: 100000, ringBufferBytes: 4194304, attachMode: 'any',
   });
   assert.equal(defaults.intervalMs, 5000);
   const set = loadConfig({

@@ -14,6 +14,10 @@ export class AgentProcess {
     child.stderr!.on('data', (chunk) => (this.stderr += chunk));
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Starts the agent with only `env` as configuration (plus PATH). */
   static start(ns: string, env: Record<string, string>): AgentProcess {
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', `${PROJECT_ROOT}src/agent/cli.ts`], {

@@ -25,7 +25,7 @@ export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000
     buffer.writeBigUInt64LE(BigInt(60 * (1 + (i % 1000))), base + at('metrics.bytes'));
     buffer.writeBigUInt64LE(startNs, base + at('metrics.first_seen'));
     buffer.writeBigUInt64LE(startNs + 1_000_000n, base + at('metrics.last_seen'));
-    buffer.writeUInt16LE(i % 2 ? 0x12 : 0, base + at('metrics.tcp_flags'));
+    buffer.writeUInt32LE(i % 2 ? 0x12 : 0, base + at('metrics.tcp_flags'));
     buffer[base + at('metrics.dscp')] = i % 64;
     buffer.writeUInt32LE(1, base + at('metrics.sampling'));
   }

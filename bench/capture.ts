@@ -1,0 +1,109 @@
+// make bench: capture overhead and exactness on a veth pair between two namespaces.
+// 1,000,000 UDP packets over 10,000 flows, unpaced, without and with the agent (EXPORT=nats,
+// every other setting default); then iperf3 TCP without and with the agent.
+import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+
+import { AgentProcess, Subscriber, udpTotals } from '../test/helpers/agent.js';
+import { NatsServer } from '../test/helpers/nats-server.js';
+import { TestNet, UDPGEN, exec } from '../test/helpers/netns.js';
+import { machineLine, median, writeSection } from './report.js';
+
+const PACKETS = 1_000_000;
+const FLOWS = 10_000;
+const RUNS = 3;
+const TICKS_PER_SECOND = 100; // USER_HZ
+const INTERVAL_MS = 5000; // the default CACHE_ACTIVE_TIMEOUT
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+}
+
+function peakRssMb(pid: number): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+async function sendRate(net: TestNet, srcPort: number): Promise<number> {
+  const output = await exec(net.a.ns, UDPGEN, net.b.ipv4, '20000', String(FLOWS), String(PACKETS), '18', String(srcPort));
+  const [, sent, seconds] = /sent (\d+) packets in ([\d.]+) seconds/.exec(output)!;
+  return Number(sent) / Number(seconds);
+}
+
+async function iperf(net: TestNet): Promise<number> {
+  const server = spawn('ip', ['netns', 'exec', net.b.ns, 'iperf3', '-s', '-1', '-B', net.b.ipv4], { stdio: 'ignore' });
+  await sleep(300);
+  const report = JSON.parse(await exec(net.a.ns, 'iperf3', '-c', net.b.ipv4, '-t', '3', '-J'));
+  server.kill();
+  return report.end.sum_received.bits_per_second / 1e9;
+}
+
+interface AgentRun {
+  accounted: number;
+  cpu: number;
+  rssMb: number;
+  rate: number;
+}
+
+async function withAgent(net: TestNet, settings: Record<string, string>, srcPort: number): Promise<AgentRun> {
+  const nats = await NatsServer.start({ ns: net.a.ns });
+  const subscriber = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'bench.flows' });
+  const agent = AgentProcess.start(net.a.ns, { EXPORT: 'nats', NATS_URL: nats.url, NATS_SUBJECT: 'bench.flows', INTERFACES: 'fca', ...settings });
+  await agent.waitForLog('capturing');
+  const pid = agent.pid;
+  const cpuBefore = cpuSeconds(pid);
+  const rate = await sendRate(net, srcPort);
+  // Until the drain after the traffic: one whole interval (5 s by default) and a little.
+  await sleep(INTERVAL_MS + 500);
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  const rssMb = peakRssMb(pid);
+  await agent.stop('SIGTERM');
+  const events = await subscriber.collect();
+  subscriber.close();
+  await nats.stop();
+  return { accounted: udpTotals(events, srcPort).packets / PACKETS, cpu, rssMb, rate };
+}
+
+async function main(): Promise<void> {
+  const net = await TestNet.create();
+  try {
+    const rates: number[] = [];
+    for (let run = 0; run < RUNS; run++) rates.push(await sendRate(net, 30500 + run));
+    const baseline = median(rates);
+    const rows: string[] = [];
+    for (const [label, settings] of [
+      ['defaults (CACHE_MAX_FLOWS=5000)', {}],
+      ['CACHE_MAX_FLOWS=20000', { CACHE_MAX_FLOWS: '20000' }],
+    ] as [string, Record<string, string>][]) {
+      const runs: AgentRun[] = [];
+      for (let run = 0; run < RUNS; run++) runs.push(await withAgent(net, settings, 31500 + run));
+      rows.push(`| ${label} | ${(median(runs.map((r) => r.accounted)) * 100).toFixed(3)}% | ${median(runs.map((r) => r.cpu)).toFixed(2)} s | ` +
+        `${median(runs.map((r) => r.rssMb)).toFixed(0)} MB | ${(median(runs.map((r) => r.rate)) / 1e3).toFixed(0)}k/s (${((median(runs.map((r) => r.rate)) / baseline) * 100).toFixed(1)}%) |`);
+      console.log(rows.at(-1));
+    }
+    const iperfWithout = median([await iperf(net), await iperf(net)]);
+    const nats = await NatsServer.start({ ns: net.a.ns });
+    const agent = AgentProcess.start(net.a.ns, { EXPORT: 'nats', NATS_URL: nats.url, INTERFACES: 'fca' });
+    await agent.waitForLog('capturing');
+    const iperfWith = median([await iperf(net), await iperf(net)]);
+    await agent.stop('SIGTERM');
+    await nats.stop();
+    const markdown = [
+      `Machine: ${machineLine()}. Median of ${RUNS} runs. Sender without agent: ${(baseline / 1e3).toFixed(0)}k packets/s.`,
+      '',
+      '| agent settings | packets accounted | agent CPU (send → last drain) | peak RSS | sender rate (vs no agent) |',
+      '| --- | --- | --- | --- | --- |',
+      ...rows,
+      '',
+      `iperf3 TCP, 3 s: ${iperfWithout.toFixed(2)} Gbit/s without the agent, ${iperfWith.toFixed(2)} Gbit/s with it (${((iperfWith / iperfWithout) * 100).toFixed(1)}%).`,
+    ].join('\n');
+    console.log(markdown);
+    writeSection('capture', markdown);
+  } finally {
+    await net.destroy();
+  }
+}
+
+await main();
