@@ -1,5 +1,8 @@
 // Turns kernel drains into per-interval flow batches (the Avro FlowBatch of schemas/flow-batch.avsc).
-import type { FlowRecord, KernelCounters } from '../capture/index.js';
+import { readUint64 } from '../capture/decode.js';
+import type { DrainedFlows } from '../capture/drained.js';
+import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
+import type { KernelCounters } from '../capture/index.js';
 
 export interface FlowBatch {
   agentName: string;
@@ -13,14 +16,15 @@ export interface FlowBatch {
   intervalEnd: number;
   ringBufferPackets: number;
   lostPackets: number;
-  flows: FlowRecord[];
+  /** The drained flow_record structs; encoders read them as they are. */
+  flows: DrainedFlows;
 }
 
 /** What the aggregator drains: FlowCapture, or anything shaped like it. */
 export interface FlowSource {
-  drain(): Promise<FlowRecord[]>;
+  drain(): Promise<DrainedFlows>;
   /** The last flows, after which the source is detached. */
-  close(): Promise<FlowRecord[]>;
+  close(): Promise<DrainedFlows>;
   counters(): KernelCounters;
 }
 
@@ -44,6 +48,8 @@ export interface AggregateTotals {
 }
 
 const nowUs = () => Date.now() * 1000;
+const PACKETS = FIELD_OFFSETS['metrics.packets'][0];
+const BYTES = FIELD_OFFSETS['metrics.bytes'][0];
 /** The ring buffer absorbs overflow meanwhile; flushing more often would only multiply batches. */
 const DEFAULT_MIN_FLUSH_GAP_MS = 1000;
 
@@ -91,14 +97,14 @@ export class Aggregator {
   }
 
   /** Flushes run one after another, never two drains at once. */
-  private enqueueFlush(drain: () => Promise<FlowRecord[]>): Promise<void> {
+  private enqueueFlush(drain: () => Promise<DrainedFlows>): Promise<void> {
     this.flushing = this.flushing.then(() => this.flush(drain));
     return this.flushing;
   }
 
-  private async flush(drain: () => Promise<FlowRecord[]>): Promise<void> {
+  private async flush(drain: () => Promise<DrainedFlows>): Promise<void> {
     this.lastFlushMs = Date.now();
-    let flows: FlowRecord[];
+    let flows: DrainedFlows;
     let counters: KernelCounters;
     try {
       counters = this.source.counters();
@@ -128,10 +134,11 @@ export class Aggregator {
 
   private count(batch: FlowBatch): void {
     this.totals.batches++;
-    this.totals.flows += batch.flows.length;
-    for (const flow of batch.flows) {
-      this.totals.packets += flow.packets;
-      this.totals.bytes += flow.bytes;
+    this.totals.flows += batch.flows.count;
+    const { records } = batch.flows;
+    for (let base = 0; base < records.length; base += RECORD_SIZE) {
+      this.totals.packets += readUint64(records, base + PACKETS);
+      this.totals.bytes += readUint64(records, base + BYTES);
     }
     this.totals.ringBufferPackets += batch.ringBufferPackets;
     this.totals.lostPackets += batch.lostPackets;
@@ -140,11 +147,11 @@ export class Aggregator {
 
 /** The batch's flows in `parts` pieces of (nearly) equal size, each a batch of its own. */
 export function splitBatch(batch: FlowBatch, parts: number): FlowBatch[] {
-  const size = Math.ceil(batch.flows.length / parts);
+  const size = Math.ceil(batch.flows.count / parts);
   return Array.from({ length: parts }, (_, part) => ({
     ...batch,
     part,
     parts,
-    flows: batch.flows.slice(part * size, (part + 1) * size),
+    flows: batch.flows.slice(part * size, Math.min((part + 1) * size, batch.flows.count)),
   }));
 }

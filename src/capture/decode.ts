@@ -59,19 +59,17 @@ const SAMPLING = at('metrics.sampling');
 const TWO_32 = 2 ** 32;
 
 /** An unsigned 64-bit little-endian integer; exact up to 2^53 (counters never get near it). */
-function readUint64(buffer: Buffer, offset: number): number {
+export function readUint64(buffer: Buffer, offset: number): number {
   return buffer.readUInt32LE(offset) + buffer.readUInt32LE(offset + 4) * TWO_32;
 }
 
 /** Nanoseconds since the epoch to whole microseconds, without an inexact 64-bit double of ns. */
-function readNsAsUs(buffer: Buffer, offset: number): number {
+export function readNsAsUs(buffer: Buffer, offset: number): number {
   return Math.floor(buffer.readUInt32LE(offset) / 1e3 + buffer.readUInt32LE(offset + 4) * (TWO_32 / 1e3));
 }
 
+/** Per-flow objects from packed flow_record structs (a whole number of them: see DrainedFlows). */
 export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) => string): FlowRecord[] {
-  if (drained.length % RECORD_SIZE !== 0) {
-    throw new Error(`a drained buffer of ${drained.length} bytes is not a whole number of ${RECORD_SIZE}-byte flow records`);
-  }
   const flows: FlowRecord[] = new Array(drained.length / RECORD_SIZE);
   for (let index = 0, base = 0; base < drained.length; index++, base += RECORD_SIZE) {
     const ifIndex = drained.readUInt32LE(base + IF_INDEX);

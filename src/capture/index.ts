@@ -1,9 +1,10 @@
 // The capture API: select interfaces, attach the BPF programs, drain decoded flows, detach.
 import { BPF_OBJECT_PATH, loadAddon, type AttachMode, type Direction, type KernelCounters, type NativeCapture } from '../native/index.js';
-import { decodeFlows, type FlowRecord } from './decode.js';
+import { DrainedFlows } from './drained.js';
 import { listInterfaces, parseInterfaceList, selectInterfaces } from './interfaces.js';
 
 export type { FlowRecord } from './decode.js';
+export { DrainedFlows } from './drained.js';
 export { formatAddress, formatMac } from './decode.js';
 export type { Direction, AttachMode, KernelCounters } from '../native/index.js';
 
@@ -72,8 +73,8 @@ export class FlowCapture {
   }
 
   /** Every flow counted since the previous drain; each packet appears in exactly one drain. */
-  drain(): Promise<FlowRecord[]> {
-    return this.serialized(async () => decodeFlows(await this.native.drain(false), (ifIndex) => this.interfaceName(ifIndex)));
+  drain(): Promise<DrainedFlows> {
+    return this.serialized(async () => new DrainedFlows(await this.native.drain(false), this.names));
   }
 
   counters(): KernelCounters {
@@ -81,18 +82,14 @@ export class FlowCapture {
   }
 
   /** Detaches everything, then returns the flows still held (both maps and the ring buffer). */
-  close(): Promise<FlowRecord[]> {
+  close(): Promise<DrainedFlows> {
     return this.serialized(async () => {
       for (const { name, direction } of this.attachments) this.native.detach(name, direction);
-      const remaining = decodeFlows(await this.native.drain(true), (ifIndex) => this.interfaceName(ifIndex));
+      const remaining = new DrainedFlows(await this.native.drain(true), this.names);
       this.native.close();
       this.closed = true;
       return remaining;
     });
-  }
-
-  private interfaceName(ifIndex: number): string {
-    return this.names.get(ifIndex) ?? `if${ifIndex}`;
   }
 
   /** Drains and the close run one at a time: the native side allows one drain at once. */

@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 
 import type { FlowBatch } from '../aggregate/index.js';
+import type { FlowRecord } from '../capture/decode.js';
 import { crc64Avro } from './crc64-avro.js';
+import { createFlowBatchWriter } from './flow-batch-writer.js';
+
+/** A FlowBatch as a consumer decodes it: the flows as objects. */
+export type DecodedFlowBatch = Omit<FlowBatch, 'flows'> & { flows: FlowRecord[] };
 
 export const FLOW_BATCH_SCHEMA_PATH = new URL('../../schemas/flow-batch.avsc', import.meta.url);
 export const flowBatchType = avro.Type.forSchema(JSON.parse(readFileSync(FLOW_BATCH_SCHEMA_PATH, 'utf8')));
@@ -22,9 +27,10 @@ export const FLOW_BATCH_FINGERPRINT = (() => {
 })();
 const SINGLE_OBJECT_HEADER = Buffer.concat([SINGLE_OBJECT_MARKER, FLOW_BATCH_FINGERPRINT]);
 
+const writeFlowBatch = createFlowBatchWriter(flowBatchType);
+
 export function encodeFlowBatch(batch: FlowBatch, singleObject: boolean): Buffer {
-  // avsc writes into one internal buffer it reuses, then copies out the encoded bytes.
-  const body = flowBatchType.toBuffer(batch);
+  const body = writeFlowBatch(batch);
   return singleObject ? Buffer.concat([SINGLE_OBJECT_HEADER, body]) : body;
 }
 
@@ -33,7 +39,7 @@ export class AvroDecodeError extends Error {
 }
 
 /** Decodes plain or single-object Avro; throws AvroDecodeError saying what is wrong. */
-export function decodeFlowBatch(data: Uint8Array): FlowBatch {
+export function decodeFlowBatch(data: Uint8Array): DecodedFlowBatch {
   let body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (body.subarray(0, 2).equals(SINGLE_OBJECT_MARKER)) {
     if (body.length < 10) throw new AvroDecodeError('single-object Avro shorter than its 10-byte header');
@@ -44,7 +50,7 @@ export function decodeFlowBatch(data: Uint8Array): FlowBatch {
     body = body.subarray(10);
   }
   try {
-    return flowBatchType.fromBuffer(body) as FlowBatch;
+    return flowBatchType.fromBuffer(body) as DecodedFlowBatch;
   } catch (error) {
     throw new AvroDecodeError(`not a FlowBatch in Avro: ${(error as Error).message}`);
   }

@@ -36,24 +36,41 @@ export function eventId(identity: EventIdentity, batch: FlowBatch): string {
   return batch.parts > 1 ? `${identity.runId}-${batch.sequence}.${batch.part}` : `${identity.runId}-${batch.sequence}`;
 }
 
-export function toCloudEvent(batch: FlowBatch, identity: EventIdentity, singleObject: boolean): CloudEvent<Buffer> {
-  return new CloudEvent<Buffer>({
+/** The event's context attributes (every one a string, as the ce- headers carry them). */
+export function eventAttributes(batch: FlowBatch, identity: EventIdentity): Record<string, string> {
+  return {
     ...identity.extensions,
+    specversion: '1.0',
     id: eventId(identity, batch),
     source: identity.source,
     type: EVENT_TYPE,
     time: new Date(batch.intervalEnd / 1000).toISOString(),
     datacontenttype: DATA_CONTENT_TYPE,
     dataschema: DATA_SCHEMA,
-    data: encodeFlowBatch(batch, singleObject),
-  });
+  };
 }
 
-/** Binary mode: attributes as ce- headers, the Avro data as the body. Structured: a JSON envelope. */
-export function toMessage(event: CloudEvent<Buffer>, mode: ContentMode): EventMessage {
-  const message = mode === 'binary' ? HTTP.binary(event) : HTTP.structured(event);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) headers[name] = String(value);
-  const body = typeof message.body === 'string' ? Buffer.from(message.body, 'utf8') : Buffer.from(message.body as Uint8Array);
-  return { id: event.id, headers, body };
+/**
+ * The batch as one CloudEvent on the wire. Binary mode: the attributes as ce- headers (the
+ * content type as content-type) and the Avro data as the body, written here rather than through
+ * the SDK's CloudEvent object, which base64-encodes the data on construction (0.2 µs per flow,
+ * never used in binary mode); test/encode/cloudevent.test.ts checks the headers equal the SDK's
+ * HTTP.binary output. Structured mode: the SDK's JSON envelope, data in data_base64.
+ */
+export function toMessage(batch: FlowBatch, identity: EventIdentity, mode: ContentMode, singleObject: boolean): EventMessage {
+  const attributes = eventAttributes(batch, identity);
+  const data = encodeFlowBatch(batch, singleObject);
+  if (mode === 'binary') {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(attributes)) {
+      headers[name === 'datacontenttype' ? 'content-type' : `ce-${name}`] = value;
+    }
+    return { id: attributes.id, headers, body: data };
+  }
+  const message = HTTP.structured(new CloudEvent<Buffer>({ ...attributes, data }));
+  return {
+    id: attributes.id,
+    headers: { 'content-type': String(message.headers['content-type']) },
+    body: Buffer.from(message.body as string, 'utf8'),
+  };
 }

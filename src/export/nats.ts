@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 
 import { splitBatch, type FlowBatch } from '../aggregate/index.js';
 import type { Config } from '../config/index.js';
-import { toCloudEvent, toMessage, type ContentMode, type EventIdentity, type EventMessage } from '../encode/cloudevent.js';
+import { toMessage, type ContentMode, type EventIdentity, type EventMessage } from '../encode/cloudevent.js';
 import type { Logger } from '../agent/log.js';
 import type { Exporter } from './queue.js';
 
@@ -44,6 +44,8 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 
 export class NatsExporter implements Exporter {
   readonly name = 'nats';
+  /** Encoded bytes per flow, learned from each batch: how many parts the next one needs. */
+  private bytesPerFlow = 128;
   private connection: Promise<{ nc: NatsConnection; js?: JetStreamClient }> | undefined;
 
   constructor(
@@ -73,14 +75,22 @@ export class NatsExporter implements Exporter {
     if (connection) await (await connection.catch(() => undefined))?.nc.drain().catch(() => undefined);
   }
 
-  /** Encodes the batch, in as many parts as needed to fit the server's max_payload. */
+  /**
+   * Encodes the batch, in as many parts as it takes to fit the server's max_payload (1 MiB by
+   * default). The number of parts comes from the size of the last batches, so a batch is encoded
+   * once; only a misjudged part is split again.
+   */
   private messages(batch: FlowBatch, maxPayload: number): EventMessage[] {
-    const encode = (part: FlowBatch) => toMessage(toCloudEvent(part, this.options.identity, this.options.singleObject), this.options.mode);
-    const whole = encode(batch);
-    if (whole.body.length <= maxPayload || batch.flows.length <= 1) return [whole];
-    // Headers and the envelope take some room too: aim a little under the limit.
-    const parts = Math.ceil(whole.body.length / (maxPayload * 0.9));
-    return splitBatch(batch, parts).map(encode);
+    const budget = maxPayload * 0.9; // headers and framing take some room too
+    let parts = Math.max(1, Math.min(batch.flows.count, Math.ceil((batch.flows.count * this.bytesPerFlow) / budget)));
+    for (;;) {
+      const messages = (parts === 1 ? [batch] : splitBatch(batch, parts)).map((part) =>
+        toMessage(part, this.options.identity, this.options.mode, this.options.singleObject));
+      const bytes = messages.reduce((sum, message) => sum + message.body.length, 0);
+      if (batch.flows.count > 0) this.bytesPerFlow = bytes / batch.flows.count;
+      if (parts >= batch.flows.count || messages.every((message) => message.body.length <= maxPayload)) return messages;
+      parts = Math.min(batch.flows.count, parts * 2);
+    }
   }
 
   private connect(): Promise<{ nc: NatsConnection; js?: JetStreamClient }> {

@@ -34,15 +34,16 @@ function humanBytes(bytes: number): string {
 const time = (us: number) => new Date(us / 1000).toISOString().slice(11, 23);
 
 export function formatTable(batch: FlowBatch, topFlows: number): string {
-  const packets = batch.flows.reduce((sum, flow) => sum + flow.packets, 0);
-  const bytes = batch.flows.reduce((sum, flow) => sum + flow.bytes, 0);
+  const flows = batch.flows.decode();
+  const packets = flows.reduce((sum, flow) => sum + flow.packets, 0);
+  const bytes = flows.reduce((sum, flow) => sum + flow.bytes, 0);
   const lines = [
     `── ${batch.agentName} #${batch.sequence}  ${time(batch.intervalStart)} → ${time(batch.intervalEnd)} UTC  ` +
-      `${batch.flows.length} flows  ${packets} packets  ${humanBytes(bytes)}` +
+      `${flows.length} flows  ${packets} packets  ${humanBytes(bytes)}` +
       (batch.lostPackets ? `  LOST ${batch.lostPackets} packets` : '') +
       (batch.ringBufferPackets ? `  (${batch.ringBufferPackets} via ring buffer)` : ''),
   ];
-  const top = [...batch.flows].sort((x, y) => y.bytes - x.bytes).slice(0, topFlows);
+  const top = flows.sort((x, y) => y.bytes - x.bytes).slice(0, topFlows);
   if (top.length === 0) return lines.join('\n') + '\n';
   const rows = [
     ['IFACE', 'DIR', 'PROTO', 'SOURCE', 'DESTINATION', 'PACKETS', 'BYTES', 'DETAIL'],
@@ -62,14 +63,14 @@ export function formatTable(batch: FlowBatch, topFlows: number): string {
   for (const row of rows) {
     lines.push(row.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd());
   }
-  if (batch.flows.length > top.length) lines.push(`… ${batch.flows.length - top.length} more flows`);
+  if (flows.length > top.length) lines.push(`… ${flows.length - top.length} more flows`);
   return lines.join('\n') + '\n';
 }
 
 /** One JSON object per flow, readable values (addresses as text, times as ISO strings). */
 export function formatJsonLines(batch: FlowBatch): string {
   let text = '';
-  for (const flow of batch.flows) {
+  for (const flow of batch.flows.decode()) {
     text += JSON.stringify({
       agentName: batch.agentName,
       sequence: batch.sequence,

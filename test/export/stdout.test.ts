@@ -9,12 +9,12 @@ import { TestNet, sendUdp } from '../helpers/netns.js';
 test('the table shows the interval totals and the top flows by bytes', () => {
   const batch = sampleBatch(30);
   const lines = formatTable(batch, 5).trimEnd().split('\n');
-  const packets = batch.flows.reduce((sum, flow) => sum + flow.packets, 0);
+  const packets = batch.flows.decode().reduce((sum, flow) => sum + flow.packets, 0);
   assert.match(lines[0], new RegExp(`node-a #0 .* 30 flows  ${packets} packets`));
   assert.match(lines[1], /^IFACE\s+DIR\s+PROTO\s+SOURCE\s+DESTINATION\s+PACKETS\s+BYTES\s+DETAIL$/);
   const shown = lines.slice(2, 7);
   assert.equal(shown.length, 5);
-  const largest = [...batch.flows].sort((x, y) => y.bytes - x.bytes)[0];
+  const largest = batch.flows.decode().sort((x, y) => y.bytes - x.bytes)[0];
   assert.match(shown[0], new RegExp(`UDP\\s+198\\.18\\.0\\.1:${largest.srcPort}\\s+198\\.18\\.0\\.2:${largest.dstPort}\\s+${largest.packets}\\s`));
   assert.equal(lines[7], '… 25 more flows');
 });

@@ -18,9 +18,13 @@ export class AgentProcess {
     return this.child.pid!;
   }
 
-  /** Starts the agent with only `env` as configuration (plus PATH). */
-  static start(ns: string, env: Record<string, string>): AgentProcess {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', `${PROJECT_ROOT}src/agent/cli.ts`], {
+  /**
+   * Starts the agent with only `env` as configuration (plus PATH): from the TypeScript sources
+   * (tests), or as shipped, compiled by make build (`compiled`: benchmarks).
+   */
+  static start(ns: string, env: Record<string, string>, compiled = false): AgentProcess {
+    const entry = compiled ? [`${PROJECT_ROOT}bin/flowcast-agent.js`] : ['--import', 'tsx', `${PROJECT_ROOT}src/agent/cli.ts`];
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...entry], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

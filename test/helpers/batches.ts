@@ -1,6 +1,6 @@
 // Flow batches built from real drained bytes: synthetic flow_record Buffers run through the decoder.
 import type { FlowBatch } from '../../src/aggregate/index.js';
-import { decodeFlows } from '../../src/capture/decode.js';
+import { DrainedFlows } from '../../src/capture/drained.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
 
 const at = (field: keyof typeof FIELD_OFFSETS) => FIELD_OFFSETS[field][0];
@@ -32,6 +32,8 @@ export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000
   return buffer;
 }
 
+const INTERFACE_NAMES = new Map([[2, 'eth2'], [3, 'eth3'], [4, 'eth4']]);
+
 export function sampleBatch(count: number, sequence = 0): FlowBatch {
   return {
     agentName: 'node-a',
@@ -43,7 +45,7 @@ export function sampleBatch(count: number, sequence = 0): FlowBatch {
     intervalEnd: 1_790_000_005_000_000,
     ringBufferPackets: 0,
     lostPackets: 0,
-    flows: decodeFlows(drainedBuffer(count), (ifIndex) => `eth${ifIndex}`),
+    flows: new DrainedFlows(drainedBuffer(count), INTERFACE_NAMES),
   };
 }
 

@@ -39,11 +39,11 @@ async function main(): Promise<void> {
     try {
       if (message.type === 'drain') {
         const flows = await capture.drain();
-        await send({ type: 'flows', flows: flows.map(plain), counters: capture.counters(), overflows });
+        await send({ type: 'flows', flows: flows.decode().map(plain), counters: capture.counters(), overflows });
       } else if (message.type === 'close') {
         const counters = capture.counters();
         const flows = await capture.close();
-        await send({ type: 'flows', flows: flows.map(plain), counters, overflows });
+        await send({ type: 'flows', flows: flows.decode().map(plain), counters, overflows });
         process.exit(0);
       }
     } catch (error) {

@@ -1,0 +1,37 @@
+// One drain's flows as the kernel handed them over: packed flow_record structs, decoded on demand.
+import { decodeFlows, type FlowRecord } from './decode.js';
+import { RECORD_SIZE } from './layout.js';
+
+export class DrainedFlows {
+  constructor(
+    /** flow_record structs (src/capture/layout.ts), back to back. */
+    readonly records: Buffer,
+    private readonly names: ReadonlyMap<number, string>,
+  ) {
+    if (records.length % RECORD_SIZE !== 0) {
+      throw new Error(`a drained buffer of ${records.length} bytes is not a whole number of ${RECORD_SIZE}-byte flow records`);
+    }
+  }
+
+  get count(): number {
+    return this.records.length / RECORD_SIZE;
+  }
+
+  interfaceName(ifIndex: number): string {
+    return this.names.get(ifIndex) ?? `if${ifIndex}`;
+  }
+
+  /** Per-flow objects, for consumers that want them (stdout, gRPC, tests). */
+  decode(): FlowRecord[] {
+    return decodeFlows(this.records, (ifIndex) => this.interfaceName(ifIndex));
+  }
+
+  /** Flows [from, to) as a DrainedFlows of their own, sharing the memory. */
+  slice(from: number, to: number): DrainedFlows {
+    return new DrainedFlows(this.records.subarray(from * RECORD_SIZE, to * RECORD_SIZE), this.names);
+  }
+
+  static empty(): DrainedFlows {
+    return new DrainedFlows(Buffer.alloc(0), new Map());
+  }
+}

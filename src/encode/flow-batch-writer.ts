@@ -1,0 +1,177 @@
+// Avro binary encoding of a FlowBatch straight from the drained flow_record structs.
+//
+// Hand-written next to avsc on purpose: avsc encodes JavaScript objects, so it would need one
+// object (and four Buffer views) per flow, which measured 6 µs per flow, mostly allocation, GC and
+// 64-bit varints; this writer reads the kernel's bytes and writes Avro bytes (see
+// docs/benchmarks.md). It is planned from the schema at load time, so the field order cannot
+// drift, then compiled into straight-line code as avsc compiles its own writers, and
+// test/encode/avro.test.ts checks its output is byte for byte what avsc writes.
+import type avro from 'avsc';
+
+import type { FlowBatch } from '../aggregate/index.js';
+import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
+import { DIRECTION_SYMBOLS, FLOW_FIELD_SOURCES, type FieldConversion } from './flow-fields.js';
+
+/** What avsc's parsed types expose that the plan needs. */
+interface ParsedType {
+  typeName: string;
+  size?: number;
+  symbols?: string[];
+  itemsType?: ParsedType;
+  fields?: { name: string; type: ParsedType }[];
+}
+
+const enum Kind { Int8, Int16, Int32, Long, TimeUs, Fixed, Enum, InterfaceName }
+
+interface Step {
+  kind: Kind;
+  offset: number;
+  size: number;
+}
+
+/** Checks each Flow field's Avro type against its conversion and returns the per-record steps. */
+function planFlow(fields: { name: string; type: ParsedType }[]): Step[] {
+  return fields.map(({ name, type }) => {
+    const source = (FLOW_FIELD_SOURCES as Record<string, { from: keyof typeof FIELD_OFFSETS; as: FieldConversion }>)[name];
+    if (!source) throw new Error(`Avro Flow field ${name} has no source in FLOW_FIELD_SOURCES`);
+    const [offset, size] = FIELD_OFFSETS[source.from];
+    const expect = (wanted: string) => {
+      if (type.typeName !== wanted) throw new Error(`Avro Flow field ${name} is ${type.typeName}, but ${source.as} needs ${wanted}`);
+    };
+    switch (source.as) {
+      case 'int':
+        expect('int');
+        return { kind: size === 1 ? Kind.Int8 : size === 2 ? Kind.Int16 : Kind.Int32, offset, size };
+      case 'long':
+        expect('long');
+        return { kind: Kind.Long, offset, size };
+      case 'timeUs':
+        expect('long');
+        return { kind: Kind.TimeUs, offset, size };
+      case 'fixed':
+        expect('fixed');
+        if (type.size !== size) throw new Error(`Avro Flow field ${name} is fixed(${type.size}), the C field has ${size} bytes`);
+        return { kind: Kind.Fixed, offset, size };
+      case 'enum':
+        expect('enum');
+        if (type.symbols?.join() !== DIRECTION_SYMBOLS.join()) throw new Error(`Avro enum ${name} must list ${DIRECTION_SYMBOLS.join(', ')}`);
+        return { kind: Kind.Enum, offset, size };
+      case 'interfaceName':
+        expect('string');
+        return { kind: Kind.InterfaceName, offset, size };
+    }
+  });
+}
+
+const TWO_32 = 2 ** 32;
+/** Kernel interface names are under 16 bytes; 63 keeps the name's length a one-byte varint. */
+const NAME_MAX_BYTES = 63;
+
+/**
+ * Zigzag varint of a safe integer at out[pos]; returns the next position. Doubles lose bit
+ * operators past 32 bits, so large values are split into 32-bit halves first.
+ */
+function writeLongAt(out: Buffer, pos: number, value: number): number {
+  const negative = value < 0;
+  const magnitude = negative ? -value - 1 : value; // zigzag: 2v, or 2|v|-1 for negatives
+  let high = Math.floor(magnitude / TWO_32);
+  let low = magnitude - high * TWO_32;
+  high = ((high << 1) | (low >>> 31)) >>> 0;
+  low = ((low << 1) | (negative ? 1 : 0)) >>> 0;
+  while (high !== 0 || low > 0x7f) {
+    out[pos++] = (low & 0x7f) | 0x80;
+    low = ((low >>> 7) | (high << 25)) >>> 0;
+    high >>>= 7;
+  }
+  out[pos++] = low;
+  return pos;
+}
+
+/** Source of a varint of the unsigned integer expression `value`, known to be below 2^31. */
+const smallVarint = (value: string) =>
+  `z = (${value}) * 2; while (z > 127) { out[pos++] = (z & 127) | 128; z >>>= 7; } out[pos++] = z;`;
+
+/** Compiles the steps into one function writing records [from, to) of `records` at out[pos]. */
+function compileRecords(steps: Step[]): (records: Buffer, out: Buffer, pos: number, name: (ifIndex: number) => Buffer) => number {
+  const body = steps.map((step) => {
+    const at = (delta = 0) => `records[b + ${step.offset + delta}]`;
+    const u32 = `(${at(0)} | (${at(1)} << 8) | (${at(2)} << 16)) + ${at(3)} * 16777216`;
+    const u64 = `${u32} + ((${at(4)} | (${at(5)} << 8) | (${at(6)} << 16)) + ${at(7)} * 16777216) * 4294967296`;
+    switch (step.kind) {
+      case Kind.Int8:
+      case Kind.Enum:
+        return smallVarint(at());
+      case Kind.Int16:
+        return smallVarint(`${at()} | (${at(1)} << 8)`);
+      case Kind.Int32: // u32 as Avro int: below 2^31 here (index, flags, rate)
+        return `z = ${u32}; if (z < 1073741824) { ${smallVarint('z')} } else { pos = writeLongAt(out, pos, z | 0); }`;
+      case Kind.Long:
+        return `z = ${u64}; if (z < 1073741824) { ${smallVarint('z')} } else { pos = writeLongAt(out, pos, z); }`;
+      case Kind.TimeUs: // ns to µs without an inexact double of ns
+        return `pos = writeLongAt(out, pos, Math.floor((${u32}) / 1000 + ((${at(4)} | (${at(5)} << 8) | (${at(6)} << 16)) + ${at(7)} * 16777216) * 4294967.296));`;
+      case Kind.Fixed:
+        return Array.from({ length: step.size }, (_, i) => `out[pos + ${i}] = ${at(i)};`).join(' ') + ` pos += ${step.size};`;
+      case Kind.InterfaceName:
+        return `n = name(${u32}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i];`;
+    }
+  });
+  const source = `let z, n; for (let b = 0; b < records.length; b += ${RECORD_SIZE}) {\n${body.join('\n')}\n} return pos;`;
+  return new Function('writeLongAt', `return (records, out, pos, name) => { ${source} };`)(writeLongAt);
+}
+
+let out = Buffer.allocUnsafe(1 << 20);
+let pos = 0;
+
+function ensure(bytes: number): void {
+  if (pos + bytes <= out.length) return;
+  const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, pos + bytes));
+  out.copy(bigger, 0, 0, pos);
+  out = bigger;
+}
+
+function writeInt(value: number): void {
+  pos = writeLongAt(out, pos, value);
+}
+
+function writeString(text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  ensure(bytes.length + 10);
+  writeInt(bytes.length);
+  bytes.copy(out, pos);
+  pos += bytes.length;
+}
+
+export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) => Buffer {
+  const fields = (batchType as unknown as ParsedType).fields ?? [];
+  const flowFields = fields.find((field) => field.name === 'flows')?.type.itemsType?.fields;
+  if (!flowFields) throw new Error('the FlowBatch schema has no flows array of records');
+  const steps = planFlow(flowFields);
+  const writeRecords = compileRecords(steps);
+  // The most one record can take: 10 bytes per varint, fixed fields as they are, the name.
+  const recordBound = steps.reduce((sum, step) => sum + (step.kind === Kind.Fixed ? step.size : step.kind === Kind.InterfaceName ? 1 + NAME_MAX_BYTES : 10), 0);
+  const header = fields.filter((field) => field.name !== 'flows').map((field) => ({ name: field.name, type: field.type.typeName }));
+
+  return (batch: FlowBatch): Buffer => {
+    pos = 0;
+    for (const { name, type } of header) {
+      const value = (batch as unknown as Record<string, string | number>)[name];
+      ensure(10);
+      if (type === 'string') writeString(value as string);
+      else writeInt(value as number);
+    }
+    const count = batch.flows.count;
+    ensure(count * recordBound + 20);
+    if (count > 0) writeInt(count); // one block holding every flow
+    const names = new Map<number, Buffer>();
+    const name = (ifIndex: number) => {
+      let encoded = names.get(ifIndex);
+      if (!encoded) names.set(ifIndex, (encoded = Buffer.from(batch.flows.interfaceName(ifIndex), 'utf8').subarray(0, NAME_MAX_BYTES)));
+      return encoded;
+    };
+    pos = writeRecords(batch.flows.records, out, pos, name);
+    out[pos++] = 0; // end of the flows array
+    const encoded = Buffer.allocUnsafe(pos);
+    out.copy(encoded, 0, 0, pos); // the scratch buffer is reused by the next batch
+    return encoded;
+  };
+}

@@ -1,0 +1,38 @@
+// Where each field of the Avro Flow record (schemas/flow-batch.avsc) comes from in the C struct
+// flow_record (bpf/flow.h, src/capture/layout.ts), and how it is converted. The Avro encoder is
+// planned from this table and the schema; test/encode/avro.test.ts checks it covers both exactly.
+import type { FIELD_OFFSETS } from '../capture/layout.js';
+
+export type FieldConversion =
+  | 'int' // unsigned little-endian integer of the C field's size, as Avro int
+  | 'long' // unsigned 64-bit little-endian, as Avro long
+  | 'timeUs' // CLOCK_REALTIME ns, as Avro long of microseconds (timestamp-micros)
+  | 'fixed' // bytes as they are, as Avro fixed of the same size
+  | 'enum' // FLOWCAST_DIRECTION_* as the index of the Avro enum symbol
+  | 'interfaceName'; // the interface index, as the interface's name (Avro string)
+
+export const FLOW_FIELD_SOURCES = {
+  interface: { from: 'key.if_index', as: 'interfaceName' },
+  ifIndex: { from: 'key.if_index', as: 'int' },
+  direction: { from: 'key.direction', as: 'enum' },
+  etherType: { from: 'key.eth_protocol', as: 'int' },
+  srcMac: { from: 'key.src_mac', as: 'fixed' },
+  dstMac: { from: 'key.dst_mac', as: 'fixed' },
+  srcAddr: { from: 'key.src_ip', as: 'fixed' },
+  dstAddr: { from: 'key.dst_ip', as: 'fixed' },
+  protocol: { from: 'key.protocol', as: 'int' },
+  srcPort: { from: 'key.src_port', as: 'int' },
+  dstPort: { from: 'key.dst_port', as: 'int' },
+  icmpType: { from: 'key.icmp_type', as: 'int' },
+  icmpCode: { from: 'key.icmp_code', as: 'int' },
+  packets: { from: 'metrics.packets', as: 'long' },
+  bytes: { from: 'metrics.bytes', as: 'long' },
+  firstSeen: { from: 'metrics.first_seen', as: 'timeUs' },
+  lastSeen: { from: 'metrics.last_seen', as: 'timeUs' },
+  tcpFlags: { from: 'metrics.tcp_flags', as: 'int' },
+  dscp: { from: 'metrics.dscp', as: 'int' },
+  sampling: { from: 'metrics.sampling', as: 'int' },
+} as const satisfies Record<string, { from: keyof typeof FIELD_OFFSETS; as: FieldConversion }>;
+
+/** The Avro Direction enum's symbols, in the order of FLOWCAST_DIRECTION_* (0 ingress, 1 egress). */
+export const DIRECTION_SYMBOLS = ['ingress', 'egress'];
