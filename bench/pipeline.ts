@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Aggregator, type FlowBatch } from '../src/aggregate/index.js';
 import { DrainedFlows } from '../src/capture/drained.js';
 import { loadConfig } from '../src/config/index.js';
-import { newIdentity } from '../src/encode/cloudevent.js';
+import { createEventEncoder, newIdentity } from '../src/encode/cloudevent.js';
 import { NatsExporter } from '../src/export/nats.js';
 import { drainedBuffer } from '../test/helpers/batches.js';
 import { NatsServer } from '../test/helpers/nats-server.js';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const server = await NatsServer.start();
   const config = loadConfig({ EXPORT: 'nats', NATS_URL: server.url });
   const exporter = new NatsExporter(
-    { nats: config.nats, mode: 'binary', singleObject: false, identity: newIdentity('bench') },
+    { nats: config.nats, encode: await createEventEncoder('binary', newIdentity('bench'), false) },
     pino({ level: 'warn' }),
   );
   try {

@@ -3,25 +3,28 @@ import { Aggregator } from '../aggregate/index.js';
 import { FlowCapture } from '../capture/index.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { helpText } from '../config/help.js';
-import { newIdentity } from '../encode/cloudevent.js';
-import { NatsExporter } from '../export/nats.js';
+import { createEventEncoder, newIdentity } from '../encode/cloudevent.js';
 import { ExportQueue, type Exporter } from '../export/queue.js';
-import { StdoutExporter } from '../export/stdout.js';
 import { createLogger, type Logger } from './log.js';
 
 /** How long the agent keeps trying to hand over queued batches after SIGTERM. */
 const SHUTDOWN_EXPORT_MS = 10_000;
 
-function createExporter(config: Config, log: Logger): Exporter {
+/** Loads only the chosen exporter's code: each brings its own libraries. */
+async function createExporter(config: Config, log: Logger): Promise<Exporter> {
   const identity = newIdentity(config.agent.nodeName);
   switch (config.export) {
-    case 'stdout':
+    case 'stdout': {
+      const { StdoutExporter } = await import('../export/stdout.js');
       return new StdoutExporter(process.stdout, config.stdout.format, config.stdout.topFlows);
-    case 'nats':
-      return new NatsExporter(
-        { nats: config.nats, mode: config.cloudEvents.mode, singleObject: config.cloudEvents.avroSingleObject, identity },
-        log,
-      );
+    }
+    case 'nats': {
+      const { NatsExporter } = await import('../export/nats.js');
+      const encode = await createEventEncoder(config.cloudEvents.mode, identity, config.cloudEvents.avroSingleObject);
+      const exporter = new NatsExporter({ nats: config.nats, encode }, log);
+      exporter.start();
+      return exporter;
+    }
     default:
       throw new Error(`EXPORT=${config.export} is not available in this version`);
   }
@@ -44,7 +47,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
   const log = createLogger(config.log.level, config.log.pretty);
   let exporter: Exporter;
   try {
-    exporter = createExporter(config, log);
+    exporter = await createExporter(config, log);
   } catch (error) {
     process.stderr.write(`flowcast-agent: ${(error as Error).message}\n`);
     return 2;

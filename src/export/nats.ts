@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 
 import { splitBatch, type FlowBatch } from '../aggregate/index.js';
 import type { Config } from '../config/index.js';
-import { toMessage, type ContentMode, type EventIdentity, type EventMessage } from '../encode/cloudevent.js';
+import type { EventEncoder, EventMessage } from '../encode/cloudevent.js';
 import type { Logger } from '../agent/log.js';
 import type { Exporter } from './queue.js';
 
@@ -14,9 +14,7 @@ const DUPLICATE_WINDOW_MS = 120_000;
 
 export interface NatsExportOptions {
   nats: Config['nats'];
-  mode: ContentMode;
-  singleObject: boolean;
-  identity: EventIdentity;
+  encode: EventEncoder;
 }
 
 export function connectionOptions(nats: Config['nats'], name: string): ConnectionOptions {
@@ -53,6 +51,11 @@ export class NatsExporter implements Exporter {
     private readonly log: Logger,
   ) {}
 
+  /** Connects now (in the background), so that a bad URL or credentials show in the log at start. */
+  start(): void {
+    this.connect().catch((error) => this.log.warn({ err: error }, 'cannot reach NATS yet; batches wait in the queue'));
+  }
+
   async send(batch: FlowBatch): Promise<void> {
     const { nc, js } = await this.connect();
     for (const message of this.messages(batch, nc.info?.max_payload ?? 1 << 20)) {
@@ -84,8 +87,7 @@ export class NatsExporter implements Exporter {
     const budget = maxPayload * 0.9; // headers and framing take some room too
     let parts = Math.max(1, Math.min(batch.flows.count, Math.ceil((batch.flows.count * this.bytesPerFlow) / budget)));
     for (;;) {
-      const messages = (parts === 1 ? [batch] : splitBatch(batch, parts)).map((part) =>
-        toMessage(part, this.options.identity, this.options.mode, this.options.singleObject));
+      const messages = (parts === 1 ? [batch] : splitBatch(batch, parts)).map(this.options.encode);
       const bytes = messages.reduce((sum, message) => sum + message.body.length, 0);
       if (batch.flows.count > 0) this.bytesPerFlow = bytes / batch.flows.count;
       if (parts >= batch.flows.count || messages.every((message) => message.body.length <= maxPayload)) return messages;
