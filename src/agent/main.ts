@@ -25,6 +25,10 @@ async function createExporter(config: Config, log: Logger): Promise<Exporter> {
       exporter.start();
       return exporter;
     }
+    case 'grpc': {
+      const { GrpcExporter } = await import('../export/grpc.js');
+      return new GrpcExporter(config, config.agent.ip);
+    }
     default:
       throw new Error(`EXPORT=${config.export} is not available in this version`);
   }

@@ -16,6 +16,7 @@ export interface Config {
   export: ExportKind;
   stdout: { format: 'table' | 'json'; topFlows: number };
   target: { host?: string; port?: number };
+  grpc: { maxFlows: number; tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string } };
   capture: {
     interfaces: string[];
     excludeInterfaces: string[];
@@ -167,6 +168,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     export: values.EXPORT,
     stdout: { format: values.STDOUT_FORMAT, topFlows: values.STDOUT_TOP_FLOWS },
     target: { host: values.TARGET_HOST, port: values.TARGET_PORT },
+    grpc: {
+      maxFlows: values.GRPC_MESSAGE_MAX_FLOWS,
+      tls: values.GRPC_TLS_CA
+        ? { caFile: values.GRPC_TLS_CA, certFile: values.GRPC_TLS_CERT, keyFile: values.GRPC_TLS_KEY, serverName: values.GRPC_TLS_SERVER_NAME }
+        : undefined,
+    },
     capture: {
       interfaces: list(values.INTERFACES),
       excludeInterfaces: list(values.EXCLUDE_INTERFACES),

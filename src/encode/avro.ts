@@ -11,7 +11,55 @@ import { createFlowBatchWriter } from './flow-batch-writer.js';
 export type DecodedFlowBatch = Omit<FlowBatch, 'flows'> & { flows: FlowRecord[] };
 
 export const FLOW_BATCH_SCHEMA_PATH = new URL('../../schemas/flow-batch.avsc', import.meta.url);
-export const flowBatchType = avro.Type.forSchema(JSON.parse(readFileSync(FLOW_BATCH_SCHEMA_PATH, 'utf8')));
+/** What avsc's parsed types and its reading cursor expose that the guard below needs. */
+interface ReadableType {
+  typeName: string;
+  size?: number;
+  fields?: { type: ReadableType }[];
+  itemsType?: ReadableType;
+  _read(tap: AvscTap): unknown;
+}
+interface AvscTap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  skipLong(): void;
+}
+
+const minimumBytes = (type: ReadableType): number =>
+  type.typeName === 'fixed' ? type.size! : type.fields ? type.fields.reduce((sum, field) => sum + minimumBytes(field.type), 0) : 1;
+
+/**
+ * avsc trusts an array's block count: a corrupted count would make it allocate and loop that many
+ * times (a hung collector). This is avsc's ArrayType._read with every block checked against the
+ * bytes left first (each item takes at least its fixed fields' bytes); avsc's typeHook puts it in
+ * place of the flows array's type.
+ */
+class BoundedArrayType extends (avro.types.ArrayType as unknown as new (schema: object, options: object) => ReadableType) {
+  _read(tap: AvscTap): unknown[] {
+    const items = this.itemsType!;
+    const smallest = minimumBytes(items);
+    const values: unknown[] = [];
+    let count: number;
+    while ((count = tap.readLong())) {
+      if (count < 0) {
+        count = -count;
+        tap.skipLong(); // the block's size in bytes
+      }
+      const left = tap.buf.length - tap.pos;
+      if (count * smallest > left) throw new Error(`a block of ${count} array items cannot fit in the ${left} bytes left`);
+      while (count--) values.push(items._read(tap));
+    }
+    return values;
+  }
+}
+
+export const flowBatchType = avro.Type.forSchema(JSON.parse(readFileSync(FLOW_BATCH_SCHEMA_PATH, 'utf8')), {
+  typeHook: (schema, options) =>
+    typeof schema === 'object' && (schema as { type?: string }).type === 'array'
+      ? (new BoundedArrayType(schema, options) as unknown as avro.Type)
+      : undefined,
+});
 
 /** The schema's Parsing Canonical Form (avsc's schema() without extra attributes is exactly that). */
 export function canonicalForm(type: avro.Type): string {
@@ -37,6 +85,8 @@ export function encodeFlowBatch(batch: FlowBatch, singleObject: boolean): Buffer
 export class AvroDecodeError extends Error {
   override name = 'AvroDecodeError';
 }
+
+
 
 /** Decodes plain or single-object Avro; throws AvroDecodeError saying what is wrong. */
 export function decodeFlowBatch(data: Uint8Array): DecodedFlowBatch {

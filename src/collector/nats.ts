@@ -1,0 +1,114 @@
+// A NATS subscriber for flowcast's CloudEvents: binary or structured, Avro plain or single-object.
+// Core NATS, or a JetStream durable consumer that acknowledges a message only after the handler
+// succeeded (a handler failure has it redelivered; a malformed message is terminated, not retried).
+import { connect, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { CloudEvent, HTTP } from 'cloudevents';
+
+import type { Config } from '../config/index.js';
+import { decodeFlowBatch, type DecodedFlowBatch } from '../encode/avro.js';
+import { DATA_CONTENT_TYPE } from '../encode/cloudevent.js';
+import { connectionOptions } from '../export/nats.js';
+import { CollectorError } from './errors.js';
+
+/** The event's context attributes (id, source, type, time, dataschema, extensions). */
+export type EventAttributes = Record<string, unknown> & { id: string; source: string; type: string };
+
+export interface NatsCollectorOptions {
+  nats: Partial<Config['nats']> & { servers: string[]; subject: string };
+  /** Read a JetStream stream through this durable consumer instead of subscribing (core NATS). */
+  durable?: { stream: string; name: string };
+  onBatch: (batch: DecodedFlowBatch, event: EventAttributes) => void | Promise<void>;
+  onError?: (error: CollectorError) => void;
+}
+
+export interface RunningNatsCollector {
+  close(): Promise<void>;
+}
+
+/** Decodes one NATS message into the flow batch it carries; throws CollectorError. */
+export function decodeEvent(data: Uint8Array, natsHeaders: MsgHdrs | undefined): { batch: DecodedFlowBatch; event: EventAttributes } {
+  const headers: Record<string, string> = {};
+  for (const [name, values] of natsHeaders ?? []) headers[name.toLowerCase()] = values[0];
+  const structured = (headers['content-type'] ?? '').startsWith('application/cloudevents+json');
+  let event: CloudEvent<unknown>;
+  try {
+    const body = structured ? Buffer.from(data).toString('utf8') : Buffer.from(data);
+    event = HTTP.toEvent({ headers, body }) as CloudEvent<unknown>;
+  } catch (error) {
+    throw new CollectorError('cloudevent', `not a valid CloudEvent: ${(error as Error).message}`, { cause: error });
+  }
+  if (event.datacontenttype !== DATA_CONTENT_TYPE) {
+    throw new CollectorError('content-type', `datacontenttype is ${JSON.stringify(event.datacontenttype)}, expected ${DATA_CONTENT_TYPE}`);
+  }
+  const avro = structured ? (event.data_base64 ? Buffer.from(event.data_base64, 'base64') : undefined) : Buffer.from(data);
+  if (!avro) throw new CollectorError('cloudevent', 'a structured event without data_base64');
+  try {
+    const { data: _data, data_base64: _base64, ...attributes } = event.toJSON();
+    return { batch: decodeFlowBatch(avro), event: attributes as EventAttributes };
+  } catch (error) {
+    throw new CollectorError('avro', (error as Error).message, { cause: error });
+  }
+}
+
+export async function startNatsCollector(options: NatsCollectorOptions): Promise<RunningNatsCollector> {
+  const report = options.onError ?? (() => undefined);
+  const nc: NatsConnection = await connect(connectionOptions({ jetstream: false, stream: '', streamMaxAgeMs: 0, ...options.nats }, 'flowcast-collector'));
+
+  const handle = async (message: Msg | JsMsg): Promise<'ack' | 'term' | 'nak'> => {
+    let decoded;
+    try {
+      decoded = decodeEvent(message.data, message.headers);
+    } catch (error) {
+      report(error as CollectorError);
+      return 'term';
+    }
+    try {
+      await options.onBatch(decoded.batch, decoded.event);
+      return 'ack';
+    } catch (error) {
+      report(new CollectorError('handler', `the batch handler failed: ${(error as Error).message}`, { cause: error }));
+      return 'nak';
+    }
+  };
+
+  let stop: () => Promise<void>;
+  if (options.durable) {
+    const { stream, name } = options.durable;
+    const manager = await jetstreamManager(nc);
+    await manager.consumers.add(stream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: options.nats.subject,
+    });
+    const messages = await (await jetstream(nc).consumers.get(stream, name)).consume();
+    const done = (async () => {
+      for await (const message of messages) {
+        const outcome = await handle(message);
+        if (outcome === 'ack') await message.ackAck().catch(() => message.ack());
+        else if (outcome === 'term') message.term();
+        else message.nak(1000);
+      }
+    })();
+    stop = async () => {
+      await messages.close();
+      await done;
+    };
+  } else {
+    const subscription = nc.subscribe(options.nats.subject);
+    const done = (async () => {
+      for await (const message of subscription) await handle(message);
+    })();
+    stop = async () => {
+      subscription.unsubscribe();
+      await done;
+    };
+  }
+  return {
+    close: async () => {
+      await stop();
+      await nc.drain();
+    },
+  };
+}
