@@ -5,17 +5,16 @@ import { connect, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/t
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { CloudEvent, HTTP } from 'cloudevents';
 
-import type { Config } from '../config/index.js';
 import { decodeFlowBatch, type DecodedFlowBatch } from '../encode/avro.js';
 import { DATA_CONTENT_TYPE } from '../encode/cloudevent.js';
-import { connectionOptions } from '../export/nats.js';
+import { connectionOptions, type NatsConnectionSettings } from '../export/nats.js';
 import { CollectorError } from './errors.js';
 
 /** The event's context attributes (id, source, type, time, dataschema, extensions). */
 export type EventAttributes = Record<string, unknown> & { id: string; source: string; type: string };
 
 export interface NatsCollectorOptions {
-  nats: Partial<Config['nats']> & { servers: string[]; subject: string };
+  nats: NatsConnectionSettings & { subject: string };
   /** Read a JetStream stream through this durable consumer instead of subscribing (core NATS). */
   durable?: { stream: string; name: string };
   onBatch: (batch: DecodedFlowBatch, event: EventAttributes) => void | Promise<void>;
@@ -53,7 +52,7 @@ export function decodeEvent(data: Uint8Array, natsHeaders: MsgHdrs | undefined):
 
 export async function startNatsCollector(options: NatsCollectorOptions): Promise<RunningNatsCollector> {
   const report = options.onError ?? (() => undefined);
-  const nc: NatsConnection = await connect(connectionOptions({ jetstream: false, stream: '', streamMaxAgeMs: 0, ...options.nats }, 'flowcast-collector'));
+  const nc: NatsConnection = await connect(connectionOptions(options.nats, 'flowcast-collector'));
 
   const handle = async (message: Msg | JsMsg): Promise<'ack' | 'term' | 'nak'> => {
     let decoded;

@@ -37,6 +37,7 @@ export interface Config {
     jetstream: boolean;
     stream: string;
     streamMaxAgeMs: number;
+    bridgeDurable: string;
     credsFile?: string;
     user?: string;
     password?: string;
@@ -194,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jetstream: values.NATS_JETSTREAM,
       stream: values.NATS_STREAM,
       streamMaxAgeMs: parseDuration(values.NATS_STREAM_MAX_AGE),
+      bridgeDurable: values.BRIDGE_DURABLE,
       credsFile: values.NATS_CREDS,
       user: values.NATS_USER,
       password: values.NATS_PASSWORD,

@@ -17,7 +17,10 @@ export interface NatsExportOptions {
   encode: EventEncoder;
 }
 
-export function connectionOptions(nats: Config['nats'], name: string): ConnectionOptions {
+/** What a NATS connection needs of the settings (the agent's exporter, the collector, the bridge). */
+export type NatsConnectionSettings = Pick<Config['nats'], 'servers' | 'user' | 'password' | 'token' | 'credsFile' | 'tls'>;
+
+export function connectionOptions(nats: NatsConnectionSettings, name: string): ConnectionOptions {
   return {
     servers: nats.servers,
     name,

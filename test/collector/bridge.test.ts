@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { connect, headers } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+
+import { startGrpcCollector, type RunningCollector } from '../../src/collector/index.js';
+import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
+import type { PbflowRecord } from '../../src/encode/pbflow.js';
+import { sampleBatch } from '../helpers/batches.js';
+import { NatsServer, freePort } from '../helpers/nats-server.js';
+import { PROJECT_ROOT } from '../helpers/netns.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !condition(); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+test('bridge: JetStream to a gRPC collector that goes away and comes back; every batch arrives once', async () => {
+  const nats = await NatsServer.start({ jetstream: true });
+  const nc = await connect({ servers: nats.url });
+  await (await jetstreamManager(nc)).streams.add({ name: 'FLOWS', subjects: ['test.flows'] });
+  const js = jetstream(nc);
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const publish = async (sequence: number) => {
+    const message = encode(sampleBatch(7, sequence));
+    const natsHeaders = headers();
+    for (const [name, value] of Object.entries(message.headers)) natsHeaders.set(name, value);
+    await js.publish('test.flows', message.body, { msgID: message.id, headers: natsHeaders });
+  };
+
+  const port = await freePort();
+  const received: PbflowRecord[] = [];
+  const startCollector = () => startGrpcCollector({ port, host: '127.0.0.1', onRecords: (records) => void received.push(...records) });
+  let collector: RunningCollector = await startCollector();
+  const bridge = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH, NATS_URL: nats.url, NATS_SUBJECT: 'test.flows', NATS_STREAM: 'FLOWS', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(port), GRPC_MESSAGE_MAX_FLOWS: '3' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  bridge.stderr.on('data', (chunk) => (log += chunk));
+  try {
+    for (let sequence = 0; sequence < 5; sequence++) await publish(sequence);
+    await until(() => received.length === 35, `35 records (have ${received.length}): ${log}`);
+
+    await collector.close();
+    for (let sequence = 5; sequence < 10; sequence++) await publish(sequence);
+    await sleep(3000);
+    assert.equal(received.length, 35, 'nothing arrives while the collector is down');
+    collector = await startCollector();
+    await until(() => received.length >= 70, `70 records (have ${received.length})`);
+    await sleep(1500); // would a duplicate follow?
+
+    assert.equal(received.length, 70);
+    const packets = sampleBatch(7).flows.decode().reduce((sum, flow) => sum + flow.packets, 0);
+    assert.equal(received.reduce((sum, record) => sum + record.packets, 0), 10 * packets);
+    assert.match(log, /forwarding failed; NATS will redeliver/);
+    bridge.kill('SIGTERM');
+    assert.deepEqual(await once(bridge, 'exit'), [0, null]);
+  } finally {
+    bridge.kill('SIGKILL');
+    await collector.close();
+    await nc.close();
+    await nats.stop();
+  }
+});
