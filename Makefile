@@ -54,6 +54,7 @@ run: build
 bench: build
 	node --import tsx bench/capture.ts
 	node --import tsx bench/pipeline.ts
+	node --import tsx bench/grpc.ts
 
 clean:
 	rm -rf build native/build dist

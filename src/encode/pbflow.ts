@@ -56,17 +56,21 @@ function writeIp(writer: protobuf.Writer, field: number, address: Uint8Array): v
   writer.ldelim();
 }
 
+/** A non-negative varint; below 2^32 through uint32, which skips protobufjs's 64-bit conversion. */
+const uint = (writer: protobuf.Writer, field: number, value: number) => {
+  if (!value) return;
+  writer.uint32(tag(field, VARINT));
+  if (value <= 0xffffffff) writer.uint32(value);
+  else writer.uint64(value);
+};
+
 function writeTimestamp(writer: protobuf.Writer, field: number, microseconds: number): void {
   const seconds = Math.floor(microseconds / 1e6);
-  writer.uint32(tag(field, BYTES)).fork()
-    .uint32(tag(1, VARINT)).int64(seconds)
-    .uint32(tag(2, VARINT)).int32((microseconds - seconds * 1e6) * 1000)
-    .ldelim();
+  writer.uint32(tag(field, BYTES)).fork();
+  uint(writer, 1, seconds); // int64 and int32 of non-negative values encode as these varints
+  uint(writer, 2, (microseconds - seconds * 1e6) * 1000);
+  writer.ldelim();
 }
-
-const uint = (writer: protobuf.Writer, field: number, value: number) => {
-  if (value) writer.uint32(tag(field, VARINT)).uint64(value);
-};
 
 /** One pbflow Records message holding `flows`; `agentIp` (text) goes into every record. */
 export function encodeRecords(flows: readonly FlowRecord[], agentIp: string): Uint8Array {
