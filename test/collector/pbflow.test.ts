@@ -41,6 +41,29 @@ test('a decoder built from proto/flow.proto at run time reads every field the ex
   assert.deepEqual(third.network.srcAddr, { ipv6: Buffer.from('fd00fc00000000000000000000000001', 'hex') });
 });
 
+test('a record longer than 127 bytes (IPv6 everywhere) keeps its two-byte length', () => {
+  const Records = protobuf.loadSync(FLOW_PROTO_PATH).lookupType('pbflow.Records');
+  const flows = sampleBatch(2).flows.decode();
+  for (const flow of flows) {
+    flow.etherType = 0x86dd;
+    flow.srcAddr = Buffer.from('fd00fc00000000000000000000000001', 'hex');
+    flow.dstAddr = Buffer.from('fd00fc00000000000000000000000002', 'hex');
+    flow.bytes = 2 ** 40; // a varint past 32 bits
+    flow.interface = 'a-long-name-015';
+  }
+  const encoded = encodeRecords(flows, 'fd00:fc00::9');
+  assert.ok(encoded.length / 2 > 130, `${encoded.length / 2} bytes per record`);
+  const decoded = Records.toObject(Records.decode(encoded), { longs: Number, bytes: Buffer, defaults: true });
+  assert.equal(decoded.entries.length, 2);
+  for (const entry of decoded.entries) {
+    assert.equal(entry.bytes, 2 ** 40);
+    assert.equal(entry.interface, 'a-long-name-015');
+    assert.deepEqual(entry.agentIp, { ipv6: Buffer.from('fd00fc00000000000000000000000009', 'hex') });
+    assert.deepEqual(entry.network.dstAddr, { ipv6: Buffer.from('fd00fc00000000000000000000000002', 'hex') });
+    assert.equal(entry.sampling, 1);
+  }
+});
+
 test('batches larger than GRPC_MESSAGE_MAX_FLOWS go in several Sends, each record once', async () => {
   const received: number[] = [];
   const collector = await startGrpcCollector({ port: 0, host: '127.0.0.1', onRecords: (records) => void received.push(records.length) });
