@@ -34,7 +34,7 @@ async function measure(exporter: NatsExporter, drained: Buffer): Promise<{ secon
   const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
   await aggregator.stop(); // one flush: decode + aggregate
-  if (batches[0]?.flows.count !== FLOWS) throw new Error('the batch does not hold the drained flows');
+  if (batches[0]?.flows.length !== FLOWS) throw new Error('the batch does not hold the drained flows');
   await exporter.send(batches[0]); // Avro, CloudEvent, publish, flush
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);

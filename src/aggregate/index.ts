@@ -2,9 +2,10 @@
 import { readUint64 } from '../capture/decode.js';
 import type { DrainedFlows } from '../capture/drained.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
-import type { KernelCounters } from '../capture/index.js';
+import type { FlowRecord, KernelCounters } from '../capture/index.js';
 
-export interface FlowBatch {
+/** One interval's flows from one agent: the Avro FlowBatch of schemas/flow-batch.avsc. */
+export interface FlowBatchOf<Flows> {
   agentName: string;
   agentIp: string;
   sequence: number;
@@ -16,9 +17,15 @@ export interface FlowBatch {
   intervalEnd: number;
   ringBufferPackets: number;
   lostPackets: number;
-  /** The drained flow_record structs; encoders read them as they are. */
-  flows: DrainedFlows;
+  flows: Flows;
 }
+
+/** As the agent makes it: the drained flow_record structs, which encoders read as they are. */
+export type FlowBatch = FlowBatchOf<DrainedFlows>;
+/** As a consumer (or the reverse bridge) has it: flow objects. */
+export type DecodedFlowBatch = FlowBatchOf<FlowRecord[]>;
+/** Either: what the encoders and the NATS exporter accept. */
+export type AnyFlowBatch = FlowBatch | DecodedFlowBatch;
 
 /** What the aggregator drains: FlowCapture, or anything shaped like it. */
 export interface FlowSource {
@@ -134,7 +141,7 @@ export class Aggregator {
 
   private count(batch: FlowBatch): void {
     this.totals.batches++;
-    this.totals.flows += batch.flows.count;
+    this.totals.flows += batch.flows.length;
     const { records } = batch.flows;
     for (let base = 0; base < records.length; base += RECORD_SIZE) {
       this.totals.packets += readUint64(records, base + PACKETS);
@@ -146,12 +153,12 @@ export class Aggregator {
 }
 
 /** The batch's flows in `parts` pieces of (nearly) equal size, each a batch of its own. */
-export function splitBatch(batch: FlowBatch, parts: number): FlowBatch[] {
-  const size = Math.ceil(batch.flows.count / parts);
+export function splitBatch<Batch extends AnyFlowBatch>(batch: Batch, parts: number): Batch[] {
+  const size = Math.ceil(batch.flows.length / parts);
   return Array.from({ length: parts }, (_, part) => ({
     ...batch,
     part,
     parts,
-    flows: batch.flows.slice(part * size, Math.min((part + 1) * size, batch.flows.count)),
+    flows: batch.flows.slice(part * size, Math.min((part + 1) * size, batch.flows.length)),
   }));
 }

@@ -13,7 +13,8 @@ export class DrainedFlows {
     }
   }
 
-  get count(): number {
+  /** The number of flows (named like an array's, so batches of either split alike). */
+  get length(): number {
     return this.records.length / RECORD_SIZE;
   }
 
@@ -27,7 +28,7 @@ export class DrainedFlows {
   }
 
   /** Flows [from, to) as a DrainedFlows of their own, sharing the memory. */
-  slice(from: number, to: number): DrainedFlows {
+  slice(from: number, to = this.length): DrainedFlows {
     return new DrainedFlows(this.records.subarray(from * RECORD_SIZE, to * RECORD_SIZE), this.names);
   }
 

@@ -16,6 +16,7 @@ export interface Config {
   export: ExportKind;
   stdout: { format: 'table' | 'json'; topFlows: number };
   target: { host?: string; port?: number };
+  bridge: { mode: 'nats-to-grpc' | 'grpc-to-nats'; listenPort: number };
   grpc: { maxFlows: number; tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string } };
   capture: {
     interfaces: string[];
@@ -169,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     export: values.EXPORT,
     stdout: { format: values.STDOUT_FORMAT, topFlows: values.STDOUT_TOP_FLOWS },
     target: { host: values.TARGET_HOST, port: values.TARGET_PORT },
+    bridge: { mode: values.BRIDGE_MODE, listenPort: values.BRIDGE_LISTEN_PORT },
     grpc: {
       maxFlows: values.GRPC_MESSAGE_MAX_FLOWS,
       tls: values.GRPC_TLS_CA

@@ -2,13 +2,12 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 
-import type { FlowBatch } from '../aggregate/index.js';
-import type { FlowRecord } from '../capture/decode.js';
+import type { AnyFlowBatch, DecodedFlowBatch } from '../aggregate/index.js';
+import { DrainedFlows } from '../capture/drained.js';
 import { crc64Avro } from './crc64-avro.js';
 import { createFlowBatchWriter } from './flow-batch-writer.js';
 
-/** A FlowBatch as a consumer decodes it: the flows as objects. */
-export type DecodedFlowBatch = Omit<FlowBatch, 'flows'> & { flows: FlowRecord[] };
+export type { DecodedFlowBatch } from '../aggregate/index.js';
 
 export const FLOW_BATCH_SCHEMA_PATH = new URL('../../schemas/flow-batch.avsc', import.meta.url);
 /** What avsc's parsed types and its reading cursor expose that the guard below needs. */
@@ -77,8 +76,9 @@ const SINGLE_OBJECT_HEADER = Buffer.concat([SINGLE_OBJECT_MARKER, FLOW_BATCH_FIN
 
 const writeFlowBatch = createFlowBatchWriter(flowBatchType);
 
-export function encodeFlowBatch(batch: FlowBatch, singleObject: boolean): Buffer {
-  const body = writeFlowBatch(batch);
+/** A batch of drained structs through the Buffer writer; one of flow objects through avsc. */
+export function encodeFlowBatch(batch: AnyFlowBatch, singleObject: boolean): Buffer {
+  const body = batch.flows instanceof DrainedFlows ? writeFlowBatch(batch as { flows: DrainedFlows } & typeof batch) : flowBatchType.toBuffer(batch);
   return singleObject ? Buffer.concat([SINGLE_OBJECT_HEADER, body]) : body;
 }
 

@@ -1,7 +1,7 @@
 // A flow batch as a CloudEvent (spec 1.0), with its wire forms for binary and structured mode.
 import { randomUUID } from 'node:crypto';
 
-import type { FlowBatch } from '../aggregate/index.js';
+import type { AnyFlowBatch } from '../aggregate/index.js';
 import { encodeFlowBatch } from './avro.js';
 
 export const EVENT_TYPE = 'dev.flowcast.flow.batch.v1';
@@ -31,12 +31,12 @@ export function newIdentity(nodeName: string, extensions?: Record<string, string
 }
 
 /** The same batch always yields the same id: a retried publish is recognisably the same event. */
-export function eventId(identity: EventIdentity, batch: FlowBatch): string {
+export function eventId(identity: EventIdentity, batch: AnyFlowBatch): string {
   return batch.parts > 1 ? `${identity.runId}-${batch.sequence}.${batch.part}` : `${identity.runId}-${batch.sequence}`;
 }
 
 /** The event's context attributes (every one a string, as the ce- headers carry them). */
-export function eventAttributes(batch: FlowBatch, identity: EventIdentity): Record<string, string> {
+export function eventAttributes(batch: AnyFlowBatch, identity: EventIdentity): Record<string, string> {
   return {
     ...identity.extensions,
     specversion: '1.0',
@@ -49,7 +49,7 @@ export function eventAttributes(batch: FlowBatch, identity: EventIdentity): Reco
   };
 }
 
-export type EventEncoder = (batch: FlowBatch) => EventMessage;
+export type EventEncoder = (batch: AnyFlowBatch) => EventMessage;
 
 /**
  * The batch as one CloudEvent on the wire. Binary mode: the attributes as ce- headers (the

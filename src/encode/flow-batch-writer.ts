@@ -159,7 +159,7 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
       if (type === 'string') writeString(value as string);
       else writeInt(value as number);
     }
-    const count = batch.flows.count;
+    const count = batch.flows.length;
     ensure(count * recordBound + 20);
     if (count > 0) writeInt(count); // one block holding every flow
     const names = new Map<number, Buffer>();

@@ -216,3 +216,54 @@ export const COLLECTOR_SERVICE: ServiceDefinition = {
     responseDeserialize: () => ({}),
   },
 };
+
+const microseconds = (time?: { seconds: number; nanos: number }) => (time ? time.seconds * 1e6 + Math.floor(time.nanos / 1000) : 0);
+
+function mac(value = 0): Buffer {
+  const bytes = Buffer.alloc(6);
+  bytes.writeUIntBE(value, 0, 6);
+  return bytes;
+}
+
+/** 16 bytes, IPv4 mapped, from a pbflow IP (zero when absent). */
+function mappedAddress(ip?: PbflowIp): Buffer {
+  if (ip?.ipv6?.length === 16) return Buffer.from(ip.ipv6);
+  const address = Buffer.alloc(16);
+  if (ip?.ipv4) {
+    IPV4_MAPPED.copy(address);
+    address.writeUInt32BE(ip.ipv4 >>> 0, 12);
+  }
+  return address;
+}
+
+/** A pbflow IP as text ("" when absent). */
+export function ipText(ip?: PbflowIp): string {
+  if (ip?.ipv6?.length === 16) return ipaddr.fromByteArray(Array.from(ip.ipv6)).toString();
+  return ip?.ipv4 ? ipaddr.fromByteArray(Array.from(mappedAddress(ip).subarray(12))).toString() : '';
+}
+
+/** A pbflow record (from a NetObserv agent, say) as a flowcast flow; pbflow has no interface index. */
+export function toFlowRecord(record: PbflowRecord): FlowRecord {
+  return {
+    interface: record.interface,
+    ifIndex: 0,
+    direction: record.direction === 'EGRESS' ? 'egress' : 'ingress',
+    etherType: record.ethProtocol,
+    srcMac: mac(record.dataLink?.srcMac),
+    dstMac: mac(record.dataLink?.dstMac),
+    srcAddr: mappedAddress(record.network?.srcAddr),
+    dstAddr: mappedAddress(record.network?.dstAddr),
+    protocol: record.transport?.protocol ?? 0,
+    srcPort: record.transport?.srcPort ?? 0,
+    dstPort: record.transport?.dstPort ?? 0,
+    icmpType: record.icmpType,
+    icmpCode: record.icmpCode,
+    packets: record.packets,
+    bytes: record.bytes,
+    firstSeen: microseconds(record.timeFlowStart),
+    lastSeen: microseconds(record.timeFlowEnd),
+    tcpFlags: record.flags,
+    dscp: record.network?.dscp ?? 0,
+    sampling: record.sampling || 1,
+  };
+}

@@ -3,7 +3,7 @@ import { connect, credsAuthenticator, headers, nanos, type ConnectionOptions, ty
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { readFileSync } from 'node:fs';
 
-import { splitBatch, type FlowBatch } from '../aggregate/index.js';
+import { splitBatch, type AnyFlowBatch } from '../aggregate/index.js';
 import type { Config } from '../config/index.js';
 import type { EventEncoder, EventMessage } from '../encode/cloudevent.js';
 import type { Logger } from '../agent/log.js';
@@ -59,7 +59,7 @@ export class NatsExporter implements Exporter {
     this.connect().catch((error) => this.log.warn({ err: error }, 'cannot reach NATS yet; batches wait in the queue'));
   }
 
-  async send(batch: FlowBatch): Promise<void> {
+  async send(batch: AnyFlowBatch): Promise<void> {
     const { nc, js } = await this.connect();
     for (const message of this.messages(batch, nc.info?.max_payload ?? 1 << 20)) {
       const natsHeaders = headers();
@@ -86,15 +86,15 @@ export class NatsExporter implements Exporter {
    * default). The number of parts comes from the size of the last batches, so a batch is encoded
    * once; only a misjudged part is split again.
    */
-  private messages(batch: FlowBatch, maxPayload: number): EventMessage[] {
+  private messages(batch: AnyFlowBatch, maxPayload: number): EventMessage[] {
     const budget = maxPayload * 0.9; // headers and framing take some room too
-    let parts = Math.max(1, Math.min(batch.flows.count, Math.ceil((batch.flows.count * this.bytesPerFlow) / budget)));
+    let parts = Math.max(1, Math.min(batch.flows.length, Math.ceil((batch.flows.length * this.bytesPerFlow) / budget)));
     for (;;) {
       const messages = (parts === 1 ? [batch] : splitBatch(batch, parts)).map(this.options.encode);
       const bytes = messages.reduce((sum, message) => sum + message.body.length, 0);
-      if (batch.flows.count > 0) this.bytesPerFlow = bytes / batch.flows.count;
-      if (parts >= batch.flows.count || messages.every((message) => message.body.length <= maxPayload)) return messages;
-      parts = Math.min(batch.flows.count, parts * 2);
+      if (batch.flows.length > 0) this.bytesPerFlow = bytes / batch.flows.length;
+      if (parts >= batch.flows.length || messages.every((message) => message.body.length <= maxPayload)) return messages;
+      parts = Math.min(batch.flows.length, parts * 2);
     }
   }
 

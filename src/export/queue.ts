@@ -40,7 +40,7 @@ export class ExportQueue {
     if (this.batches.length >= this.capacity) {
       const dropped = this.batches.shift()!;
       this.stats.dropped++;
-      this.log.warn({ exporter: this.exporter.name, sequence: dropped.sequence, flows: dropped.flows.count, capacity: this.capacity },
+      this.log.warn({ exporter: this.exporter.name, sequence: dropped.sequence, flows: dropped.flows.length, capacity: this.capacity },
         'export queue full: dropped the oldest batch (raise BUFFERS_LENGTH, or check the export target)');
     }
     this.batches.push(batch);

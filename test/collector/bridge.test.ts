@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import { connect, headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
-import { startGrpcCollector, type RunningCollector } from '../../src/collector/index.js';
+import { formatAddress, formatMac, startGrpcCollector, startNatsCollector, type DecodedFlowBatch, type FlowRecord, type RunningCollector } from '../../src/collector/index.js';
+import { PbflowClient } from '../../src/export/grpc.js';
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
-import type { PbflowRecord } from '../../src/encode/pbflow.js';
+import { encodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
 import { sampleBatch } from '../helpers/batches.js';
 import { NatsServer, freePort } from '../helpers/nats-server.js';
 import { PROJECT_ROOT } from '../helpers/netns.js';
@@ -67,6 +68,41 @@ test('bridge: JetStream to a gRPC collector that goes away and comes back; every
     bridge.kill('SIGKILL');
     await collector.close();
     await nc.close();
+    await nats.stop();
+  }
+});
+
+test('reverse bridge: what a pbflow agent sends arrives on NATS as flowcast CloudEvents', async () => {
+  const nats = await NatsServer.start();
+  const batches: DecodedFlowBatch[] = [];
+  const collector = await startNatsCollector({ nats: { servers: [nats.url], subject: 'mixed.flows' }, onBatch: (batch) => void batches.push(batch) });
+  const port = await freePort();
+  const bridge = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH, BRIDGE_MODE: 'grpc-to-nats', BRIDGE_LISTEN_PORT: String(port), NATS_URL: nats.url, NATS_SUBJECT: 'mixed.flows', NODE_NAME: 'bridge-1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  bridge.stderr.on('data', (chunk) => (log += chunk));
+  // A NetObserv agent speaks pbflow.Collector/Send: the same client and encoding stand in for it.
+  const agent = new PbflowClient('127.0.0.1', port, { maxFlows: 1000 });
+  try {
+    await until(() => log.includes('bridging pbflow to NATS'), 'the bridge to listen');
+    const sent = sampleBatch(6).flows.decode();
+    await agent.send(encodeRecords(sent, '198.18.0.7'));
+    await until(() => batches.length === 1, 'the batch on NATS');
+    const [batch] = batches;
+    assert.equal(batch.agentIp, '198.18.0.7');
+    assert.equal(batch.agentName, '198.18.0.7');
+    const fields = (flow: FlowRecord) => [flow.interface, flow.direction, flow.etherType, formatMac(flow.srcMac), formatAddress(flow.srcAddr),
+      formatAddress(flow.dstAddr), flow.protocol, flow.srcPort, flow.dstPort, flow.packets, flow.bytes, flow.firstSeen, flow.lastSeen, flow.tcpFlags, flow.sampling];
+    assert.deepEqual(batch.flows.map(fields), sent.map(fields));
+    bridge.kill('SIGTERM');
+    assert.deepEqual(await once(bridge, 'exit'), [0, null]);
+  } finally {
+    agent.close();
+    bridge.kill('SIGKILL');
+    await collector.close();
     await nats.stop();
   }
 });
