@@ -11,6 +11,7 @@ import type avro from 'avsc';
 import type { FlowBatch } from '../aggregate/index.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
 import { DIRECTION_SYMBOLS, FLOW_FIELD_SOURCES, type FieldConversion } from './flow-fields.js';
+import { Scratch, writeVarintHalves } from './scratch.js';
 
 /** What avsc's parsed types expose that the plan needs. */
 interface ParsedType {
@@ -67,24 +68,14 @@ const TWO_32 = 2 ** 32;
 /** Kernel interface names are under 16 bytes; 63 keeps the name's length a one-byte varint. */
 const NAME_MAX_BYTES = 63;
 
-/**
- * Zigzag varint of a safe integer at out[pos]; returns the next position. Doubles lose bit
- * operators past 32 bits, so large values are split into 32-bit halves first.
- */
+/** Zigzag varint of a safe integer at out[pos]; returns the next position. */
 function writeLongAt(out: Buffer, pos: number, value: number): number {
   const negative = value < 0;
   const magnitude = negative ? -value - 1 : value; // zigzag: 2v, or 2|v|-1 for negatives
-  let high = Math.floor(magnitude / TWO_32);
-  let low = magnitude - high * TWO_32;
-  high = ((high << 1) | (low >>> 31)) >>> 0;
-  low = ((low << 1) | (negative ? 1 : 0)) >>> 0;
-  while (high !== 0 || low > 0x7f) {
-    out[pos++] = (low & 0x7f) | 0x80;
-    low = ((low >>> 7) | (high << 25)) >>> 0;
-    high >>>= 7;
-  }
-  out[pos++] = low;
-  return pos;
+  const high = Math.floor(magnitude / TWO_32);
+  const low = magnitude - high * TWO_32;
+  // The doubling, on the halves: 2v can pass 2^53.
+  return writeVarintHalves(out, pos, ((high << 1) | (low >>> 31)) >>> 0, ((low << 1) | (negative ? 1 : 0)) >>> 0);
 }
 
 /** Source of a varint of the unsigned integer expression `value`, known to be below 2^31. */
@@ -119,26 +110,18 @@ function compileRecords(steps: Step[]): (records: Buffer, out: Buffer, pos: numb
   return new Function('writeLongAt', `return (records, out, pos, name) => { ${source} };`)(writeLongAt);
 }
 
-let out = Buffer.allocUnsafe(1 << 20);
-let pos = 0;
-
-function ensure(bytes: number): void {
-  if (pos + bytes <= out.length) return;
-  const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, pos + bytes));
-  out.copy(bigger, 0, 0, pos);
-  out = bigger;
-}
+const scratch = new Scratch();
 
 function writeInt(value: number): void {
-  pos = writeLongAt(out, pos, value);
+  scratch.pos = writeLongAt(scratch.buffer, scratch.pos, value);
 }
 
 function writeString(text: string): void {
   const bytes = Buffer.from(text, 'utf8');
-  ensure(bytes.length + 10);
+  scratch.ensure(bytes.length + 10);
   writeInt(bytes.length);
-  bytes.copy(out, pos);
-  pos += bytes.length;
+  bytes.copy(scratch.buffer, scratch.pos);
+  scratch.pos += bytes.length;
 }
 
 export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) => Buffer {
@@ -152,15 +135,15 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
   const header = fields.filter((field) => field.name !== 'flows').map((field) => ({ name: field.name, type: field.type.typeName }));
 
   return (batch: FlowBatch): Buffer => {
-    pos = 0;
+    scratch.pos = 0;
     for (const { name, type } of header) {
       const value = (batch as unknown as Record<string, string | number>)[name];
-      ensure(10);
+      scratch.ensure(10);
       if (type === 'string') writeString(value as string);
       else writeInt(value as number);
     }
     const count = batch.flows.length;
-    ensure(count * recordBound + 20);
+    scratch.ensure(count * recordBound + 20);
     if (count > 0) writeInt(count); // one block holding every flow
     const names = new Map<number, Buffer>();
     const name = (ifIndex: number) => {
@@ -168,10 +151,8 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
       if (!encoded) names.set(ifIndex, (encoded = Buffer.from(batch.flows.interfaceName(ifIndex), 'utf8').subarray(0, NAME_MAX_BYTES)));
       return encoded;
     };
-    pos = writeRecords(batch.flows.records, out, pos, name);
-    out[pos++] = 0; // end of the flows array
-    const encoded = Buffer.allocUnsafe(pos);
-    out.copy(encoded, 0, 0, pos); // the scratch buffer is reused by the next batch
-    return encoded;
+    scratch.pos = writeRecords(batch.flows.records, scratch.buffer, scratch.pos, name);
+    scratch.buffer[scratch.pos++] = 0; // end of the flows array
+    return scratch.copy();
   };
 }

@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 import protobuf from 'protobufjs';
 
 import type { FlowRecord } from '../capture/decode.js';
+import { Scratch, writeVarint } from './scratch.js';
 
 export const FLOW_PROTO_PATH = fileURLToPath(new URL('../../proto/flow.proto', import.meta.url));
 const root = protobuf.loadSync(FLOW_PROTO_PATH);
@@ -48,67 +49,42 @@ export interface PbflowIp {
 // test/collector/pbflow.test.ts decodes the output with protobufjs loading proto/flow.proto.
 const LENGTH_DELIMITED = 2;
 const FIXED32 = 5;
-const TWO_32 = 2 ** 32;
 
-let out = Buffer.allocUnsafe(1 << 20);
-let pos = 0;
+const scratch = new Scratch();
 
-function ensure(bytes: number): void {
-  if (pos + bytes <= out.length) return;
-  const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, pos + bytes));
-  out.copy(bigger, 0, 0, pos);
-  out = bigger;
-}
-
-/** Varint of a non-negative safe integer (64-bit values are split into 32-bit halves). */
 function varint(value: number): void {
-  if (value < 0x80000000) {
-    while (value > 0x7f) {
-      out[pos++] = (value & 0x7f) | 0x80;
-      value >>>= 7;
-    }
-    out[pos++] = value;
-    return;
-  }
-  let high = Math.floor(value / TWO_32);
-  let low = value - high * TWO_32;
-  while (high !== 0 || low > 0x7f) {
-    out[pos++] = (low & 0x7f) | 0x80;
-    low = ((low >>> 7) | (high << 25)) >>> 0;
-    high >>>= 7;
-  }
-  out[pos++] = low;
+  scratch.pos = writeVarint(scratch.buffer, scratch.pos, value);
 }
 
 /** A varint field (field numbers below 16: a one-byte tag); proto3 leaves zero out. */
 function uint(field: number, value: number): void {
   if (!value) return;
-  out[pos++] = field << 3;
+  scratch.buffer[scratch.pos++] = field << 3;
   varint(value);
 }
 
 /** Opens a nested message: returns where its one-byte length goes. */
 function open(field: number): number {
-  out[pos++] = (field << 3) | LENGTH_DELIMITED;
-  return pos++;
+  scratch.buffer[scratch.pos++] = (field << 3) | LENGTH_DELIMITED;
+  return scratch.pos++;
 }
 
 function close(lengthAt: number): void {
-  out[lengthAt] = pos - lengthAt - 1;
+  scratch.buffer[lengthAt] = scratch.pos - lengthAt - 1;
 }
 
 function writeIp(field: number, address: Uint8Array): void {
   const at = open(field);
   if (Buffer.from(address.buffer, address.byteOffset, 12).equals(IPV4_MAPPED)) {
-    out[pos++] = (1 << 3) | FIXED32; // the address as an integer, fixed32 is little-endian on the wire
-    out[pos++] = address[15];
-    out[pos++] = address[14];
-    out[pos++] = address[13];
-    out[pos++] = address[12];
+    scratch.buffer[scratch.pos++] = (1 << 3) | FIXED32; // the address as an integer, fixed32 is little-endian on the wire
+    scratch.buffer[scratch.pos++] = address[15];
+    scratch.buffer[scratch.pos++] = address[14];
+    scratch.buffer[scratch.pos++] = address[13];
+    scratch.buffer[scratch.pos++] = address[12];
   } else {
-    out[pos++] = (2 << 3) | LENGTH_DELIMITED;
-    out[pos++] = 16;
-    for (let i = 0; i < 16; i++) out[pos++] = address[i];
+    scratch.buffer[scratch.pos++] = (2 << 3) | LENGTH_DELIMITED;
+    scratch.buffer[scratch.pos++] = 16;
+    for (let i = 0; i < 16; i++) scratch.buffer[scratch.pos++] = address[i];
   }
   close(at);
 }
@@ -125,14 +101,14 @@ function writeTimestamp(field: number, microseconds: number): void {
 export function encodeRecords(flows: readonly FlowRecord[], agentIp: string): Uint8Array {
   const agentAddress = agentIp ? ipToMapped(agentIp) : undefined;
   const names = new Map<string, Buffer>();
-  pos = 0;
+  scratch.pos = 0;
   for (const flow of flows) {
     let name = names.get(flow.interface);
     if (!name) names.set(flow.interface, (name = Buffer.from(flow.interface, 'utf8')));
-    ensure(256 + name.length);
-    out[pos++] = (1 << 3) | LENGTH_DELIMITED; // Records.entries
-    const recordAt = pos;
-    pos += 2; // room for a two-byte length
+    scratch.ensure(256 + name.length);
+    scratch.buffer[scratch.pos++] = (1 << 3) | LENGTH_DELIMITED; // Records.entries
+    const recordAt = scratch.pos;
+    scratch.pos += 2; // room for a two-byte length
     uint(1, flow.etherType);
     uint(2, flow.direction === 'egress' ? 1 : 0);
     writeTimestamp(3, flow.firstSeen);
@@ -155,10 +131,10 @@ export function encodeRecords(flows: readonly FlowRecord[], agentIp: string): Ui
     }
     uint(8, flow.bytes);
     uint(9, flow.packets);
-    out[pos++] = (10 << 3) | LENGTH_DELIMITED;
+    scratch.buffer[scratch.pos++] = (10 << 3) | LENGTH_DELIMITED;
     varint(name.length);
-    name.copy(out, pos);
-    pos += name.length;
+    name.copy(scratch.buffer, scratch.pos);
+    scratch.pos += name.length;
     if (agentAddress) writeIp(12, agentAddress);
     uint(13, flow.tcpFlags & PBFLOW_TCP_FLAGS);
     uint(14, flow.icmpType);
@@ -167,17 +143,17 @@ export function encodeRecords(flows: readonly FlowRecord[], agentIp: string): Ui
       varint(29 << 3); // field 29's tag takes two bytes
       varint(flow.sampling);
     }
-    const length = pos - recordAt - 2;
+    const length = scratch.pos - recordAt - 2;
     if (length < 0x80) {
-      out[recordAt] = length;
-      out.copyWithin(recordAt + 1, recordAt + 2, pos);
-      pos--;
+      scratch.buffer[recordAt] = length;
+      scratch.buffer.copyWithin(recordAt + 1, recordAt + 2, scratch.pos);
+      scratch.pos--;
     } else {
-      out[recordAt] = (length & 0x7f) | 0x80;
-      out[recordAt + 1] = length >>> 7;
+      scratch.buffer[recordAt] = (length & 0x7f) | 0x80;
+      scratch.buffer[recordAt + 1] = length >>> 7;
     }
   }
-  return Buffer.from(out.subarray(0, pos)); // a copy: the scratch buffer is reused
+  return scratch.copy();
 }
 
 /** "10.0.0.1" or "fd00::1" as 16 bytes, IPv4 mapped (::ffff:a.b.c.d) as the flows carry it. */

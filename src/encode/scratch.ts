@@ -1,0 +1,53 @@
+// What the hand-written encoders (Avro from drained structs, pbflow Records) share: one output
+// buffer reused from message to message, and the varint of a 64-bit value held in two halves.
+
+/** A growing buffer the encoders write into; `copy()` hands out what was written. */
+export class Scratch {
+  buffer = Buffer.allocUnsafe(1 << 20);
+  pos = 0;
+
+  /** Makes room for `bytes` more. */
+  ensure(bytes: number): void {
+    if (this.pos + bytes <= this.buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.pos + bytes));
+    this.buffer.copy(bigger, 0, 0, this.pos);
+    this.buffer = bigger;
+  }
+
+  /** A copy of what was written: the scratch is reused by the next message. */
+  copy(): Buffer {
+    const written = Buffer.allocUnsafe(this.pos);
+    this.buffer.copy(written, 0, 0, this.pos);
+    return written;
+  }
+}
+
+const TWO_32 = 2 ** 32;
+
+/**
+ * Writes the varint of a non-negative safe integer at out[pos] and returns the next position.
+ * Doubles lose bit operators past 32 bits, so large values go through 32-bit halves.
+ */
+export function writeVarint(out: Buffer, pos: number, value: number): number {
+  if (value < 0x80000000) {
+    while (value > 0x7f) {
+      out[pos++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    out[pos++] = value;
+    return pos;
+  }
+  const high = Math.floor(value / TWO_32);
+  return writeVarintHalves(out, pos, high, value - high * TWO_32);
+}
+
+/** The varint of high * 2^32 + low, each an unsigned 32-bit integer. */
+export function writeVarintHalves(out: Buffer, pos: number, high: number, low: number): number {
+  while (high !== 0 || low > 0x7f) {
+    out[pos++] = (low & 0x7f) | 0x80;
+    low = ((low >>> 7) | (high << 25)) >>> 0;
+    high >>>= 7;
+  }
+  out[pos++] = low;
+  return pos;
+}
