@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "flowcast",
-      "sources": ["src/addon.cc", "src/capture.cc", "src/errors.cc"],
+      "sources": ["src/addon.cc", "src/capture.cc", "src/errors.cc", "src/links.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "../bpf"],
       "libraries": ["-lbpf", "-lelf", "-lz"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

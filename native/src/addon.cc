@@ -7,6 +7,7 @@
 
 #include "capture.h"
 #include "errors.h"
+#include "links.h"
 
 namespace flowcast {
 namespace {
@@ -208,6 +209,79 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   int draining_ = 0;
 };
 
+// new LinkWatcher(callback): callback(events) on the main loop whenever interfaces come or go,
+// events being [{ present, index, name }]. close() stops it.
+class LinkWatcherHandle : public Napi::ObjectWrap<LinkWatcherHandle> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "LinkWatcher", {InstanceMethod<&LinkWatcherHandle::Close>("close")});
+  }
+
+  explicit LinkWatcherHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LinkWatcherHandle>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "LinkWatcher needs a callback");
+    try {
+      monitor_ = std::make_unique<LinkMonitor>();
+    } catch (const SysError& error) {
+      throw ToJsError(env, error);
+    }
+    callback_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "flowcast-links", 0, 1);
+    callback_.Unref(env);
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    uv_poll_init(loop, poll_, monitor_->fd());
+    uv_poll_start(poll_, UV_READABLE, OnReadable);
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  }
+
+  ~LinkWatcherHandle() override { Shutdown(); }
+
+ private:
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  void Shutdown() {
+    if (poll_) {
+      uv_poll_stop(poll_);
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+      poll_ = nullptr;
+    }
+    if (callback_) {
+      callback_.Release();
+      callback_ = Napi::ThreadSafeFunction();
+    }
+    monitor_.reset();
+  }
+
+  static void OnReadable(uv_poll_t* handle, int status, int) {
+    auto* self = static_cast<LinkWatcherHandle*>(handle->data);
+    if (status < 0 || !self->monitor_) return;
+    auto* events = new std::vector<LinkEvent>(self->monitor_->Read());
+    if (events->empty() || self->callback_.NonBlockingCall(events, Deliver) != napi_ok) delete events;
+  }
+
+  static void Deliver(Napi::Env env, Napi::Function callback, std::vector<LinkEvent>* events) {
+    Napi::Array list = Napi::Array::New(env, events->size());
+    for (size_t i = 0; i < events->size(); i++) {
+      Napi::Object event = Napi::Object::New(env);
+      event.Set("present", (*events)[i].present);
+      event.Set("index", (*events)[i].index);
+      event.Set("name", (*events)[i].name);
+      list.Set(uint32_t(i), event);
+    }
+    delete events;
+    callback.Call({list});
+  }
+
+  std::unique_ptr<LinkMonitor> monitor_;
+  uv_poll_t* poll_ = nullptr;
+  Napi::ThreadSafeFunction callback_;
+};
+
 DrainWorker::DrainWorker(Napi::Env env, CaptureHandle* owner, Capture* capture, bool both_maps)
     : Napi::AsyncWorker(env, "flowcast-drain"),
       deferred_(Napi::Promise::Deferred::New(env)),
@@ -279,6 +353,7 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
 
 static Napi::Object InitFlowcast(Napi::Env env, Napi::Object exports) {
   exports.Set("Capture", flowcast::CaptureHandle::Define(env));
+  exports.Set("LinkWatcher", flowcast::LinkWatcherHandle::Define(env));
   exports.Set("layout", Napi::Function::New(env, flowcast::Layout, "layout"));
   return exports;
 }

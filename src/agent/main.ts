@@ -61,7 +61,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
   let aggregator: Aggregator | undefined;
   let capture: FlowCapture;
   try {
-    capture = FlowCapture.open({ ...config.capture, onOverflow: () => aggregator?.flushSoon() });
+    capture = FlowCapture.open({
+      ...config.capture,
+      onOverflow: () => aggregator?.flushSoon(),
+      onInterfaces: (change) => log.info(change, 'interfaces changed'),
+      onError: (error) => log.warn({ err: error }, 'could not attach to a new interface'),
+    });
   } catch (error) {
     log.fatal({ err: error }, (error as Error).message);
     await queue.close(Date.now());

@@ -1,5 +1,7 @@
 // Which network interfaces to capture on: INTERFACES / EXCLUDE_INTERFACES semantics.
 import { readdirSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import ipaddr from 'ipaddr.js';
 
 /** An entry is an exact interface name, or a regular expression written between slashes. */
 export type InterfaceMatcher = { name: string } | { pattern: RegExp };
@@ -43,15 +45,16 @@ export function listInterfaces(): NetworkInterface[] {
 
 /**
  * Interfaces matching `include` (all when empty) and not `exclude`.
- * An include entry naming one interface that does not exist is an error: it is a typo or a
- * missing device, and capturing nothing there silently would hide it.
+ * With `strict` (at start), an include entry naming one interface that does not exist is an error:
+ * it is a typo or a missing device, and capturing nothing there silently would hide it.
  */
 export function selectInterfaces(
   available: readonly NetworkInterface[],
   include: readonly InterfaceMatcher[],
   exclude: readonly InterfaceMatcher[],
+  strict = true,
 ): NetworkInterface[] {
-  for (const matcher of include) {
+  for (const matcher of strict ? include : []) {
     if ('name' in matcher && !available.some((candidate) => candidate.name === matcher.name)) {
       const names = available.map((candidate) => candidate.name).join(', ');
       throw new Error(`interface "${matcher.name}" not found (INTERFACES); this host has: ${names}`);
@@ -59,5 +62,27 @@ export function selectInterfaces(
   }
   return available.filter(
     ({ name }) => (include.length === 0 || matches(name, include)) && !matches(name, exclude),
+  );
+}
+
+/** Parses INTERFACE_IPS entries ("10.0.0.0/8", "fd00::/64"); `source` names the setting in errors. */
+export function parseCidrs(entries: readonly string[], source: string): [ipaddr.IPv4 | ipaddr.IPv6, number][] {
+  return entries.map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    try {
+      return ipaddr.parseCIDR(entry);
+    } catch {
+      throw new Error(`${source}: "${entry}" is not an address range such as 10.0.0.0/8 or fd00::/64`);
+    }
+  });
+}
+
+/** The interfaces with an address inside one of `ranges`. */
+export function selectByAddress(available: readonly NetworkInterface[], ranges: readonly [ipaddr.IPv4 | ipaddr.IPv6, number][]): NetworkInterface[] {
+  const addresses = networkInterfaces();
+  return available.filter(({ name }) =>
+    (addresses[name] ?? []).some(({ address }) => {
+      const parsed = ipaddr.process(address.split('%')[0]);
+      return ranges.some((range) => parsed.kind() === range[0].kind() && parsed.match(range));
+    }),
   );
 }

@@ -4,7 +4,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 
-import { parseInterfaceList } from '../capture/interfaces.js';
+import { parseCidrs, parseInterfaceList } from '../capture/interfaces.js';
 import { parseDuration } from './duration.js';
 import { CONFIG_SCHEMA, allowedValues } from './schema.js';
 
@@ -26,6 +26,9 @@ export interface Config {
     maxFlows: number;
     ringBufferBytes: number;
     attachMode: 'any' | 'tcx' | 'tc';
+    interfaceIps: string[];
+    listen: 'watch' | 'poll';
+    pollPeriodMs: number;
   };
   intervalMs: number;
   buffersLength: number;
@@ -82,9 +85,10 @@ ajv.addKeyword({
 ajv.addKeyword({
   keyword: 'x-format',
   type: 'string',
-  validate: (_format: string, text: string) => {
+  validate: (format: string, text: string) => {
     try {
-      parseInterfaceList(text.split(','), '');
+      if (format === 'cidr-list') parseCidrs(text.split(','), '');
+      else parseInterfaceList(text.split(','), '');
       return true;
     } catch {
       return false;
@@ -185,6 +189,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFlows: values.CACHE_MAX_FLOWS,
       ringBufferBytes: values.RING_BUFFER_SIZE,
       attachMode: values.TC_ATTACH_MODE,
+      interfaceIps: list(values.INTERFACE_IPS),
+      listen: values.LISTEN_INTERFACES,
+      pollPeriodMs: parseDuration(values.LISTEN_POLL_PERIOD),
     },
     intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
     buffersLength: values.BUFFERS_LENGTH,

@@ -41,8 +41,20 @@ export interface NativeLayout {
   fields: Record<string, [offset: number, size: number]>;
 }
 
+export interface LinkEvent {
+  present: boolean;
+  index: number;
+  name: string;
+}
+
+export interface NativeLinkWatcher {
+  close(): void;
+}
+
 interface Addon {
   Capture: new (options: NativeCaptureOptions) => NativeCapture;
+  /** Calls back on the main loop with every burst of rtnetlink link events. */
+  LinkWatcher: new (onEvents: (events: LinkEvent[]) => void) => NativeLinkWatcher;
   layout(): NativeLayout;
 }
 

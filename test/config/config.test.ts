@@ -21,6 +21,10 @@ const BAD_VALUES: [string, string, RegExp][] = [
   ['INTERFACES', 'eth0,/(/', /valid regular expressions/],
   ['EXCLUDE_INTERFACES', '/*/', /valid regular expressions/],
   ['DIRECTION', 'in', /one of ingress, egress, both/],
+  ['INTERFACE_IPS', '10.0.0.0/33', /address ranges/],
+  ['INTERFACE_IPS', 'eth0', /address ranges/],
+  ['LISTEN_INTERFACES', 'inotify', /one of watch, poll/],
+  ['LISTEN_POLL_PERIOD', '10ms', /at least 100ms/],
   ['SAMPLING', '-1', /integer from 0 to 1000000/],
   ['SAMPLING', '1.5', /integer from 0 to 1000000/],
   ['SAMPLING', 'ten', /integer from 0 to 1000000/],
@@ -84,6 +88,7 @@ test('defaults, coercion, aliases and durations', () => {
   assert.equal(defaults.export, 'stdout');
   assert.deepEqual(defaults.capture, {
     interfaces: [], excludeInterfaces: ['lo'], direction: 'both', sampling: 0, maxFlows: 100000, ringBufferBytes: 4194304, attachMode: 'any',
+    interfaceIps: [], listen: 'watch', pollPeriodMs: 10_000,
   });
   assert.equal(defaults.intervalMs, 5000);
   const set = loadConfig({

@@ -14,7 +14,7 @@ export interface Drained {
 }
 
 type Reply =
-  | { type: 'ready'; attachments: Attachment[] }
+  | { type: 'ready' | 'attachments'; attachments: Attachment[] }
   | ({ type: 'flows' } & Drained)
   | { type: 'error'; message: string; code?: string };
 
@@ -34,6 +34,19 @@ export class Probe {
     private readonly child: ChildProcess,
     readonly attachments: Attachment[],
   ) {}
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** What the capture is attached to now (it changes as interfaces come and go). */
+  async currentAttachments(): Promise<Attachment[]> {
+    const reply = Probe.next(this.child, () => this.stderr);
+    this.child.send({ type: 'attachments' });
+    const answer = await reply;
+    if (answer.type !== 'attachments') throw new Error(`probe answered ${answer.type} to attachments`);
+    return answer.attachments;
+  }
 
   /** Starts a capture in `host`'s namespace; rejects with ProbeError when opening fails. */
   static async start(host: Host, options: CaptureOptions, wrapper: string[] = []): Promise<Probe> {

@@ -1,6 +1,7 @@
 // Runs the capture API inside a namespace for a test, answering over the IPC channel:
-//   parent -> { type: 'drain' } | { type: 'close' }
-//   probe  -> { type: 'ready', attachments } | { type: 'flows', flows, counters } | { type: 'error', message, code }
+//   parent -> { type: 'drain' } | { type: 'close' } | { type: 'attachments' }
+//   probe  -> { type: 'ready', attachments } | { type: 'flows', flows, counters } | { type: 'attachments', attachments }
+//             | { type: 'error', message, code }
 // Options arrive as JSON in argv[2].
 import { FlowCapture, formatAddress, formatMac, type CaptureOptions, type FlowRecord } from '../../src/capture/index.js';
 
@@ -37,7 +38,9 @@ async function main(): Promise<void> {
   await send({ type: 'ready', attachments: capture.attachments });
   process.on('message', async (message: { type: string }) => {
     try {
-      if (message.type === 'drain') {
+      if (message.type === 'attachments') {
+        await send({ type: 'attachments', attachments: capture.attachments });
+      } else if (message.type === 'drain') {
         const flows = await capture.drain();
         await send({ type: 'flows', flows: flows.decode().map(plain), counters: capture.counters(), overflows });
       } else if (message.type === 'close') {

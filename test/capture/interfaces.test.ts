@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+
+import { Probe } from '../helpers/probe-client.js';
+import { TestNet, UDPGEN, exec, sh } from '../helpers/netns.js';
+
+const UDP = 17;
+let net: TestNet;
+before(async () => {
+  net = await TestNet.create();
+});
+after(async () => {
+  await net.destroy();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Milliseconds until `names` are attached (or, with `gone`, detached); fails past one second. */
+async function within1s(probe: Probe, names: string[], gone = false): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const attached = new Set((await probe.currentAttachments()).map((a) => a.name));
+    if (names.every((name) => attached.has(name) !== gone)) return Date.now() - start;
+    if (Date.now() - start > 1000) assert.fail(`${names.join(', ')} not ${gone ? 'detached' : 'attached'} within a second: ${[...attached].join(', ')}`);
+    await sleep(20);
+  }
+}
+
+async function flowcastMaps(): Promise<number> {
+  const maps = JSON.parse(await sh('bpftool', 'map', 'show', '-j')) as { name?: string }[];
+  return maps.filter((map) => ['flows_a', 'flows_b', 'active_flows', 'overflow_events', 'counters'].includes(map.name ?? '')).length;
+}
+
+test('50 interfaces created and deleted while running: attached and detached within a second, traffic counted, nothing leaked', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['/^fc/'], direction: 'both', listen: 'watch' });
+  const fds = () => readdirSync(`/proc/${probe.pid}/fd`).length;
+  assert.deepEqual(probe.attachments.map((a) => a.name), ['fca', 'fca']);
+  const fdsBefore = fds();
+  const mapsBefore = await flowcastMaps();
+  let slowest = 0;
+  for (let cycle = 0; cycle < 50; cycle++) {
+    const [near, far] = [`fcn${cycle}`, `fcp${cycle}`];
+    const withTraffic = cycle % 10 === 0;
+    if (withTraffic) {
+      // The far end in the other host: traffic crosses the new interface.
+      await exec(net.a.ns, 'ip', 'link', 'add', near, 'type', 'veth', 'peer', 'name', far, 'netns', net.b.ns);
+      await exec(net.a.ns, 'ip', 'addr', 'add', `198.19.${cycle}.1/24`, 'dev', near);
+      await exec(net.b.ns, 'ip', 'addr', 'add', `198.19.${cycle}.2/24`, 'dev', far);
+      await exec(net.a.ns, 'ip', 'link', 'set', near, 'up');
+      await exec(net.b.ns, 'ip', 'link', 'set', far, 'up');
+      slowest = Math.max(slowest, await within1s(probe, [near]));
+      await exec(net.a.ns, 'ping', '-c', '1', '-W', '2', `198.19.${cycle}.2`); // neighbour resolution first
+      await probe.drain();
+      await exec(net.a.ns, UDPGEN, `198.19.${cycle}.2`, '7000', '2', '100', '10', '33000');
+      const flows = (await probe.drain()).flows.filter((flow) => flow.interface === near && flow.protocol === UDP && flow.srcPort === 33000);
+      assert.deepEqual(flows.map((flow) => [flow.direction, flow.packets]), [['egress', 50], ['egress', 50]], `traffic on ${near}`);
+    } else {
+      await exec(net.a.ns, 'ip', 'link', 'add', near, 'type', 'veth', 'peer', 'name', far);
+      slowest = Math.max(slowest, await within1s(probe, [near, far]));
+    }
+    await exec(net.a.ns, 'ip', 'link', 'del', near);
+    await within1s(probe, [near, far], true);
+  }
+  assert.deepEqual((await probe.currentAttachments()).map((a) => a.name), ['fca', 'fca']);
+  assert.equal(fds(), fdsBefore, 'no file descriptor (TCX link) left behind');
+  assert.equal(await flowcastMaps(), mapsBefore, 'no map left behind');
+  await probe.close();
+  assert.ok(slowest <= 1000, `slowest attach ${slowest} ms`);
+});
+
+test('LISTEN_INTERFACES=poll notices a new interface at the next scan', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['/^fcq/'], listen: 'poll', pollPeriodMs: 200 });
+  assert.deepEqual(probe.attachments, []);
+  await exec(net.a.ns, 'ip', 'link', 'add', 'fcq0', 'type', 'veth', 'peer', 'name', 'fcq1');
+  await within1s(probe, ['fcq0', 'fcq1']);
+  await exec(net.a.ns, 'ip', 'link', 'del', 'fcq0');
+  await within1s(probe, ['fcq0', 'fcq1'], true);
+  await probe.close();
+});
+
+test('INTERFACE_IPS selects the interfaces holding an address in the ranges', async () => {
+  const probe = await Probe.start(net.a, { interfaceIps: ['198.18.0.0/24'], listen: 'none' });
+  assert.deepEqual([...new Set(probe.attachments.map((a) => a.name))], ['fca']);
+  await probe.close();
+  const none = await Probe.start(net.a, { interfaceIps: ['203.0.113.0/24'] });
+  assert.deepEqual(none.attachments, []);
+  await none.close();
+});
