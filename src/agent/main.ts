@@ -12,7 +12,7 @@ const SHUTDOWN_EXPORT_MS = 10_000;
 
 /** Loads only the chosen exporter's code: each brings its own libraries. */
 async function createExporter(config: Config, log: Logger): Promise<Exporter> {
-  const identity = newIdentity(config.agent.nodeName);
+  const identity = newIdentity(config.agent.nodeName, config.cloudEvents.extensions);
   switch (config.export) {
     case 'stdout': {
       const { StdoutExporter } = await import('../export/stdout.js');
@@ -25,12 +25,15 @@ async function createExporter(config: Config, log: Logger): Promise<Exporter> {
       exporter.start();
       return exporter;
     }
+    case 'http': {
+      const { HttpExporter } = await import('../export/http.js');
+      const encode = await createEventEncoder(config.cloudEvents.mode, identity, config.cloudEvents.avroSingleObject);
+      return new HttpExporter(config.http.url!, encode, config.http.caCerts);
+    }
     case 'grpc': {
       const { GrpcExporter } = await import('../export/grpc.js');
       return new GrpcExporter(config, config.agent.ip);
     }
-    default:
-      throw new Error(`EXPORT=${config.export} is not available in this version`);
   }
 }
 

@@ -34,7 +34,8 @@ export interface Config {
   buffersLength: number;
   agent: { nodeName: string; ip: string };
   log: { level: string; pretty: boolean };
-  cloudEvents: { mode: 'binary' | 'structured'; avroSingleObject: boolean };
+  cloudEvents: { mode: 'binary' | 'structured'; avroSingleObject: boolean; extensions?: Record<string, string> };
+  http: { url?: string; caCerts?: string };
   nats: {
     servers: string[];
     subject: string;
@@ -87,6 +88,7 @@ ajv.addKeyword({
   type: 'string',
   validate: (format: string, text: string) => {
     try {
+      if (format === 'ce-overrides') return parseCeOverrides(text) !== undefined;
       if (format === 'cidr-list') parseCidrs(text.split(','), '');
       else parseInterfaceList(text.split(','), '');
       return true;
@@ -155,6 +157,19 @@ function conditionOf(schemaPath: string): string {
     .join(' and ');
 }
 
+/** K_CE_OVERRIDES' extensions; undefined when it is not {"extensions": {name: string}} per the spec's naming rule. */
+function parseCeOverrides(text: string): Record<string, string> | undefined {
+  try {
+    const extensions = (JSON.parse(text) as { extensions?: unknown }).extensions ?? {};
+    if (typeof extensions !== 'object' || extensions === null || Array.isArray(extensions)) return undefined;
+    const entries = Object.entries(extensions);
+    const valid = entries.every(([name, value]) => /^[a-z0-9]{1,20}$/.test(name) && typeof value === 'string');
+    return valid ? Object.fromEntries(entries) as Record<string, string> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const list = (text: string) => text.split(',').map((entry) => entry.trim()).filter(Boolean);
 
 function defaultAgentIp(): string {
@@ -197,7 +212,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     buffersLength: values.BUFFERS_LENGTH,
     agent: { nodeName: values.NODE_NAME ?? hostname(), ip: values.AGENT_IP ?? defaultAgentIp() },
     log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
-    cloudEvents: { mode: values.CE_MODE, avroSingleObject: values.AVRO_SINGLE_OBJECT },
+    cloudEvents: {
+      mode: values.CE_MODE,
+      avroSingleObject: values.AVRO_SINGLE_OBJECT,
+      extensions: values.K_CE_OVERRIDES ? parseCeOverrides(values.K_CE_OVERRIDES) : undefined,
+    },
+    http: { url: values.HTTP_TARGET_URL, caCerts: values.K_CA_CERTS },
     nats: {
       servers: list(values.NATS_URL),
       subject: values.NATS_SUBJECT,

@@ -14,7 +14,7 @@ export interface PropertySchema {
   'x-aliases'?: string[];
   'x-min-ms'?: number;
   'x-power-of-two'?: boolean;
-  'x-format'?: 'interface-list' | 'cidr-list';
+  'x-format'?: 'interface-list' | 'cidr-list' | 'ce-overrides';
   'x-file'?: boolean;
 }
 
@@ -42,6 +42,7 @@ export function allowedValues(property: PropertySchema): string {
   if (property.format === 'ip') return 'an IPv4 or IPv6 address';
   if (property['x-format'] === 'interface-list') return 'comma-separated interface names or /regex/ entries with valid regular expressions';
   if (property['x-format'] === 'cidr-list') return 'comma-separated address ranges such as 10.0.0.0/8 or fd00::/64';
+  if (property['x-format'] === 'ce-overrides') return 'JSON {"extensions": {...}} with extension names of lowercase letters and digits and string values';
   if (property['x-file']) return 'the path of a readable file';
   if (property.pattern) return `a value matching ${property.pattern}`;
   return 'a non-empty value';
