@@ -6,6 +6,7 @@ import { helpText } from '../config/help.js';
 import { createEventEncoder, newIdentity } from '../encode/cloudevent.js';
 import { ExportQueue, type Exporter } from '../export/queue.js';
 import { createLogger, type Logger } from './log.js';
+import type { AgentMetrics } from './metrics.js';
 
 /** How long the agent keeps trying to hand over queued batches after SIGTERM. */
 const SHUTDOWN_EXPORT_MS = 10_000;
@@ -76,14 +77,30 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     return 1;
   }
   log.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs }, 'capturing');
+  let metrics: AgentMetrics | undefined;
   aggregator = new Aggregator(capture, {
     intervalMs: config.intervalMs,
     agentName: config.agent.nodeName,
     agentIp: config.agent.ip,
     onBatch: (batch) => queue.push(batch),
     onError: (error) => log.error({ err: error }, 'drain failed'),
+    onDrainTime: (seconds) => metrics?.observeDrain(seconds),
   });
   aggregator.start();
+  if (config.metrics) {
+    const { startMetrics } = await import('./metrics.js');
+    try {
+      metrics = await startMetrics(config.metrics.port, config.metrics.address, {
+        aggregator, capture, queue, exporter: exporter.name, intervalMs: config.intervalMs, queueCapacity: config.buffersLength,
+      });
+    } catch (error) {
+      log.fatal({ err: error, ...config.metrics }, `cannot serve metrics on ${config.metrics.address}:${config.metrics.port}`);
+      await aggregator.stop(); // detaches
+      await queue.close(Date.now() + SHUTDOWN_EXPORT_MS);
+      return 1;
+    }
+    log.info(config.metrics, 'serving /metrics, /healthz and /readyz');
+  }
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
@@ -92,6 +109,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
   log.info({ signal }, 'stopping: flushing the last interval');
   await aggregator.stop();
   await queue.close(Date.now() + SHUTDOWN_EXPORT_MS);
+  await metrics?.close();
   log.info({ totals: aggregator.totals, export: queue.stats }, 'stopped');
   return 0;
 }

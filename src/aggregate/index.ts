@@ -41,6 +41,8 @@ export interface AggregatorOptions {
   agentIp: string;
   onBatch: (batch: FlowBatch) => void;
   onError: (error: Error) => void;
+  /** How long each drain of the kernel took, in seconds. */
+  onDrainTime?: (seconds: number) => void;
   /** Early flushes come at most this often (a full map keeps signalling while traffic lasts). */
   minFlushGapMs?: number;
 }
@@ -67,7 +69,8 @@ export class Aggregator {
   private lastCounters: KernelCounters = { ringBufferPackets: 0, lostPackets: 0, attachments: 0 };
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  private lastFlushMs = 0;
+  /** When the last flush started (epoch ms): health checks look at it. */
+  lastFlushMs = 0;
   private stopped = false;
 
   constructor(
@@ -113,9 +116,11 @@ export class Aggregator {
     this.lastFlushMs = Date.now();
     let flows: DrainedFlows;
     let counters: KernelCounters;
+    const started = process.hrtime.bigint();
     try {
       counters = this.source.counters();
       flows = await drain();
+      this.options.onDrainTime?.(Number(process.hrtime.bigint() - started) / 1e9);
     } catch (error) {
       this.options.onError(error as Error);
       return;

@@ -34,6 +34,7 @@ export interface Config {
   buffersLength: number;
   agent: { nodeName: string; ip: string };
   log: { level: string; pretty: boolean };
+  metrics?: { port: number; address: string };
   cloudEvents: { mode: 'binary' | 'structured'; avroSingleObject: boolean; extensions?: Record<string, string> };
   http: { url?: string; caCerts?: string };
   nats: {
@@ -212,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     buffersLength: values.BUFFERS_LENGTH,
     agent: { nodeName: values.NODE_NAME ?? hostname(), ip: values.AGENT_IP ?? defaultAgentIp() },
     log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
+    metrics: values.METRICS_PORT ? { port: values.METRICS_PORT, address: values.METRICS_ADDRESS } : undefined,
     cloudEvents: {
       mode: values.CE_MODE,
       avroSingleObject: values.AVRO_SINGLE_OBJECT,

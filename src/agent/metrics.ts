@@ -1,0 +1,80 @@
+// The agent's own metrics (prom-client) and health endpoints, on METRICS_PORT.
+import http from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import type { Aggregator } from '../aggregate/index.js';
+import type { FlowCapture } from '../capture/index.js';
+import type { ExportQueue } from '../export/queue.js';
+
+export interface MetricsSources {
+  aggregator: Aggregator;
+  capture: FlowCapture;
+  queue: ExportQueue;
+  exporter: string;
+  intervalMs: number;
+  queueCapacity: number;
+}
+
+export interface AgentMetrics {
+  observeDrain(seconds: number): void;
+  close(): Promise<void>;
+}
+
+export async function startMetrics(port: number, address: string, sources: MetricsSources): Promise<AgentMetrics> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'flowcast_' });
+  const { aggregator, capture, queue, exporter } = sources;
+  // Totals live in the aggregator and the queue; each scrape reads them.
+  const total = (name: string, help: string, read: () => number, labels: Record<string, string> = {}) =>
+    new Counter({
+      name, help, registers: [registry], labelNames: Object.keys(labels),
+      collect() {
+        this.reset();
+        this.inc(labels, read());
+      },
+    });
+  total('flowcast_batches_total', 'Flow batches emitted (one per interval, more when a full map flushed early).', () => aggregator.totals.batches);
+  total('flowcast_flows_total', 'Flow records drained from the kernel (evicted from its maps).', () => aggregator.totals.flows);
+  total('flowcast_packets_total', 'Packets in the drained flows (as sampled).', () => aggregator.totals.packets);
+  total('flowcast_bytes_total', 'Frame bytes in the drained flows (as sampled).', () => aggregator.totals.bytes);
+  total('flowcast_ringbuffer_packets_total', 'Packets that went through the ring buffer because a flow map was full.', () => aggregator.totals.ringBufferPackets);
+  total('flowcast_lost_packets_total', 'Packets the kernel could not record (flow map and ring buffer full).', () => aggregator.totals.lostPackets);
+  total('flowcast_export_sent_total', 'Batches the export target acknowledged.', () => queue.stats.sent, { exporter });
+  total('flowcast_export_failures_total', 'Failed export attempts (each retried).', () => queue.stats.failures, { exporter });
+  total('flowcast_export_dropped_total', 'Batches dropped: the queue was full, or the agent stopped before the target took them.', () => queue.stats.dropped, { exporter });
+  new Gauge({
+    name: 'flowcast_export_queue_length', help: 'Batches waiting for the exporter.', registers: [registry],
+    collect() {
+      this.set(queue.stats.queued);
+    },
+  });
+  new Gauge({
+    name: 'flowcast_interfaces_attached', help: 'Interfaces the programs are attached to.', registers: [registry],
+    collect() {
+      this.set(new Set(capture.attachments.map((attachment) => attachment.name)).size);
+    },
+  });
+  const drains = new Histogram({
+    name: 'flowcast_drain_duration_seconds', help: 'Time to switch the flow maps and drain the idle one.', registers: [registry],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  });
+
+  // Healthy: the drain loop ran within three intervals. Ready: healthy and the export queue has room.
+  const healthy = () => Date.now() - aggregator.lastFlushMs < 3 * sources.intervalMs + 1000;
+  const ready = () => healthy() && queue.stats.queued < sources.queueCapacity;
+  const server = http.createServer(async (request, response) => {
+    if (request.url === '/metrics') {
+      response.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+    } else if (request.url === '/healthz' || request.url === '/readyz') {
+      const ok = request.url === '/healthz' ? healthy() : ready();
+      response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ok\n');
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, address, resolve));
+  return {
+    observeDrain: (seconds) => drains.observe(seconds),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
