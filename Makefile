@@ -1,8 +1,9 @@
 # flowcast: every target installs what it needs first (Debian packages, npm packages, builds).
 # `make run` runs the agent; `make test` runs every test. Both are idempotent; run them as root.
 
-APT_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config bpftool iproute2 iputils-ping nats-server \
-                iperf3 util-linux make g++ python3
+# What building needs, and what the tests and benchmarks use besides.
+APT_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3
+APT_TEST := bpftool iproute2 iputils-ping nats-server iperf3 util-linux openssl
 ARCH := $(shell uname -m)
 BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf
 TS_SOURCES := $(shell find src -name '*.ts')
@@ -13,14 +14,21 @@ all: build
 
 deps: build/.apt-ok node_modules/.package-lock.json
 
-# Checks what is installed on every run (cheap) and installs only what is missing.
-build/.apt-ok: Makefile
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+# Installs whichever of the packages are missing (dpkg-query is cheap; apt runs only when needed).
+define apt_ensure
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
-	@mkdir -p build && touch $@
+	@mkdir -p build && touch $(2)
+endef
+
+build/.apt-ok: Makefile
+	$(call apt_ensure,$(APT_BUILD),$@)
+
+build/.apt-test-ok: Makefile
+	$(call apt_ensure,$(APT_TEST),$@)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-fund --no-audit
@@ -44,14 +52,14 @@ tools: build/udpgen
 build/udpgen: test/tools/udpgen.c | build/.apt-ok
 	gcc -O2 -Wall -Wextra -o $@ $<
 
-test: build
+test: build build/.apt-test-ok
 	npx tsc -p tsconfig.test.json
 	node --import tsx --test --test-concurrency=1 $(TESTS)
 
 run: build
 	node bin/flowcast-agent.js
 
-bench: build
+bench: build build/.apt-test-ok
 	node --import tsx bench/capture.ts
 	node --import tsx bench/pipeline.ts
 	node --import tsx bench/grpc.ts

@@ -42,6 +42,15 @@ test('without privileges: EPERM and what to do about it', async () => {
   await assertNothingLeft();
 });
 
+test('CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON are enough (what deploy/ grants instead of privileged)', async () => {
+  const onlyThese = ['setpriv', '--bounding-set', '-all,+bpf,+net_admin,+perfmon', '--inh-caps', '-all', '--'];
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], direction: 'egress' }, onlyThese);
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 1, packets: 50, payload: 10, srcPort: 30020 });
+  const flows = (await probe.close()).flows.filter((flow) => flow.srcPort === 30020);
+  assert.deepEqual(flows.map((flow) => flow.packets), [50]);
+  await assertNothingLeft();
+});
+
 test('interfaces by /regex/, minus exclusions; lo is excluded by default', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['/^(fc|lo)/'], direction: 'egress' });
   assert.deepEqual(probe.attachments.map((a) => a.name), ['fca']);
