@@ -34,6 +34,31 @@ uint32_t OptionalUint(const Napi::Object& options, const char* name, uint32_t fa
   return value.As<Napi::Number>().Uint32Value();
 }
 
+// Watches `fd` for reads on the main loop, without keeping the process alive for it.
+uv_poll_t* StartPolling(Napi::Env env, int fd, void* owner, uv_poll_cb on_readable) {
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  auto* poll = new uv_poll_t;
+  poll->data = owner;
+  uv_poll_init(loop, poll, fd);
+  uv_poll_start(poll, UV_READABLE, on_readable);
+  uv_unref(reinterpret_cast<uv_handle_t*>(poll));
+  return poll;
+}
+
+// Stops a StartPolling watch and releases the callback into JavaScript; both may be gone already.
+void StopPolling(uv_poll_t*& poll, Napi::ThreadSafeFunction& callback) {
+  if (poll) {
+    uv_poll_stop(poll);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+    poll = nullptr;
+  }
+  if (callback) {
+    callback.Release();
+    callback = Napi::ThreadSafeFunction();
+  }
+}
+
 class CaptureHandle;
 
 class DrainWorker : public Napi::AsyncWorker {
@@ -93,13 +118,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       on_overflow_ = Napi::ThreadSafeFunction::New(env, on_overflow.As<Napi::Function>(), "flowcast-overflow", 0, 1);
       on_overflow_.Unref(env);
     }
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    uv_poll_init(loop, poll_, capture_->overflow_fd());
-    uv_poll_start(poll_, UV_READABLE, OnPollable);
-    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));  // capturing alone does not keep the process alive
+    poll_ = StartPolling(env, capture_->overflow_fd(), this, OnPollable);
   }
 
   ~CaptureHandle() override { Shutdown(); }
@@ -178,17 +197,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   }
 
   void Shutdown() {
-    if (poll_) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) {
-        delete reinterpret_cast<uv_poll_t*>(handle);
-      });
-      poll_ = nullptr;
-    }
-    if (on_overflow_) {
-      on_overflow_.Release();
-      on_overflow_ = Napi::ThreadSafeFunction();
-    }
+    StopPolling(poll_, on_overflow_);
     capture_.reset();
   }
 
@@ -227,13 +236,7 @@ class LinkWatcherHandle : public Napi::ObjectWrap<LinkWatcherHandle> {
     }
     callback_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "flowcast-links", 0, 1);
     callback_.Unref(env);
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    uv_poll_init(loop, poll_, monitor_->fd());
-    uv_poll_start(poll_, UV_READABLE, OnReadable);
-    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    poll_ = StartPolling(env, monitor_->fd(), this, OnReadable);
   }
 
   ~LinkWatcherHandle() override { Shutdown(); }
@@ -245,15 +248,7 @@ class LinkWatcherHandle : public Napi::ObjectWrap<LinkWatcherHandle> {
   }
 
   void Shutdown() {
-    if (poll_) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
-      poll_ = nullptr;
-    }
-    if (callback_) {
-      callback_.Release();
-      callback_ = Napi::ThreadSafeFunction();
-    }
+    StopPolling(poll_, callback_);
     monitor_.reset();
   }
 

@@ -24,6 +24,5 @@ export const FIELD_OFFSETS = {
   'metrics.dscp': [104, 1],
 } as const satisfies Record<string, readonly [number, number]>;
 
-/** Values of key.direction (FLOWCAST_DIRECTION_* in bpf/flow.h). */
-export const DIRECTION_INGRESS = 0;
+/** key.direction of egress (FLOWCAST_DIRECTION_EGRESS in bpf/flow.h; ingress is 0). */
 export const DIRECTION_EGRESS = 1;

@@ -9,7 +9,7 @@ import { createFlowBatchWriter } from './flow-batch-writer.js';
 
 export type { DecodedFlowBatch } from '../aggregate/index.js';
 
-export const FLOW_BATCH_SCHEMA_PATH = new URL('../../schemas/flow-batch.avsc', import.meta.url);
+const FLOW_BATCH_SCHEMA_PATH = new URL('../../schemas/flow-batch.avsc', import.meta.url);
 /** What avsc's parsed types and its reading cursor expose that the guard below needs. */
 interface ReadableType {
   typeName: string;
