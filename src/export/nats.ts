@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { splitBatch, type AnyFlowBatch } from '../aggregate/index.js';
 import type { Config } from '../config/index.js';
 import type { EventEncoder, EventMessage } from '../encode/cloudevent.js';
-import type { Logger } from '../agent/log.js';
+import type { Logger } from 'pino';
 import type { Exporter } from './queue.js';
 
 const REQUEST_TIMEOUT_MS = 5000;

@@ -2,7 +2,7 @@
 // Enqueueing never waits: capture keeps draining whatever the exporter does. A batch leaves the
 // queue only once its exporter acknowledged it; failures are retried with backoff.
 import type { FlowBatch } from '../aggregate/index.js';
-import type { Logger } from '../agent/log.js';
+import type { Logger } from 'pino';
 
 export interface Exporter {
   readonly name: string;
