@@ -28,6 +28,7 @@
 #define EEXIST 17
 #define IP_MF_OFFSET_MASK 0x1fff
 #define IPPROTO_ICMPV6_ 58
+#define IPV6_MAX_EXTENSIONS 4
 
 const volatile struct flowcast_config flowcast_config = { .sampling = 1, .ring_wakeup_bytes = 1 << 19 };
 
@@ -108,11 +109,34 @@ static __always_inline __u32 parse(struct __sk_buff *skb, struct flow_key *key,
 
 		if ((void *)(ip6 + 1) > data_end)
 			return 0;
+		__u8 next = ip6->nexthdr;
+
 		__builtin_memcpy(key->src_ip, &ip6->saddr, 16);
 		__builtin_memcpy(key->dst_ip, &ip6->daddr, 16);
-		key->protocol = ip6->nexthdr;
 		m->dscp = ((ip6->priority << 4) | (ip6->flow_lbl[0] >> 4)) >> 2;
 		l4 = (__u8 *)(ip6 + 1);
+		/* Walk the extension headers (hop-by-hop, as MLD carries, routing, destination options,
+		 * fragment) to the transport header; four is more than real traffic stacks. */
+		for (int i = 0; i < IPV6_MAX_EXTENSIONS; i++) {
+			if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS) {
+				if ((void *)(l4 + 2) > data_end)
+					break;
+				next = l4[0];
+				l4 += (l4[1] + 1) * 8;
+			} else if (next == IPPROTO_FRAGMENT) {
+				if ((void *)(l4 + 8) > data_end)
+					break;
+				next = l4[0];
+				if (((l4[2] << 8) | l4[3]) & 0xfff8) {
+					key->protocol = next;
+					return 0; /* a later fragment carries no L4 header */
+				}
+				l4 += 8;
+			} else {
+				break;
+			}
+		}
+		key->protocol = next;
 	} else {
 		return 0;
 	}

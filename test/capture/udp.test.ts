@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 
 import { Probe } from '../helpers/probe-client.js';
 import type { ProbeFlow } from '../helpers/probe.js';
-import { TestNet, interfaceStat, sendUdp } from '../helpers/netns.js';
+import { TestNet, exec, interfaceStat, sendUdp } from '../helpers/netns.js';
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -71,4 +71,19 @@ test('UDP over IPv6: addresses, EtherType and frame bytes', async () => {
     sent.map((flow) => [flow.etherType, flow.srcAddr, flow.dstAddr, flow.dstPort, flow.packets, flow.bytes]),
     [0, 1, 2].map((i) => [ETH_IPV6, net.a.ipv6, net.b.ipv6, 41000 + i, 100, 100 * (ETH_HEADER + 40 + 8 + 64)]),
   );
+});
+
+test('IPv6 with an extension header: the transport header behind it is found', async () => {
+  const sender = await Probe.start(net.a, { interfaces: ['fca'], direction: 'egress' });
+  // A destination-options header (8 bytes: next header, length 0, a PadN option) before UDP.
+  const script = [
+    'import socket',
+    's = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)',
+    's.bind(("", 33335))',
+    's.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))',
+    `for _ in range(7): s.sendto(b"x" * 10, ("${net.b.ipv6}", 42000))`,
+  ].join('\n');
+  await exec(net.a.ns, 'python3', '-c', script);
+  const flows = (await sender.close()).flows.filter((flow) => flow.etherType === ETH_IPV6 && flow.dstPort === 42000);
+  assert.deepEqual(flows.map((flow) => [flow.protocol, flow.srcPort, flow.packets, flow.bytes]), [[UDP, 33335, 7, 7 * (ETH_HEADER + 40 + 8 + 8 + 10)]]);
 });
