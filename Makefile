@@ -54,7 +54,7 @@ build/udpgen: test/tools/udpgen.c | build/.apt-ok
 
 test: build build/.apt-test-ok
 	npx tsc -p tsconfig.test.json
-	node --import tsx --test --test-concurrency=1 $(TESTS)
+	node --import tsx --test --test-concurrency=1 --test-timeout=300000 $(TESTS)
 
 run: build
 	node bin/flowcast-agent.js

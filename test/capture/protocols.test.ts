@@ -22,9 +22,10 @@ after(async () => {
 test('TCP: SYN, ACK and FIN appear in the flags of both directions', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['fca'] });
   const server = spawn('ip', ['netns', 'exec', net.b.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'server', '5201']);
+  const serverExit = once(server, 'exit'); // before the client runs: the server may exit first
   await once(server.stdout, 'data');
   await exec(net.a.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'client', net.b.ipv4, '5201', '10000');
-  await once(server, 'exit');
+  await serverExit;
   const flows = (await probe.close()).flows.filter((flow) => flow.protocol === TCP);
 
   const out = flows.find((flow) => flow.direction === 'egress' && flow.dstPort === 5201);

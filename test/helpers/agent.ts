@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
-import { PROJECT_ROOT, spawnIn } from './netns.js';
+import { PROJECT_ROOT, exitOf, spawnIn } from './netns.js';
 import type { ReceivedEvent } from './subscriber.js';
 
 export class AgentProcess {
@@ -51,14 +51,13 @@ export class AgentProcess {
 
   /** Sends `signal` and resolves to the exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    const exited = once(this.child, 'exit');
+    const exited = exitOf(this.child);
     this.child.kill(signal);
-    const [code] = await exited;
-    return code as number | null;
+    return exited;
   }
 
   exited(): Promise<number | null> {
-    return once(this.child, 'exit').then(([code]) => code as number | null);
+    return exitOf(this.child);
   }
 }
 

@@ -81,6 +81,12 @@ export async function interfaceStat(host: Host, name: string): Promise<number> {
   return Number(await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/statistics/${name}`));
 }
 
+/** Resolves to the child's exit code, at once if it has already exited (its 'exit' event is past). */
+export function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
 /** Spawns a process inside a namespace with an IPC channel (for Node children). */
 export function spawnIn(ns: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn('ip', ['netns', 'exec', ns, command, ...args], {

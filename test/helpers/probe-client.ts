@@ -1,9 +1,8 @@
 // The test side of test/helpers/probe.ts: a capture running inside a test namespace.
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 
 import type { Attachment, CaptureOptions, KernelCounters } from '../../src/capture/index.js';
-import { PROJECT_ROOT, spawnIn, type Host } from './netns.js';
+import { PROJECT_ROOT, exitOf, spawnIn, type Host } from './netns.js';
 import type { ProbeFlow } from './probe.js';
 
 export interface Drained {
@@ -56,7 +55,7 @@ export class Probe {
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     const reply = await Probe.next(child, () => stderr);
     if (reply.type === 'error') {
-      await once(child, 'exit');
+      await exitOf(child);
       throw new ProbeError(reply.message, reply.code);
     }
     if (reply.type !== 'ready') throw new Error(`probe answered ${reply.type} before ready`);
@@ -71,7 +70,7 @@ export class Probe {
 
   /** Detaches and returns what was still held. */
   async close(): Promise<Drained> {
-    const exited = once(this.child, 'exit');
+    const exited = exitOf(this.child);
     const drained = await this.request('close');
     await exited;
     return drained;
