@@ -14,7 +14,7 @@ before(async () => {
   net = await TestNet.create();
 });
 after(async () => {
-  await net.destroy();
+  await net?.destroy();
 });
 
 function agentEnv(nats: NatsServer, extra: Record<string, string> = {}): Record<string, string> {

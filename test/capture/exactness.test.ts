@@ -12,7 +12,7 @@ before(async () => {
   net = await TestNet.create();
 });
 after(async () => {
-  await net.destroy();
+  await net?.destroy();
 });
 
 /** Drains `probe` in a loop until `traffic` settles, then closes it; returns every drain. */

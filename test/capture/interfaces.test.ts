@@ -11,7 +11,7 @@ before(async () => {
   net = await TestNet.create();
 });
 after(async () => {
-  await net.destroy();
+  await net?.destroy();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

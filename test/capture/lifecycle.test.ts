@@ -10,7 +10,7 @@ before(async () => {
   assert.deepEqual(await settledFlowcastPrograms(), [], 'no flowcast programs loaded before these tests');
 });
 after(async () => {
-  await net.destroy();
+  await net?.destroy();
 });
 
 async function assertNothingLeft(): Promise<void> {

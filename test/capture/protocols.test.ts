@@ -16,7 +16,7 @@ before(async () => {
   net = await TestNet.create();
 });
 after(async () => {
-  await net.destroy();
+  await net?.destroy();
 });
 
 test('TCP: SYN, ACK and FIN appear in the flags of both directions', async () => {

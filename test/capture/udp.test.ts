@@ -15,7 +15,7 @@ before(async () => {
   net = await TestNet.create();
 });
 after(async () => {
-  await net.destroy();
+  await net?.destroy();
 });
 
 const udpFrom = (flows: ProbeFlow[], srcPort: number) =>

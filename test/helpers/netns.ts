@@ -28,31 +28,47 @@ export class TestNet {
     const tag = `fc${process.pid}x${created++}`;
     const a = { ns: `${tag}a`, ifname: 'fca', ipv4: '198.18.0.1', ipv6: 'fd00:fc::1' };
     const b = { ns: `${tag}b`, ifname: 'fcb', ipv4: '198.18.0.2', ipv6: 'fd00:fc::2' };
-    await sh('ip', 'netns', 'add', a.ns);
-    await sh('ip', 'netns', 'add', b.ns);
-    await sh('ip', 'link', 'add', a.ifname, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns);
-    const hosts: Host[] = [];
-    for (const host of [a, b]) {
-      // No DAD and no router solicitations: IPv6 usable at once, and no stray packets.
-      await exec(host.ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
-        `net.ipv6.conf.${host.ifname}.accept_dad=0`, `net.ipv6.conf.${host.ifname}.router_solicitations=0`);
-      await exec(host.ns, 'ip', 'link', 'set', 'lo', 'up');
-      await exec(host.ns, 'ip', 'addr', 'add', `${host.ipv4}/24`, 'dev', host.ifname);
-      await exec(host.ns, 'ip', '-6', 'addr', 'add', `${host.ipv6}/64`, 'dev', host.ifname, 'nodad');
-      await exec(host.ns, 'ip', 'link', 'set', host.ifname, 'up');
-      const mac = (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/address`)).trim();
-      hosts.push({ ...host, mac });
+    const half = new TestNet({ ...a, mac: '' }, { ...b, mac: '' });
+    try {
+      await sh('ip', 'netns', 'add', a.ns);
+      await sh('ip', 'netns', 'add', b.ns);
+      await sh('ip', 'link', 'add', a.ifname, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns);
+      const hosts: Host[] = [];
+      for (const host of [a, b]) {
+        // No DAD and no router solicitations: IPv6 usable at once, and no stray packets.
+        await exec(host.ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
+          `net.ipv6.conf.${host.ifname}.accept_dad=0`, `net.ipv6.conf.${host.ifname}.router_solicitations=0`);
+        await exec(host.ns, 'ip', 'link', 'set', 'lo', 'up');
+        await exec(host.ns, 'ip', 'addr', 'add', `${host.ipv4}/24`, 'dev', host.ifname);
+        await exec(host.ns, 'ip', '-6', 'addr', 'add', `${host.ipv6}/64`, 'dev', host.ifname, 'nodad');
+        await exec(host.ns, 'ip', 'link', 'set', host.ifname, 'up');
+        const mac = (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/address`)).trim();
+        hosts.push({ ...host, mac });
+      }
+      // The kernel turns a veth's carrier on asynchronously (linkwatch, up to a second): wait for
+      // it, then resolve neighbours now, so that ARP/ND does not interleave with measured traffic.
+      for (const host of hosts) await retry(`${host.ifname} up`, 50, 50, async () => (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/operstate`)).trim() === 'up');
+      await retry('IPv4 ping', 5, 0, async () => exec(a.ns, 'ping', '-c', '1', '-W', '1', b.ipv4).then(() => true, () => false));
+      await retry('IPv6 ping', 5, 0, async () => exec(a.ns, 'ping', '-6', '-c', '1', '-W', '1', b.ipv6).then(() => true, () => false));
+      return new TestNet(hosts[0], hosts[1]);
+    } catch (error) {
+      await half.destroy();
+      throw error;
     }
-    const net = new TestNet(hosts[0], hosts[1]);
-    // Resolve neighbours now, so that ARP/ND does not interleave with measured traffic.
-    await exec(a.ns, 'ping', '-c', '1', '-W', '2', b.ipv4);
-    await exec(a.ns, 'ping', '-6', '-c', '1', '-W', '2', b.ipv6);
-    return net;
   }
 
   async destroy(): Promise<void> {
     for (const host of [this.a, this.b]) await run('ip', ['netns', 'del', host.ns]).catch(() => undefined);
   }
+}
+
+/** Tries `check` up to `attempts` times, `pauseMs` apart; throws naming `what` if it never holds. */
+async function retry(what: string, attempts: number, pauseMs: number, check: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  throw new Error(`test network: ${what} did not happen after ${attempts} attempts`);
 }
 
 export async function sh(command: string, ...args: string[]): Promise<string> {
