@@ -27,6 +27,29 @@ constexpr uint32_t kDrainChunk = 4096;
 
 const char* DirectionName(Direction direction) { return direction == Direction::kIngress ? "ingress" : "egress"; }
 
+bpf_tc_hook TcHook(int ifindex, Direction direction) {
+  bpf_tc_hook hook = {};
+  hook.sz = sizeof(hook);
+  hook.ifindex = ifindex;
+  hook.attach_point = direction == Direction::kIngress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+  return hook;
+}
+
+// Our clsact filter: its handle and priority are how a later agent recognises it.
+bpf_tc_opts OurTcFilter() {
+  bpf_tc_opts opts = {};
+  opts.sz = sizeof(opts);
+  opts.handle = kTcHandle;
+  opts.priority = kTcPriority;
+  return opts;
+}
+
+int DetachTcFilter(int ifindex, Direction direction) {
+  bpf_tc_hook hook = TcHook(ifindex, direction);
+  bpf_tc_opts opts = OurTcFilter();
+  return bpf_tc_detach(&hook, &opts);
+}
+
 uint64_t ClockNs(clockid_t clock) {
   timespec now;
   clock_gettime(clock, &now);
@@ -119,15 +142,7 @@ void Capture::Release() {
     if (attachment.link_fd >= 0) {
       close(attachment.link_fd);
     } else {
-      bpf_tc_hook hook = {};
-      hook.sz = sizeof(hook);
-      hook.ifindex = attachment.ifindex;
-      hook.attach_point = where.second == Direction::kIngress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
-      bpf_tc_opts opts = {};
-      opts.sz = sizeof(opts);
-      opts.handle = kTcHandle;
-      opts.priority = kTcPriority;
-      bpf_tc_detach(&hook, &opts);
+      DetachTcFilter(attachment.ifindex, where.second);
     }
   }
   attachments_.clear();
@@ -155,16 +170,10 @@ std::string Capture::Attach(const std::string& ifname, Direction direction, Atta
     if (mode == AttachMode::kTcx || (link != -EINVAL && link != -EOPNOTSUPP)) throw SysError(what + " (tcx)", link);
   }
 
-  bpf_tc_hook hook = {};
-  hook.sz = sizeof(hook);
-  hook.ifindex = ifindex;
-  hook.attach_point = direction == Direction::kIngress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+  bpf_tc_hook hook = TcHook(ifindex, direction);
   int err = bpf_tc_hook_create(&hook);
   if (err && err != -EEXIST) throw SysError(what + " (create clsact qdisc)", err);
-  bpf_tc_opts opts = {};
-  opts.sz = sizeof(opts);
-  opts.handle = kTcHandle;
-  opts.priority = kTcPriority;
+  bpf_tc_opts opts = OurTcFilter();
   opts.prog_fd = program;
   opts.flags = BPF_TC_F_REPLACE;
   err = bpf_tc_attach(&hook, &opts);
@@ -182,15 +191,7 @@ void Capture::Detach(const std::string& ifname, Direction direction) {
     close(attachment.link_fd);
     return;
   }
-  bpf_tc_hook hook = {};
-  hook.sz = sizeof(hook);
-  hook.ifindex = attachment.ifindex;
-  hook.attach_point = direction == Direction::kIngress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
-  bpf_tc_opts opts = {};
-  opts.sz = sizeof(opts);
-  opts.handle = kTcHandle;
-  opts.priority = kTcPriority;
-  int err = bpf_tc_detach(&hook, &opts);
+  int err = DetachTcFilter(attachment.ifindex, direction);
   // The interface may be gone already, taking its filters with it.
   if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL) {
     throw SysError("detach from " + ifname + " " + DirectionName(direction), err);
@@ -200,16 +201,8 @@ void Capture::Detach(const std::string& ifname, Direction direction) {
 void Capture::RemoveStaleFilters(const std::string& ifname) {
   int ifindex = int(if_nametoindex(ifname.c_str()));
   if (ifindex == 0) throw SysError("remove stale filters from " + ifname, ENODEV);
-  for (auto point : {BPF_TC_INGRESS, BPF_TC_EGRESS}) {
-    bpf_tc_hook hook = {};
-    hook.sz = sizeof(hook);
-    hook.ifindex = ifindex;
-    hook.attach_point = point;
-    bpf_tc_opts opts = {};
-    opts.sz = sizeof(opts);
-    opts.handle = kTcHandle;
-    opts.priority = kTcPriority;
-    bpf_tc_detach(&hook, &opts);  // ENOENT (nothing stale) is the usual answer
+  for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
+    DetachTcFilter(ifindex, direction);  // ENOENT (nothing stale) is the usual answer
   }
 }
 
