@@ -10,7 +10,7 @@ import { startGrpcCollector } from '../collector/grpc.js';
 import { startNatsCollector } from '../collector/nats.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { createEventEncoder, newIdentity } from '../encode/cloudevent.js';
-import { encodeRecords, ipText, toFlowRecord } from '../encode/pbflow.js';
+import { ipText, toFlowRecord } from '../encode/pbflow.js';
 import { PbflowClient } from '../export/grpc.js';
 import { NatsExporter } from '../export/nats.js';
 import { createLogger, type Logger } from '../agent/log.js';
@@ -39,11 +39,8 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     nats: config.nats,
     durable: { stream: config.nats.stream, name: config.nats.bridgeDurable },
     onBatch: async (batch, event) => {
-      const chunk = config.grpc.maxFlows;
-      for (let message = sent.get(event.id) ?? 0; message * chunk < batch.flows.length; message++) {
-        await client.send(encodeRecords(batch.flows.slice(message * chunk, (message + 1) * chunk), batch.agentIp));
-        sent.set(event.id, message + 1);
-      }
+      await client.sendFlows(batch.flows, batch.agentIp, config.grpc.maxFlows, sent.get(event.id) ?? 0,
+        (messages) => sent.set(event.id, messages));
       sent.delete(event.id);
       if (sent.size > MAX_REMEMBERED_EVENTS) sent.delete(sent.keys().next().value!);
       log.debug({ id: event.id, flows: batch.flows.length }, 'forwarded');

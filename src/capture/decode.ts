@@ -1,6 +1,6 @@
 // Decodes the Buffer a drain returns into flow records. Reads at fixed offsets from layout.ts.
 // A FlowRecord is the Avro Flow record of schemas/flow-batch.avsc as it is: same names, same types
-// (test/encode/schema.test.ts checks), so encoding needs no per-flow conversion.
+// (test/encode/avro.test.ts checks), so encoding needs no per-flow conversion.
 import ipaddr from 'ipaddr.js';
 
 import type { Direction } from '../native/index.js';

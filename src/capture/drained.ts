@@ -31,8 +31,4 @@ export class DrainedFlows {
   slice(from: number, to = this.length): DrainedFlows {
     return new DrainedFlows(this.records.subarray(from * RECORD_SIZE, to * RECORD_SIZE), this.names);
   }
-
-  static empty(): DrainedFlows {
-    return new DrainedFlows(Buffer.alloc(0), new Map());
-  }
 }

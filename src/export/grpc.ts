@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 
 import type { FlowBatch } from '../aggregate/index.js';
+import type { FlowRecord } from '../capture/decode.js';
 import type { Config } from '../config/index.js';
 import { COLLECTOR_SERVICE, encodeRecords } from '../encode/pbflow.js';
 import type { Exporter } from './queue.js';
@@ -43,6 +44,17 @@ export class PbflowClient {
     });
   }
 
+  /**
+   * Sends `flows` as Records messages of at most `maxFlows`, starting at message `from`; calls
+   * `taken(n)` once the collector took the first n, so that a retry resumes after them.
+   */
+  async sendFlows(flows: readonly FlowRecord[], agentIp: string, maxFlows: number, from: number, taken: (messages: number) => void): Promise<void> {
+    for (let message = from; message * maxFlows < flows.length; message++) {
+      await this.send(encodeRecords(flows.slice(message * maxFlows, (message + 1) * maxFlows), agentIp));
+      taken(message + 1);
+    }
+  }
+
   close(): void {
     this.client.close();
   }
@@ -64,11 +76,8 @@ export class GrpcExporter implements Exporter {
   }
 
   async send(batch: FlowBatch): Promise<void> {
-    const flows = batch.flows.decode();
-    for (let message = this.acknowledged.get(batch) ?? 0; message * this.maxFlows < flows.length; message++) {
-      await this.client.send(encodeRecords(flows.slice(message * this.maxFlows, (message + 1) * this.maxFlows), this.agentIp));
-      this.acknowledged.set(batch, message + 1);
-    }
+    await this.client.sendFlows(batch.flows.decode(), this.agentIp, this.maxFlows, this.acknowledged.get(batch) ?? 0,
+      (messages) => this.acknowledged.set(batch, messages));
   }
 
   async close(): Promise<void> {
