@@ -35,6 +35,11 @@ async function createExporter(config: Config, log: Logger): Promise<Exporter> {
       const { GrpcExporter } = await import('../export/grpc.js');
       return new GrpcExporter(config, config.agent.ip);
     }
+    case 'ipfix+udp':
+    case 'ipfix+tcp': {
+      const { IpfixExporter } = await import('../export/ipfix.js');
+      return new IpfixExporter({ host: config.target.host!, port: config.target.port!, transport: config.export === 'ipfix+udp' ? 'udp' : 'tcp' });
+    }
   }
 }
 

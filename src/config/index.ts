@@ -10,7 +10,7 @@ import { CONFIG_SCHEMA, allowedValues } from './schema.js';
 
 export { parseDuration } from './duration.js';
 
-export type ExportKind = 'stdout' | 'nats' | 'http' | 'grpc';
+export type ExportKind = 'stdout' | 'nats' | 'http' | 'grpc' | 'ipfix+udp' | 'ipfix+tcp';
 
 export interface Config {
   export: ExportKind;

@@ -1,0 +1,154 @@
+// EXPORT=ipfix+udp | ipfix+tcp: NetObserv's IPFIX export (src/encode/ipfix.ts) to TARGET_HOST:TARGET_PORT.
+// UDP: messages kept under a datagram size that crosses a 1500-byte MTU; the templates go first
+// and again with the first message once a second has passed (NetObserv refreshes every second).
+// TCP: messages up to RFC 7011's 65535 bytes; each connection is a new transport session, so it
+// starts with the templates and sequence number 0; a failed write drops the connection, fails the
+// batch (the export queue retries it) and the next send reconnects.
+import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+
+import type { FlowBatch } from '../aggregate/index.js';
+import { IpfixWriter, MAX_MESSAGE_BYTES, byTemplate } from '../encode/ipfix.js';
+import type { Exporter } from './queue.js';
+
+export type IpfixTransportKind = 'udp' | 'tcp';
+
+/** An IPv4 UDP datagram of this size (plus 28 bytes of headers), or IPv6 (plus 48), fits a 1500 MTU. */
+export const UDP_MESSAGE_BYTES = 1400;
+const TEMPLATE_REFRESH_MS = 1000;
+const WRITE_DEADLINE_MS = 10_000;
+
+export interface IpfixExporterOptions {
+  host: string;
+  port: number;
+  transport: IpfixTransportKind;
+  /** Largest message; defaults: UDP_MESSAGE_BYTES for UDP, 65535 for TCP. */
+  maxMessageBytes?: number;
+  /** UDP only: how often the templates are sent again. */
+  templateRefreshMs?: number;
+}
+
+/** One transport session to the collector. */
+interface Session {
+  write(message: Buffer): Promise<void>;
+  close(): void;
+  /** Data records sent in this session: the next message's sequence number. */
+  sequence: number;
+  /** When the templates last went out in this session (epoch ms); -Infinity before. */
+  templatesAt: number;
+  closed: boolean;
+}
+
+async function openUdp(host: string, port: number): Promise<Session> {
+  const { address, family } = await lookup(host);
+  const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
+  const session: Session = {
+    sequence: 0,
+    templatesAt: -Infinity,
+    closed: false,
+    // Connected, so that an ICMP port unreachable fails a later send (ECONNREFUSED) and the batch is retried.
+    write: (message) => new Promise((resolve, reject) => socket.send(message, (error) => (error ? reject(error) : resolve()))),
+    close: () => {
+      if (session.closed) return;
+      session.closed = true;
+      socket.close();
+    },
+  };
+  socket.on('error', () => session.close());
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.connect(port, address, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return session;
+}
+
+async function openTcp(host: string, port: number): Promise<Session> {
+  const socket = net.connect({ host, port, noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  const session: Session = {
+    sequence: 0,
+    templatesAt: -Infinity,
+    closed: false,
+    // A collector that stops reading would stall the export: give up on the connection after a deadline.
+    write: (message) => new Promise((resolve, reject) => {
+      if (session.closed) return reject(new Error('the IPFIX collector closed the connection'));
+      const timer = setTimeout(() => {
+        reject(new Error(`the IPFIX collector took no data for ${WRITE_DEADLINE_MS} ms`));
+        session.close();
+      }, WRITE_DEADLINE_MS);
+      socket.write(message, (error) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      });
+    }),
+    close: () => {
+      session.closed = true;
+      socket.destroy();
+    },
+  };
+  socket.on('error', () => session.close());
+  // A collector that closed the connection: the next batch goes on a new one. (RFC 7011 has no
+  // acknowledgements: what was written just before the collector went away can still be lost.)
+  socket.on('end', () => session.close());
+  socket.on('close', () => (session.closed = true));
+  socket.on('data', () => {}); // IPFIX over TCP is one way; read anything so it cannot fill the window
+  return session;
+}
+
+export class IpfixExporter implements Exporter {
+  readonly name: string;
+  private readonly writer: IpfixWriter;
+  private readonly refreshMs: number;
+  private session: Session | undefined;
+  /** Flows of a batch (in byTemplate order) already written: a retry sends only the rest. */
+  private readonly written = new WeakMap<FlowBatch, number>();
+
+  constructor(private readonly options: IpfixExporterOptions) {
+    this.name = `ipfix+${options.transport}`;
+    this.writer = new IpfixWriter(options.maxMessageBytes ?? (options.transport === 'udp' ? UDP_MESSAGE_BYTES : MAX_MESSAGE_BYTES));
+    this.refreshMs = options.transport === 'udp' ? options.templateRefreshMs ?? TEMPLATE_REFRESH_MS : Infinity;
+  }
+
+  async send(batch: FlowBatch): Promise<void> {
+    const flows = byTemplate(batch.flows.decode());
+    let from = this.written.get(batch) ?? 0;
+    // Lets socket events already received run first (a collector's FIN or an ICMP unreachable),
+    // so a batch is not written into a connection that is already gone.
+    await new Promise(setImmediate);
+    try {
+      while (from < flows.length) {
+        if (!this.session || this.session.closed) {
+          this.session = await (this.options.transport === 'udp' ? openUdp : openTcp)(this.options.host, this.options.port);
+        }
+        const session = this.session;
+        const now = Date.now();
+        const templates = now - session.templatesAt >= this.refreshMs;
+        const message = this.writer.message(flows, from, session.sequence, Math.floor(now / 1000), templates);
+        await session.write(message.bytes);
+        if (templates) session.templatesAt = now;
+        session.sequence += message.records;
+        from += message.records;
+        this.written.set(batch, from);
+      }
+    } catch (error) {
+      this.session?.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.session?.close();
+    this.session = undefined;
+  }
+}
