@@ -1,4 +1,6 @@
 // The flowcast-agent command (bin/flowcast-agent.js runs the compiled form of this file).
+import { handleArguments } from '../config/command-line.js';
+import { helpText } from '../config/help.js';
 import { run } from './main.js';
 
-process.exitCode = await run(process.argv.slice(2), process.env);
+process.exitCode = handleArguments('flowcast-agent', process.argv.slice(2), () => helpText('flowcast-agent')) ?? await run(process.env);

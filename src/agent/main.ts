@@ -1,8 +1,7 @@
 // flowcast-agent: configuration -> capture -> aggregate -> export, until SIGTERM or SIGINT.
 import { Aggregator } from '../aggregate/index.js';
 import { FlowCapture } from '../capture/index.js';
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
-import { helpText } from '../config/help.js';
+import { ConfigError, describeIssue, loadConfig, type Config } from '../config/index.js';
 import { createEventEncoder, newIdentity } from '../encode/cloudevent.js';
 import { ExportQueue, type Exporter } from '../export/queue.js';
 import { createLogger, type Logger } from './log.js';
@@ -44,11 +43,7 @@ async function createExporter(config: Config, log: Logger): Promise<Exporter> {
 }
 
 /** Runs the agent; resolves to the process exit code. */
-export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText());
-    return 0;
-  }
+export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   let config: Config;
   try {
     config = loadConfig(env);
@@ -58,6 +53,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     return 2;
   }
   const log = createLogger(config.log.level, config.log.pretty);
+  for (const warning of config.warnings) log.warn({ variable: warning.variable }, describeIssue(warning));
+  // Listening from here on: a SIGTERM during the start is a stop after it, not a kill that skips detaching.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
   let exporter: Exporter;
   try {
     exporter = await createExporter(config, log);
@@ -97,6 +98,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     try {
       metrics = await startMetrics(config.metrics.port, config.metrics.address, {
         aggregator, capture, queue, exporter: exporter.name, intervalMs: config.intervalMs, queueCapacity: config.buffersLength,
+        prefix: config.metrics.prefix,
       });
     } catch (error) {
       log.fatal({ err: error, ...config.metrics }, `cannot serve metrics on ${config.metrics.address}:${config.metrics.port}`);
@@ -107,10 +109,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv): Promise<numbe
     log.info(config.metrics, 'serving /metrics, /healthz and /readyz');
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const signal = await stopSignal;
   log.info({ signal }, 'stopping: flushing the last interval');
   await aggregator.stop();
   await queue.close(Date.now() + SHUTDOWN_EXPORT_MS);

@@ -13,6 +13,8 @@ export interface MetricsSources {
   exporter: string;
   intervalMs: number;
   queueCapacity: number;
+  /** Of every metric name (METRICS_PREFIX). */
+  prefix: string;
 }
 
 export interface AgentMetrics {
@@ -22,7 +24,8 @@ export interface AgentMetrics {
 
 export async function startMetrics(port: number, address: string, sources: MetricsSources): Promise<AgentMetrics> {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'flowcast_' });
+  const { prefix } = sources;
+  collectDefaultMetrics({ register: registry, prefix });
   const { aggregator, capture, queue, exporter } = sources;
   // Totals live in the aggregator and the queue; each scrape reads them.
   const total = (name: string, help: string, read: () => number, labels: Record<string, string> = {}) =>
@@ -33,29 +36,29 @@ export async function startMetrics(port: number, address: string, sources: Metri
         this.inc(labels, read());
       },
     });
-  total('flowcast_batches_total', 'Flow batches emitted (one per interval, more when a full map flushed early).', () => aggregator.totals.batches);
-  total('flowcast_flows_total', 'Flow records drained from the kernel (evicted from its maps).', () => aggregator.totals.flows);
-  total('flowcast_packets_total', 'Packets in the drained flows (as sampled).', () => aggregator.totals.packets);
-  total('flowcast_bytes_total', 'Frame bytes in the drained flows (as sampled).', () => aggregator.totals.bytes);
-  total('flowcast_ringbuffer_packets_total', 'Packets that went through the ring buffer because a flow map was full.', () => aggregator.totals.ringBufferPackets);
-  total('flowcast_lost_packets_total', 'Packets the kernel could not record (flow map and ring buffer full).', () => aggregator.totals.lostPackets);
-  total('flowcast_export_sent_total', 'Batches the export target acknowledged.', () => queue.stats.sent, { exporter });
-  total('flowcast_export_failures_total', 'Failed export attempts (each retried).', () => queue.stats.failures, { exporter });
-  total('flowcast_export_dropped_total', 'Batches dropped: the queue was full, or the agent stopped before the target took them.', () => queue.stats.dropped, { exporter });
+  total(prefix + 'batches_total', 'Flow batches emitted (one per interval, more when a full map flushed early).', () => aggregator.totals.batches);
+  total(prefix + 'flows_total', 'Flow records drained from the kernel (evicted from its maps).', () => aggregator.totals.flows);
+  total(prefix + 'packets_total', 'Packets in the drained flows (as sampled).', () => aggregator.totals.packets);
+  total(prefix + 'bytes_total', 'Frame bytes in the drained flows (as sampled).', () => aggregator.totals.bytes);
+  total(prefix + 'ringbuffer_packets_total', 'Packets that went through the ring buffer because a flow map was full.', () => aggregator.totals.ringBufferPackets);
+  total(prefix + 'lost_packets_total', 'Packets the kernel could not record (flow map and ring buffer full).', () => aggregator.totals.lostPackets);
+  total(prefix + 'export_sent_total', 'Batches the export target acknowledged.', () => queue.stats.sent, { exporter });
+  total(prefix + 'export_failures_total', 'Failed export attempts (each retried).', () => queue.stats.failures, { exporter });
+  total(prefix + 'export_dropped_total', 'Batches dropped: the queue was full, or the agent stopped before the target took them.', () => queue.stats.dropped, { exporter });
   new Gauge({
-    name: 'flowcast_export_queue_length', help: 'Batches waiting for the exporter.', registers: [registry],
+    name: prefix + 'export_queue_length', help: 'Batches waiting for the exporter.', registers: [registry],
     collect() {
       this.set(queue.stats.queued);
     },
   });
   new Gauge({
-    name: 'flowcast_interfaces_attached', help: 'Interfaces the programs are attached to.', registers: [registry],
+    name: prefix + 'interfaces_attached', help: 'Interfaces the programs are attached to.', registers: [registry],
     collect() {
       this.set(new Set(capture.attachments.map((attachment) => attachment.name)).size);
     },
   });
   const drains = new Histogram({
-    name: 'flowcast_drain_duration_seconds', help: 'Time to switch the flow maps and drain the idle one.', registers: [registry],
+    name: prefix + 'drain_duration_seconds', help: 'Time to switch the flow maps and drain the idle one.', registers: [registry],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   });
 

@@ -8,7 +8,7 @@
 import type { DecodedFlowBatch } from '../aggregate/index.js';
 import { startGrpcCollector } from '../collector/grpc.js';
 import { startNatsCollector } from '../collector/nats.js';
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { ConfigError, describeIssue, loadConfig, type Config } from '../config/index.js';
 import { createEventEncoder, newIdentity } from '../encode/cloudevent.js';
 import { ipText, toFlowRecord } from '../encode/pbflow.js';
 import { PbflowClient } from '../export/grpc.js';
@@ -28,6 +28,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     return 2;
   }
   const log = createLogger(config.log.level, config.log.pretty);
+  for (const warning of config.warnings) log.warn({ variable: warning.variable }, describeIssue(warning));
   if (config.bridge.mode === 'grpc-to-nats') return grpcToNats(config, log);
   if (!config.target.host || !config.target.port) {
     process.stderr.write('flowcast-bridge: invalid configuration:\nTARGET_HOST and TARGET_PORT: required (the Flowlogs Pipeline gRPC endpoint)\n');

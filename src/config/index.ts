@@ -1,11 +1,13 @@
 // Agent configuration from environment variables, validated against schemas/config.schema.json.
 import { accessSync, constants } from 'node:fs';
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 
 import { parseCidrs, parseInterfaceList } from '../capture/interfaces.js';
+import { agentAddress, isServerUrl, readableByOthers, type IpType } from './checks.js';
 import { parseDuration } from './duration.js';
+import { checkNetobservVariables } from './netobserv.js';
 import { CONFIG_SCHEMA, allowedValues } from './schema.js';
 
 export { parseDuration } from './duration.js';
@@ -34,7 +36,7 @@ export interface Config {
   buffersLength: number;
   agent: { nodeName: string; ip: string };
   log: { level: string; pretty: boolean };
-  metrics?: { port: number; address: string };
+  metrics?: { port: number; address: string; prefix: string };
   cloudEvents: { mode: 'binary' | 'structured'; avroSingleObject: boolean; extensions?: Record<string, string> };
   http: { url?: string; caCerts?: string };
   nats: {
@@ -50,6 +52,8 @@ export interface Config {
     token?: string;
     tls?: { caFile?: string; certFile?: string; keyFile?: string };
   };
+  /** Accepted, but to be logged at start (ignored NetObserv variables, readable secrets, ...). */
+  warnings: ConfigWarning[];
 }
 
 export interface ConfigIssue {
@@ -57,6 +61,9 @@ export interface ConfigIssue {
   value: string | undefined;
   problem: string;
 }
+
+/** What loadConfig accepted but the operator should hear about at start, one log line each. */
+export type ConfigWarning = ConfigIssue;
 
 /** Every invalid variable at once; `message` has one line per variable. */
 export class ConfigError extends Error {
@@ -66,7 +73,8 @@ export class ConfigError extends Error {
   }
 }
 
-function describeIssue({ variable, value, problem }: ConfigIssue): string {
+/** One line: `VARIABLE="value": problem`. */
+export function describeIssue({ variable, value, problem }: ConfigIssue): string {
   return value === undefined ? `${variable}: ${problem}` : `${variable}=${JSON.stringify(value)}: ${problem}`;
 }
 
@@ -80,6 +88,12 @@ ajv.addKeyword({
   validate: (minimum: number, text: string) => Number.isNaN(parseDuration(text)) || parseDuration(text) >= minimum,
 });
 ajv.addKeyword({
+  keyword: 'x-max-ms',
+  type: 'string',
+  validate: (maximum: number, text: string) => Number.isNaN(parseDuration(text)) || parseDuration(text) <= maximum,
+});
+ajv.addKeyword({ keyword: 'x-secret' });
+ajv.addKeyword({
   keyword: 'x-power-of-two',
   type: 'integer',
   validate: (wanted: boolean, value: number) => !wanted || (value & (value - 1)) === 0,
@@ -90,6 +104,8 @@ ajv.addKeyword({
   validate: (format: string, text: string) => {
     try {
       if (format === 'ce-overrides') return parseCeOverrides(text) !== undefined;
+      if (format === 'http-url') return isServerUrl(text, ['http', 'https']);
+      if (format === 'nats-urls') return list(text).length > 0 && list(text).every((url) => isServerUrl(url, ['nats', 'tls', 'ws', 'wss']));
       if (format === 'cidr-list') parseCidrs(text.split(','), '');
       else parseInterfaceList(text.split(','), '');
       return true;
@@ -112,23 +128,28 @@ ajv.addKeyword({
 });
 const validate = ajv.compile(CONFIG_SCHEMA);
 
-/** The variables the schema knows, read from `env` (aliases included); empty counts as unset. */
-function readVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+/**
+ * The variables the schema knows, read from `env` (aliases included; the schema's name wins);
+ * empty counts as unset. `sources` names the variable each value came from, for error messages.
+ */
+function readVariables(env: NodeJS.ProcessEnv): { raw: Record<string, string>; sources: Record<string, string>; warnings: ConfigWarning[] } {
   const raw: Record<string, string> = {};
+  const sources: Record<string, string> = {};
+  const warnings: ConfigWarning[] = [];
   for (const [name, property] of Object.entries(CONFIG_SCHEMA.properties)) {
-    for (const source of [name, ...(property['x-aliases'] ?? [])]) {
-      const value = env[source];
-      if (value !== undefined && value !== '') {
-        raw[name] = value;
-        break;
-      }
+    const set = [name, ...(property['x-aliases'] ?? [])].filter((source) => env[source] !== undefined && env[source] !== '');
+    if (set.length === 0) continue;
+    raw[name] = env[set[0]]!;
+    sources[name] = set[0];
+    for (const other of set.slice(1)) {
+      if (env[other] !== raw[name]) warnings.push({ variable: other, value: env[other], problem: `ignored: ${set[0]} is set too and takes precedence` });
     }
   }
-  return raw;
+  return { raw, sources, warnings };
 }
 
 /** Turns ajv's errors into one issue per variable, in schema order. */
-function toIssues(errors: ErrorObject[], raw: Record<string, string>): ConfigIssue[] {
+function toIssues(errors: ErrorObject[], raw: Record<string, string>, sources: Record<string, string>): ConfigIssue[] {
   const issues = new Map<string, ConfigIssue>();
   for (const error of errors) {
     if (error.keyword === 'if') continue; // its `then` branch reports the actual problem
@@ -142,11 +163,11 @@ function toIssues(errors: ErrorObject[], raw: Record<string, string>): ConfigIss
     }
     const variable = error.instancePath.slice(1);
     if (!issues.has(variable)) {
-      issues.set(variable, { variable, value: raw[variable], problem: `must be ${allowedValues(CONFIG_SCHEMA.properties[variable])}` });
+      issues.set(variable, { variable: sources[variable] ?? variable, value: raw[variable], problem: `must be ${allowedValues(CONFIG_SCHEMA.properties[variable])}` });
     }
   }
   const order = Object.keys(CONFIG_SCHEMA.properties);
-  return [...issues.values()].sort((x, y) => order.indexOf(x.variable) - order.indexOf(y.variable));
+  return [...issues.entries()].sort(([x], [y]) => order.indexOf(x) - order.indexOf(y)).map(([, issue]) => issue);
 }
 
 /** "EXPORT=grpc" for an error raised under allOf/N/then. */
@@ -173,16 +194,54 @@ function parseCeOverrides(text: string): Record<string, string> | undefined {
 
 const list = (text: string) => text.split(',').map((entry) => entry.trim()).filter(Boolean);
 
-function defaultAgentIp(): string {
-  const addresses = Object.values(networkInterfaces()).flat().filter((address) => address && !address.internal);
-  return (addresses.find((address) => address!.family === 'IPv4') ?? addresses[0])?.address ?? '';
+/** METRICS_ENABLE=true without a port: NetObserv's METRICS_SERVER_PORT default. */
+const NETOBSERV_METRICS_PORT = 9090;
+
+/** logrus' spellings (NetObserv's LOG_LEVEL) of pino's levels. */
+const LOG_LEVELS: Record<string, string> = { warning: 'warn', panic: 'fatal' };
+
+/** Checks past the schema's: the agent's address, secret files' permissions, settings worth a word. */
+function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, sources: Record<string, string>) {
+  const issues: ConfigIssue[] = [];
+  const warnings: ConfigWarning[] = [];
+  let agentIp = values.AGENT_IP as string | undefined;
+  if (agentIp === undefined) {
+    const found = agentAddress(values.AGENT_IP_IFACE, values.AGENT_IP_TYPE as IpType);
+    agentIp = found.ip;
+    if (found.problem) issues.push({ variable: sources.AGENT_IP_IFACE, value: values.AGENT_IP_IFACE, problem: found.problem });
+    if (found.fellBack && sources.AGENT_IP_IFACE) {
+      warnings.push({ variable: sources.AGENT_IP_IFACE, value: values.AGENT_IP_IFACE, problem: `no default route: reporting the first address of any interface (${agentIp || 'none'})` });
+    }
+  }
+  for (const [name, property] of Object.entries(CONFIG_SCHEMA.properties)) {
+    const mode = property['x-secret'] && values[name] !== undefined ? readableByOthers(values[name]) : undefined;
+    if (mode !== undefined) {
+      warnings.push({ variable: sources[name], value: values[name], problem: `the file is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): make it readable by its owner only (chmod 600, or defaultMode: 0400 for a Kubernetes Secret volume)` });
+    }
+  }
+  if (env.EXPORT === undefined || env.EXPORT === '') {
+    if (values.TARGET_HOST !== undefined) warnings.push({ variable: 'EXPORT', value: undefined, problem: `unset, so batches go to stdout (NetObserv's default is grpc): set EXPORT=grpc to send to ${sources.TARGET_HOST}` });
+  }
+  if (values.METRICS_ENABLE === true && values.METRICS_ADDRESS === CONFIG_SCHEMA.properties.METRICS_ADDRESS.default && !sources.METRICS_ADDRESS) {
+    warnings.push({ variable: 'METRICS_ADDRESS', value: undefined, problem: `unset, so metrics are served on ${values.METRICS_ADDRESS} only (NetObserv serves on every address): set METRICS_ADDRESS (or METRICS_SERVER_ADDRESS) to the address scrapers reach` });
+  }
+  return { issues, warnings, agentIp };
 }
 
 /** Reads and validates the configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const raw = readVariables(env);
+  const { raw, sources, warnings } = readVariables(env);
+  const netobserv = checkNetobservVariables(env);
   const values: Record<string, any> = { ...raw };
-  if (!validate(values)) throw new ConfigError(toIssues(validate.errors ?? [], raw));
+  if (!validate(values) || netobserv.refused.length > 0) {
+    // A refused NetObserv value (EXPORT=kafka) says more than the schema's "must be one of".
+    const refused = new Set(netobserv.refused.map((issue) => issue.variable));
+    const schemaIssues = toIssues(validate.errors ?? [], raw, sources).filter((issue) => !refused.has(issue.variable));
+    throw new ConfigError([...schemaIssues, ...netobserv.refused]);
+  }
+  const beyond = checkBeyondSchema(env, values, sources);
+  if (beyond.issues.length > 0) throw new ConfigError(beyond.issues);
+  const metricsOn = values.METRICS_ENABLE ?? values.METRICS_PORT !== undefined;
   const tls = values.NATS_TLS_CA || values.NATS_TLS_CERT
     ? { caFile: values.NATS_TLS_CA, certFile: values.NATS_TLS_CERT, keyFile: values.NATS_TLS_KEY }
     : undefined;
@@ -211,9 +270,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
     buffersLength: values.BUFFERS_LENGTH,
-    agent: { nodeName: values.NODE_NAME ?? hostname(), ip: values.AGENT_IP ?? defaultAgentIp() },
-    log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
-    metrics: values.METRICS_PORT ? { port: values.METRICS_PORT, address: values.METRICS_ADDRESS } : undefined,
+    agent: { nodeName: values.NODE_NAME ?? hostname(), ip: beyond.agentIp },
+    log: { level: LOG_LEVELS[values.LOG_LEVEL] ?? values.LOG_LEVEL, pretty: values.LOG_PRETTY },
+    metrics: metricsOn ? { port: values.METRICS_PORT ?? NETOBSERV_METRICS_PORT, address: values.METRICS_ADDRESS, prefix: values.METRICS_PREFIX } : undefined,
     cloudEvents: {
       mode: values.CE_MODE,
       avroSingleObject: values.AVRO_SINGLE_OBJECT,
@@ -233,5 +292,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: values.NATS_TOKEN,
       tls,
     },
+    warnings: [...warnings, ...netobserv.warnings, ...beyond.warnings],
   };
 }

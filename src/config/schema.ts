@@ -13,9 +13,12 @@ export interface PropertySchema {
   format?: 'duration' | 'ip';
   'x-aliases'?: string[];
   'x-min-ms'?: number;
+  'x-max-ms'?: number;
   'x-power-of-two'?: boolean;
-  'x-format'?: 'interface-list' | 'cidr-list' | 'ce-overrides';
+  'x-format'?: 'interface-list' | 'cidr-list' | 'ce-overrides' | 'nats-urls' | 'http-url';
   'x-file'?: boolean;
+  /** A file only its owner should read (a key, credentials): a warning at start otherwise. */
+  'x-secret'?: boolean;
 }
 
 export interface ConfigSchema {
@@ -36,14 +39,23 @@ export function allowedValues(property: PropertySchema): string {
     return `an integer from ${property.minimum} to ${property.maximum}${property['x-power-of-two'] ? ' that is a power of two' : ''}`;
   }
   if (property.format === 'duration') {
-    const minimum = property['x-min-ms'] ? ` of at least ${property['x-min-ms']}ms` : '';
-    return `a duration${minimum} such as 500ms, 5s or 1m30s`;
+    return `a duration from ${durationText(property['x-min-ms'] ?? 0)} to ${durationText(property['x-max-ms']!)} such as 500ms, 5s or 1m30s`;
   }
   if (property.format === 'ip') return 'an IPv4 or IPv6 address';
   if (property['x-format'] === 'interface-list') return 'comma-separated interface names or /regex/ entries with valid regular expressions';
   if (property['x-format'] === 'cidr-list') return 'comma-separated address ranges such as 10.0.0.0/8 or fd00::/64';
+  if (property['x-format'] === 'nats-urls') return 'comma-separated nats://, tls://, ws:// or wss:// URLs, each with a host and an optional port from 1 to 65535';
+  if (property['x-format'] === 'http-url') return 'an http:// or https:// URL with a host and an optional port from 1 to 65535';
   if (property['x-format'] === 'ce-overrides') return 'JSON {"extensions": {...}} with extension names of lowercase letters and digits and string values';
   if (property['x-file']) return 'the path of a readable file';
   if (property.pattern) return `a value matching ${property.pattern}`;
   return 'a non-empty value';
+}
+
+/** 86400000 -> "24h", 1000 -> "1s", 10 -> "10ms": the largest unit that divides it. */
+function durationText(ms: number): string {
+  for (const [unit, size] of [['h', 3600e3], ['m', 60e3], ['s', 1e3]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+
+import { ConfigError, describeIssue, loadConfig, type Config } from '../../src/config/index.js';
+import { NETOBSERV_VARIABLES, type NetobservVariable } from '../../src/config/netobserv.js';
+import { CONFIG_SCHEMA } from '../../src/config/schema.js';
+import { AgentProcess } from '../helpers/agent.js';
+import { PROJECT_ROOT, TestNet, exitOf } from '../helpers/netns.js';
+
+// NetObserv's agent variables as /work/shared/NETOBSERV-FACTS.md §9 lists them (its pkg/config/config.go
+// at HEAD), written out here so that the table cannot lose one without this test noticing.
+const NETOBSERV_HEAD = `AGENT_IP AGENT_IP_IFACE AGENT_IP_TYPE EXPORT TARGET_HOST TARGET_PORT TARGET_TLS_CA_CERT_PATH
+  TARGET_TLS_USER_CERT_PATH TARGET_TLS_USER_KEY_PATH GRPC_MESSAGE_MAX_FLOWS GRPC_RECONNECT_TIMER GRPC_RECONNECT_TIMER_RANDOMIZATION
+  INTERFACES EXCLUDE_INTERFACES INTERFACE_IPS TC_ATTACH_MODE TC_ATTACH_RETRIES TCX_ATTACH_ANCHOR_INGRESS TCX_ATTACH_ANCHOR_EGRESS
+  LISTEN_INTERFACES LISTEN_POLL_PERIOD PREFERRED_INTERFACE_FOR_MAC_PREFIX BUFFERS_LENGTH EXPORTER_BUFFER_LENGTH CACHE_MAX_FLOWS
+  CACHE_ACTIVE_TIMEOUT DIRECTION LOG_LEVEL SAMPLING STALE_ENTRIES_EVICT_TIMEOUT FORCE_GARBAGE_COLLECTION KAFKA_BROKERS KAFKA_TOPIC
+  KAFKA_BATCH_MESSAGES KAFKA_BATCH_SIZE KAFKA_ASYNC KAFKA_COMPRESSION KAFKA_ENABLE_TLS KAFKA_TLS_INSECURE_SKIP_VERIFY
+  KAFKA_TLS_CA_CERT_PATH KAFKA_TLS_USER_CERT_PATH KAFKA_TLS_USER_KEY_PATH KAFKA_ENABLE_SASL KAFKA_SASL_TYPE KAFKA_SASL_CLIENT_ID_PATH
+  KAFKA_SASL_CLIENT_SECRET_PATH PPROF_ADDR FLP_CONFIG ENABLE_RTT ENABLE_PKT_DROPS ENABLE_DNS_TRACKING DNS_TRACKING_PORT ENABLE_PCA
+  ENABLE_NETWORK_EVENTS_MONITORING NETWORK_EVENTS_MONITORING_GROUP_ID ENABLE_PKT_TRANSLATION ENABLE_UDN_MAPPING ENABLE_IPSEC_TRACKING
+  ENABLE_OPENSSL_TRACKING OPENSSL_PATH ENABLE_FLOWS_RINGBUF_FALLBACK ENABLE_TLS_TRACKING QUIC_TRACKING_MODE FLOW_FILTER_RULES
+  EBPF_PROGRAM_MANAGER_MODE BPFMAN_BPF_FS_PATH METRICS_ENABLE METRICS_LEVEL METRICS_SERVER_ADDRESS METRICS_SERVER_PORT
+  METRICS_TLS_CERT_PATH METRICS_TLS_KEY_PATH METRICS_PREFIX FLOWS_TARGET_HOST FLOWS_TARGET_PORT PCA_SERVER_PORT`.split(/\s+/);
+// Removed from NetObserv (§6, §7, §9's doc mismatches): a configuration may still carry them.
+const NETOBSERV_REMOVED = `ENABLE_FLOW_FILTER FILTER_DIRECTION FILTER_IP_CIDR FILTER_PROTOCOL FILTER_SOURCE_PORT FILTER_DESTINATION_PORT
+  FILTER_PORT FILTER_SOURCE_PORT_RANGE FILTER_SOURCE_PORTS FILTER_DESTINATION_PORT_RANGE FILTER_DESTINATION_PORTS FILTER_PORT_RANGE
+  FILTER_PORTS FILTER_ICMP_TYPE FILTER_ICMP_CODE FILTER_PEER_IP FILTER_ACTION FILTER_TCP_FLAGS FILTER_DROPS PCA_FILTER DEDUPER
+  DEDUPER_FC_EXPIRY DEDUPER_JUST_MARK DEDUPER_MERGE METRICS_ENABLED`.split(/\s+/);
+
+// What an alias needs beside it to load (the schema's dependencies).
+const CONTEXT: Record<string, Record<string, string>> = {
+  TARGET_TLS_USER_CERT_PATH: { GRPC_TLS_KEY: '/proc/self/status', GRPC_TLS_CA: '/proc/self/status' },
+  TARGET_TLS_USER_KEY_PATH: { GRPC_TLS_CERT: '/proc/self/status', GRPC_TLS_CA: '/proc/self/status' },
+  EXPORT: { TARGET_HOST: 'collector', TARGET_PORT: '2055' },
+};
+
+const withoutWarnings = (config: Config) => ({ ...config, warnings: [] });
+
+/** loadConfig's verdict on one variable: 'ok', its warning lines, or its error lines. */
+function outcome(env: Record<string, string>): { ok?: Config; warnings: string[]; errors: string[] } {
+  try {
+    const config = loadConfig(env);
+    return { ok: config, warnings: config.warnings.map(describeIssue), errors: [] };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { warnings: [], errors: error.message.split('\n') };
+  }
+}
+
+test('the table has every NetObserv variable once, and nothing else', () => {
+  const names = NETOBSERV_VARIABLES.map((variable) => variable.name);
+  assert.equal(new Set(names).size, names.length, 'no name twice');
+  assert.deepEqual([...names].sort(), [...NETOBSERV_HEAD, ...NETOBSERV_REMOVED].sort());
+});
+
+test('each NetObserv variable behaves as its status says', () => {
+  const check = (variable: NetobservVariable) => {
+    const { name, example } = variable;
+    const env = { ...CONTEXT[name], [name]: example };
+    const result = outcome(env);
+    switch (variable.status) {
+      case 'supported': {
+        assert.ok(CONFIG_SCHEMA.properties[name], `${name}: a flowcast variable`);
+        assert.ok(result.ok, `${name}=${example} loads: ${result.errors}`);
+        assert.deepEqual(result.warnings.filter((line) => line.startsWith(name)), [], `${name}: no warning`);
+        break;
+      }
+      case 'alias': {
+        assert.ok(CONFIG_SCHEMA.properties[variable.of!]['x-aliases']?.includes(name), `${name} is in ${variable.of}'s x-aliases`);
+        const direct = outcome({ ...CONTEXT[name], [variable.of!]: example });
+        assert.ok(result.ok && direct.ok, `${name}=${example} loads: ${result.errors}`);
+        assert.deepEqual(withoutWarnings(result.ok), withoutWarnings(direct.ok), `${name} means ${variable.of}`);
+        break;
+      }
+      case 'warning': {
+        assert.ok(result.ok, `${name}=${example} loads: ${result.errors}`);
+        assert.deepEqual(result.warnings, [`${name}=${JSON.stringify(example)}: ignored: ${variable.note}`]);
+        break;
+      }
+      case 'refused': {
+        assert.deepEqual(result.errors, [`${name}=${JSON.stringify(example)}: refused: ${variable.note} (unset it${variable.silent ? ` or set ${variable.silent.text}` : ''})`]);
+        break;
+      }
+    }
+    for (const [value, reason] of Object.entries(variable.refusedValues ?? {})) {
+      assert.deepEqual(outcome({ [name]: value }).errors, [`${name}=${JSON.stringify(value)}: refused: ${reason}`]);
+    }
+  };
+  for (const variable of NETOBSERV_VARIABLES) check(variable);
+  // NetObserv's "off" values change nothing there either: not a word.
+  const silentValues: Record<string, string> = {
+    ENABLE_RTT: 'false', ENABLE_PKT_DROPS: 'False', ENABLE_DNS_TRACKING: '0', QUIC_TRACKING_MODE: '0', FLOW_FILTER_RULES: ' [ ] ',
+    ENABLE_FLOWS_RINGBUF_FALLBACK: 'true', DEDUPER: 'none', GRPC_RECONNECT_TIMER: '0s', METRICS_LEVEL: 'info', TCX_ATTACH_ANCHOR_INGRESS: 'none',
+  };
+  const silent = outcome(silentValues);
+  assert.ok(silent.ok, silent.errors.join('\n'));
+  assert.deepEqual(silent.warnings, []);
+  assert.ok(NETOBSERV_VARIABLES.filter((variable) => variable.silent).every((variable) => variable.silent!.test(variable.example) === false));
+});
+
+test('several at once: every refusal in one message, every warning its own line', () => {
+  const result = outcome({ ENABLE_RTT: 'true', FLOW_FILTER_RULES: '[{"action":"Reject"}]', PPROF_ADDR: ':6060', SAMPLING: 'x' });
+  assert.deepEqual(result.errors.map((line) => line.split('=')[0]), ['SAMPLING', 'ENABLE_RTT', 'FLOW_FILTER_RULES']);
+  const warned = outcome({ PPROF_ADDR: ':6060', KAFKA_BROKERS: 'kafka:9092', DEDUPER_MERGE: 'true' });
+  assert.deepEqual(warned.warnings.map((line) => line.split('=')[0]), ['KAFKA_BROKERS', 'PPROF_ADDR', 'DEDUPER_MERGE']);
+});
+
+test('the agent logs each warning at start and exits 2 on a refused variable', async () => {
+  const net = await TestNet.create();
+  try {
+    const refused = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', ENABLE_DNS_TRACKING: 'true', PPROF_ADDR: ':6060' });
+    assert.equal(await refused.exited(), 2);
+    assert.equal(refused.stderr, [
+      'flowcast-agent: invalid configuration (see --help):',
+      'ENABLE_DNS_TRACKING="true": refused: flowcast does not track DNS requests: flows would carry no DNS latency, id or response code (unset it or set false)',
+      '',
+    ].join('\n'));
+    const agent = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', PPROF_ADDR: ':6060', STALE_ENTRIES_EVICT_TIMEOUT: '10s', CACHE_ACTIVE_TIMEOUT: '1h' });
+    await agent.waitForLog('capturing');
+    assert.equal(await agent.stop(), 0, agent.stderr);
+    const warnings = agent.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((line) => line.level === 40);
+    assert.deepEqual(warnings.map((line) => [line.variable, line.msg.split(':')[0]]), [
+      ['STALE_ENTRIES_EVICT_TIMEOUT', 'STALE_ENTRIES_EVICT_TIMEOUT="10s"'],
+      ['PPROF_ADDR', 'PPROF_ADDR="'],
+    ]);
+  } finally {
+    await net.destroy();
+  }
+});
+
+test('the bridge logs the warnings at start too', async () => {
+  // nats-to-grpc without TARGET_HOST: the warnings are logged, then it exits 2 before connecting anywhere.
+  const child = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
+    cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, PPROF_ADDR: ':6060' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  assert.equal(await exitOf(child), 2);
+  const warning = JSON.parse(stderr.split('\n')[0]);
+  assert.equal(warning.variable, 'PPROF_ADDR');
+  assert.match(warning.msg, /^PPROF_ADDR=":6060": ignored: /);
+});
