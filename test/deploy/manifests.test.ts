@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
+import { connect } from '@nats-io/transport-node';
 import { parseAllDocuments } from 'yaml';
 
 import { CONFIG_SCHEMA } from '../../src/config/schema.js';
-import { PROJECT_ROOT } from '../helpers/netns.js';
+import { PROJECT_ROOT, exitOf } from '../helpers/netns.js';
+import { freePort } from '../helpers/nats-server.js';
 
 const KUBERNETES = `${PROJECT_ROOT}deploy/kubernetes/`;
 type Manifest = Record<string, any>;
@@ -36,6 +40,12 @@ function assertPodTemplate(where: string, template: Manifest, selector: Record<s
 /** The fields each kind requires, by apiVersion/kind. */
 const SHAPES: Record<string, (where: string, manifest: Manifest) => void> = {
   'v1/Namespace': () => undefined,
+  'v1/ConfigMap': (where, m) => assert.ok(m.metadata.namespace && typeof m.data === 'object', `${where}: namespace and data`),
+  'networking.k8s.io/v1/NetworkPolicy': (where, m) => {
+    assert.ok(m.metadata.namespace && m.spec?.podSelector, `${where}: namespace and podSelector`);
+    assert.deepEqual(m.spec.policyTypes, ['Ingress'], `${where}: policyTypes`);
+    for (const rule of m.spec.ingress) assert.ok(rule.from.length > 0 && rule.ports.every((port: Manifest) => port.protocol === 'TCP' && Number.isInteger(port.port)), `${where}: rules`);
+  },
   'v1/ServiceAccount': (where, m) => assert.ok(m.metadata.namespace, `${where}: namespace`),
   'v1/Service': (where, m) => {
     assert.ok(m.spec?.selector, `${where}: selector`);
@@ -86,4 +96,90 @@ test('the agent runs unprivileged with the three capabilities the capture tests 
   const unit = readFileSync(`${PROJECT_ROOT}deploy/systemd/flowcast-agent.service`, 'utf8');
   assert.match(unit, /^AmbientCapabilities=CAP_BPF CAP_NET_ADMIN CAP_PERFMON$/m);
   assert.match(readFileSync(`${PROJECT_ROOT}deploy/Containerfile`, 'utf8'), /ENTRYPOINT \["node", "\/opt\/flowcast\/bin\/flowcast-agent.js"\]/);
+});
+
+const find = (kind: string, name: string) => manifests.find(([, m]) => m.kind === kind && m.metadata.name === name)![1];
+const container = (workload: Manifest) => workload.spec.template.spec.containers[0];
+const env = (workload: Manifest, name: string) => (container(workload).env as Manifest[]).find((variable) => variable.name === name);
+
+test('metrics listen on the pod IP (the node\'s address with hostNetwork), where the probes connect; nothing on 0.0.0.0', () => {
+  const agent = find('DaemonSet', 'flowcast-agent');
+  const port = Number(env(agent, 'METRICS_PORT')!.value);
+  assert.deepEqual(env(agent, 'METRICS_ADDRESS'), { name: 'METRICS_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+  for (const probe of [container(agent).livenessProbe, container(agent).readinessProbe]) {
+    assert.equal(probe.httpGet.port, port);
+    assert.equal(probe.httpGet.host, undefined, 'the kubelet connects to the pod IP');
+  }
+  assert.equal(agent.spec.template.metadata.annotations['prometheus.io/port'], String(port));
+  for (const [file, manifest] of manifests) {
+    for (const variable of manifest.spec?.template?.spec?.containers?.flatMap((c: Manifest) => c.env ?? []) ?? []) {
+      assert.ok(!['0.0.0.0', '::'].includes(variable.value), `${file}: ${variable.name} listens on every address`);
+    }
+  }
+});
+
+test('NATS requires the password that only the Secret holds, and the agents send it', async () => {
+  assert.ok(!manifests.some(([, m]) => m.kind === 'Secret'), 'no password is shipped');
+  const nats = find('StatefulSet', 'nats');
+  const agent = find('DaemonSet', 'flowcast-agent');
+  const secret = env(nats, 'NATS_PASSWORD')!.valueFrom.secretKeyRef;
+  assert.deepEqual(env(agent, 'NATS_PASSWORD')!.valueFrom.secretKeyRef, secret, 'the agents read the Secret the server reads');
+  const docs = readFileSync(`${PROJECT_ROOT}docs/deploy.md`, 'utf8');
+  assert.ok(docs.includes(`kubectl create secret generic ${secret.name} -n flowcast --from-literal=${secret.key}=`), 'docs/deploy.md creates the Secret');
+  // The server runs the ConfigMap's file from its mount.
+  const args = container(nats).args as string[];
+  const mount = (container(nats).volumeMounts as Manifest[]).find((m) => m.name === nats.spec.template.spec.volumes.find((v: Manifest) => v.configMap)!.name)!;
+  assert.deepEqual(args, ['-c', `${mount.mountPath}/nats.conf`]);
+  const conf = find('ConfigMap', nats.spec.template.spec.volumes.find((v: Manifest) => v.configMap).configMap.name).data['nats.conf'] as string;
+  assert.match(conf, /^\s*user: (\S+)$/m);
+  assert.equal(env(agent, 'NATS_USER')!.value, /^\s*user: (\S+)$/m.exec(conf)![1]);
+
+  // That file, as Debian's nats-server reads it (store and ports moved to this test's).
+  const dir = mkdtempSync(`${tmpdir()}/flowcast-nats-conf-`);
+  try {
+    const port = await freePort();
+    writeFileSync(`${dir}/nats.conf`, conf.replace('"/data"', JSON.stringify(`${dir}/data`)).replace('127.0.0.1:8222', `127.0.0.1:${await freePort()}`));
+    const start = (password: string | undefined) => {
+      const child = spawn('nats-server', ['-c', `${dir}/nats.conf`, '-a', '127.0.0.1', '-p', String(port)], {
+        env: { PATH: process.env.PATH, ...(password ? { NATS_PASSWORD: password } : {}) }, stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let log = '';
+      const ready = new Promise<string>((resolve) => {
+        child.stderr.on('data', (chunk) => {
+          log += chunk;
+          if (log.includes('Server is ready')) resolve('ready');
+        });
+        child.once('exit', () => resolve(`exited: ${log}`));
+      });
+      return { child, ready };
+    };
+    const withoutSecret = start(undefined);
+    assert.match(await withoutSecret.ready, /^exited: .*NATS_PASSWORD/s, 'no Secret: the server does not start');
+    const server = start('a-password-from-the-secret');
+    assert.equal(await server.ready, 'ready');
+    try {
+      const url = `nats://127.0.0.1:${port}`;
+      await assert.rejects(connect({ servers: url, reconnect: false }), /Authorization Violation/);
+      await assert.rejects(connect({ servers: url, reconnect: false, user: 'flowcast', pass: 'guess' }), /Authorization Violation/);
+      const client = await connect({ servers: url, reconnect: false, user: env(agent, 'NATS_USER')!.value, pass: 'a-password-from-the-secret' });
+      await client.flush();
+      await client.close();
+    } finally {
+      server.child.kill('SIGTERM');
+      await exitOf(server.child);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('NetworkPolicies open exactly the listeners that must be reachable: NATS\'s client port and the agents\' metrics port', () => {
+  const policies = manifests.filter(([, m]) => m.kind === 'NetworkPolicy').map(([, m]) => m);
+  const selected = (policy: Manifest) => manifests.map(([, m]) => m).filter((m) => m.spec?.template && m.metadata.namespace === policy.metadata.namespace &&
+    Object.entries(policy.spec.podSelector.matchLabels).every(([key, value]) => m.spec.template.metadata.labels[key] === value));
+  const ports = (policy: Manifest) => policy.spec.ingress.flatMap((rule: Manifest) => rule.ports.map((port: Manifest) => port.port));
+  assert.deepEqual(policies.map((policy) => selected(policy).map((m) => m.metadata.name)), [['nats'], ['flowcast-agent']]);
+  assert.deepEqual(ports(policies[0]), find('Service', 'nats').spec.ports.map((port: Manifest) => port.targetPort));
+  assert.deepEqual(ports(policies[1]), [Number(env(find('DaemonSet', 'flowcast-agent'), 'METRICS_PORT')!.value)]);
+  assert.match(find('ConfigMap', 'nats-config').data['nats.conf'], /^http: "127\.0\.0\.1:8222"$/m, 'NATS monitoring stays inside the pod');
 });
