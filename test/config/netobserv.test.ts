@@ -6,7 +6,7 @@ import { ConfigError, describeIssue, loadConfig, type Config } from '../../src/c
 import { NETOBSERV_VARIABLES, type NetobservVariable } from '../../src/config/netobserv.js';
 import { CONFIG_SCHEMA } from '../../src/config/schema.js';
 import { AgentProcess } from '../helpers/agent.js';
-import { PROJECT_ROOT, TestNet, exitOf } from '../helpers/netns.js';
+import { PROJECT_ROOT, TestNet, exec, exitOf } from '../helpers/netns.js';
 
 // NetObserv's agent variables as /work/shared/NETOBSERV-FACTS.md §9 lists them (its pkg/config/config.go
 // at HEAD), written out here so that the table cannot lose one without this test noticing.
@@ -124,6 +124,23 @@ test('the agent logs each warning at start and exits 2 on a refused variable', a
       ['STALE_ENTRIES_EVICT_TIMEOUT', 'STALE_ENTRIES_EVICT_TIMEOUT="10s"'],
       ['PPROF_ADDR', 'PPROF_ADDR="'],
     ]);
+  } finally {
+    await net.destroy();
+  }
+});
+
+test('NetObserv\'s metrics settings: METRICS_ENABLE, METRICS_SERVER_ADDRESS/PORT and METRICS_PREFIX name every metric', async () => {
+  const net = await TestNet.create();
+  try {
+    const agent = AgentProcess.start(net.a.ns, {
+      INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '1h', METRICS_ENABLE: 'true', METRICS_SERVER_ADDRESS: net.a.ipv4, METRICS_SERVER_PORT: '9409', METRICS_PREFIX: 'ebpf_agent_',
+    });
+    await agent.waitForLog('serving /metrics');
+    const script = `fetch("http://${net.a.ipv4}:9409/metrics").then(async (r) => process.stdout.write(await r.text()))`;
+    const names = new Set([...(await exec(net.a.ns, process.execPath, '-e', script)).matchAll(/^([a-z_:]+)[ {]/gm)].map((match) => match[1]));
+    assert.ok(names.has('ebpf_agent_interfaces_attached') && names.has('ebpf_agent_packets_total') && names.has('ebpf_agent_process_cpu_seconds_total'), [...names].join(' '));
+    assert.deepEqual([...names].filter((name) => !name.startsWith('ebpf_agent_')), []);
+    assert.equal(await agent.stop(), 0);
   } finally {
     await net.destroy();
   }
