@@ -7,8 +7,12 @@ import { ExportQueue, type Exporter } from '../export/queue.js';
 import { createLogger, type Logger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 
-/** How long the agent keeps trying to hand over queued batches after SIGTERM. */
+/** How long the agent keeps trying to hand over queued batches after SIGTERM (docs/deploy.md). */
 const SHUTDOWN_EXPORT_MS = 10_000;
+/** The exit code when batches were not delivered (README.md, docs/deploy.md). */
+export const EXIT_UNDELIVERED = 3;
+/** After the last log line, how long lingering handles may keep the process before it exits anyway. */
+const EXIT_GRACE_MS = 2000;
 
 /** Loads only the chosen exporter's code: each brings its own libraries. */
 async function createExporter(config: Config, log: Logger): Promise<Exporter> {
@@ -66,7 +70,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     process.stderr.write(`flowcast-agent: ${(error as Error).message}\n`);
     return 2;
   }
-  const queue = new ExportQueue(exporter, config.buffersLength, log);
+  const queue = new ExportQueue(exporter, config.buffersLength, log, { maxAttempts: config.exportMaxAttempts });
 
   let aggregator: Aggregator | undefined;
   let capture: FlowCapture;
@@ -114,6 +118,12 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   await aggregator.stop();
   await queue.close(Date.now() + SHUTDOWN_EXPORT_MS);
   await metrics?.close();
-  log.info({ totals: aggregator.totals, export: queue.stats }, 'stopped');
-  return 0;
+  // The last line: every batch of the run delivered (exit 0), or how many were not (exit 3).
+  const undelivered = queue.undelivered;
+  const code = undelivered.batches > 0 ? EXIT_UNDELIVERED : 0;
+  log[code ? 'error' : 'info']({ totals: aggregator.totals, export: queue.stats, undelivered, exitCode: code },
+    code ? 'stopped with batches not delivered' : 'stopped');
+  // Nothing should be left running; if a library still holds a handle, do not outlive the deadline.
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  return code;
 }

@@ -44,7 +44,15 @@ export async function startMetrics(port: number, address: string, sources: Metri
   total(prefix + 'lost_packets_total', 'Packets the kernel could not record (flow map and ring buffer full).', () => aggregator.totals.lostPackets);
   total(prefix + 'export_sent_total', 'Batches the export target acknowledged.', () => queue.stats.sent, { exporter });
   total(prefix + 'export_failures_total', 'Failed export attempts (each retried).', () => queue.stats.failures, { exporter });
-  total(prefix + 'export_dropped_total', 'Batches dropped: the queue was full, or the agent stopped before the target took them.', () => queue.stats.dropped, { exporter });
+  new Counter({
+    name: prefix + 'export_dropped_total', registers: [registry], labelNames: ['exporter', 'reason'],
+    help: 'Batches not delivered, by reason: queue_full (BUFFERS_LENGTH), refused (the target refused them for good), too_large (even one flow was too large), attempts (EXPORT_MAX_ATTEMPTS transient failures), shutdown (the agent stopped before the target took them).',
+    collect() {
+      this.reset();
+      for (const [reason, batches] of Object.entries(queue.stats.droppedBy)) this.inc({ exporter, reason }, batches);
+    },
+  });
+  total(prefix + 'export_dropped_flows_total', 'Flows in the batches not delivered.', () => queue.stats.droppedFlows, { exporter });
   new Gauge({
     name: prefix + 'export_queue_length', help: 'Batches waiting for the exporter.', registers: [registry],
     collect() {

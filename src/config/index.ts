@@ -19,7 +19,7 @@ export interface Config {
   stdout: { format: 'table' | 'json'; topFlows: number };
   target: { host?: string; port?: number };
   bridge: { mode: 'nats-to-grpc' | 'grpc-to-nats'; listenPort: number };
-  grpc: { maxFlows: number; tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string } };
+  grpc: { maxFlows: number; maxMessageBytes?: number; tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string } };
   capture: {
     interfaces: string[];
     excludeInterfaces: string[];
@@ -34,6 +34,8 @@ export interface Config {
   };
   intervalMs: number;
   buffersLength: number;
+  /** Transient failures the target answered a batch may have before it is dropped (0: no bound). */
+  exportMaxAttempts: number;
   agent: { nodeName: string; ip: string };
   log: { level: string; pretty: boolean };
   metrics?: { port: number; address: string; prefix: string };
@@ -252,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bridge: { mode: values.BRIDGE_MODE, listenPort: values.BRIDGE_LISTEN_PORT },
     grpc: {
       maxFlows: values.GRPC_MESSAGE_MAX_FLOWS,
+      maxMessageBytes: values.GRPC_MESSAGE_MAX_BYTES,
       tls: values.GRPC_TLS_CA
         ? { caFile: values.GRPC_TLS_CA, certFile: values.GRPC_TLS_CERT, keyFile: values.GRPC_TLS_KEY, serverName: values.GRPC_TLS_SERVER_NAME }
         : undefined,
@@ -270,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
     buffersLength: values.BUFFERS_LENGTH,
+    exportMaxAttempts: values.EXPORT_MAX_ATTEMPTS,
     agent: { nodeName: values.NODE_NAME ?? hostname(), ip: beyond.agentIp },
     log: { level: LOG_LEVELS[values.LOG_LEVEL] ?? values.LOG_LEVEL, pretty: values.LOG_PRETTY },
     metrics: metricsOn ? { port: values.METRICS_PORT ?? NETOBSERV_METRICS_PORT, address: values.METRICS_ADDRESS, prefix: values.METRICS_PREFIX } : undefined,

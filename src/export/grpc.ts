@@ -1,16 +1,32 @@
 // EXPORT=grpc: NetObserv's pbflow.Collector/Send, so Flowlogs Pipeline takes flowcast's flows as
 // it takes NetObserv agents'. grpc-js reconnects by itself (with backoff); a failed Send fails the
-// batch, which the export queue retries.
+// batch, which the export queue retries, dropped at once if the collector refused it for good.
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 
-import type { FlowBatch } from '../aggregate/index.js';
+import type { AnyFlowBatch } from '../aggregate/index.js';
 import type { FlowRecord } from '../capture/decode.js';
 import type { Config } from '../config/index.js';
 import { COLLECTOR_SERVICE, encodeRecords } from '../encode/pbflow.js';
+import { ExportError, type FailureKind } from './failure.js';
 import type { Exporter } from './queue.js';
 
 const SEND_DEADLINE_MS = 10_000;
+/** gRPC's default receive limit (4 MiB) less room for framing. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+
+const Status = grpc.status;
+/** Answers that will not change however often the same message is sent. */
+const REFUSED = new Set([Status.INVALID_ARGUMENT, Status.PERMISSION_DENIED, Status.UNAUTHENTICATED, Status.FAILED_PRECONDITION,
+  Status.OUT_OF_RANGE, Status.UNIMPLEMENTED, Status.NOT_FOUND, Status.ALREADY_EXISTS]);
+/** No answer: the collector is down or unreachable (grpc-js says UNAVAILABLE), or too slow. */
+const UNREACHABLE = new Set([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.CANCELLED]);
+
+export function grpcFailureKind(code: grpc.status): FailureKind {
+  if (REFUSED.has(code)) return 'refused';
+  if (UNREACHABLE.has(code)) return 'unreachable';
+  return 'retry';
+}
 
 export function channelCredentials(tls: Config['grpc']['tls']): grpc.ChannelCredentials {
   if (!tls) return grpc.credentials.createInsecure();
@@ -21,14 +37,29 @@ export function channelCredentials(tls: Config['grpc']['tls']): grpc.ChannelCred
   );
 }
 
-/** A pbflow.Collector client: sends Records messages of at most `maxFlows` records. */
+/** A failed Send: `code` is the gRPC status, `kind` what the export queue does about it. */
+export class SendError extends ExportError {
+  override name = 'SendError';
+  constructor(message: string, readonly code: grpc.status) {
+    super(message, grpcFailureKind(code));
+  }
+}
+
+type ClientSettings = Partial<Config['grpc']>;
+
+/** A pbflow.Collector client: sends Records messages that fit the collector's message size. */
 export class PbflowClient {
   private readonly client: grpc.Client;
+  /** Lowered when the collector answers RESOURCE_EXHAUSTED: its limit is below ours. */
+  private maxBytes: number;
+  /** Encoded bytes per record, learned from each message: where to cut the next one. */
+  private bytesPerRecord = 128;
 
-  constructor(host: string, port: number, grpcConfig: Config['grpc']) {
+  constructor(host: string, port: number, grpcConfig: ClientSettings) {
     const Client = grpc.makeGenericClientConstructor(COLLECTOR_SERVICE, 'Collector');
     const options: grpc.ChannelOptions = grpcConfig.tls?.serverName ? { 'grpc.ssl_target_name_override': grpcConfig.tls.serverName } : {};
     this.client = new Client(`${host}:${port}`, channelCredentials(grpcConfig.tls), options);
+    this.maxBytes = grpcConfig.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   send(message: Uint8Array): Promise<void> {
@@ -39,24 +70,48 @@ export class PbflowClient {
         COLLECTOR_SERVICE.Send.responseDeserialize,
         message,
         { deadline: Date.now() + SEND_DEADLINE_MS },
-        (error) => (error ? reject(new Error(`pbflow.Collector/Send: ${error.details || error.message}`)) : resolve()),
+        (error) => (error ? reject(new SendError(`pbflow.Collector/Send: ${grpc.status[error.code]}: ${error.details || error.message}`, error.code)) : resolve()),
       );
     });
   }
 
   /**
-   * Sends `flows` as Records messages of at most `maxFlows`, starting at message `from`; calls
-   * `taken(n)` once the collector took the first n, so that a retry resumes after them.
+   * Sends flows[from..] as Records messages of at most `maxFlows` records and at most the message
+   * size (GRPC_MESSAGE_MAX_BYTES), cut by encoded bytes; a RESOURCE_EXHAUSTED answer halves the
+   * size and sends the same flows again. Calls `taken(n)` once the collector took the first n
+   * flows, so that a retry resumes after them (whatever the next messages' sizes).
    */
-  async sendFlows(flows: readonly FlowRecord[], agentIp: string, maxFlows: number, from: number, taken: (messages: number) => void): Promise<void> {
-    for (let message = from; message * maxFlows < flows.length; message++) {
-      await this.send(encodeRecords(flows.slice(message * maxFlows, (message + 1) * maxFlows), agentIp));
-      taken(message + 1);
+  async sendFlows(flows: readonly FlowRecord[], agentIp: string, maxFlows: number, from: number, taken: (flows: number) => void): Promise<void> {
+    let start = from;
+    while (start < flows.length) {
+      let count = Math.max(1, Math.min(maxFlows, flows.length - start, Math.floor((this.maxBytes * 0.95) / this.bytesPerRecord)));
+      let message = this.encode(flows, start, count, agentIp);
+      while (message.length > this.maxBytes && count > 1) {
+        count = Math.max(1, Math.min(count - 1, Math.floor((count * this.maxBytes * 0.95) / message.length)));
+        message = this.encode(flows, start, count, agentIp);
+      }
+      try {
+        await this.send(message);
+      } catch (error) {
+        if (error instanceof SendError && error.code === Status.RESOURCE_EXHAUSTED && count > 1) {
+          this.maxBytes = Math.floor(message.length / 2);
+          continue;
+        }
+        throw error;
+      }
+      start += count;
+      taken(start);
     }
   }
 
   close(): void {
     this.client.close();
+  }
+
+  private encode(flows: readonly FlowRecord[], start: number, count: number, agentIp: string): Uint8Array {
+    const message = encodeRecords(flows.slice(start, start + count), agentIp);
+    this.bytesPerRecord = Math.max(1, message.length / count);
+    return message;
   }
 }
 
@@ -64,8 +119,8 @@ export class GrpcExporter implements Exporter {
   readonly name = 'grpc';
   private readonly client: PbflowClient;
   private readonly maxFlows: number;
-  /** Messages of a batch the collector already took: a retry sends only the rest. */
-  private readonly acknowledged = new WeakMap<FlowBatch, number>();
+  /** Flows of a batch the collector already took: a retry sends only the rest. */
+  private readonly acknowledged = new WeakMap<AnyFlowBatch, number>();
 
   constructor(
     config: Pick<Config, 'target' | 'grpc'>,
@@ -75,9 +130,17 @@ export class GrpcExporter implements Exporter {
     this.maxFlows = config.grpc.maxFlows;
   }
 
-  async send(batch: FlowBatch): Promise<void> {
-    await this.client.sendFlows(batch.flows.decode(), this.agentIp, this.maxFlows, this.acknowledged.get(batch) ?? 0,
-      (messages) => this.acknowledged.set(batch, messages));
+  async send(batch: AnyFlowBatch): Promise<void> {
+    const from = this.acknowledged.get(batch) ?? 0;
+    const flows = Array.isArray(batch.flows) ? batch.flows : batch.flows.decode();
+    try {
+      await this.client.sendFlows(flows, this.agentIp, this.maxFlows, from, (flows) => this.acknowledged.set(batch, flows));
+    } catch (error) {
+      if (error instanceof SendError && error.kind === 'refused') {
+        throw new ExportError(error.message, 'refused', { flows: batch.flows.length - (this.acknowledged.get(batch) ?? 0) });
+      }
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -1,20 +1,33 @@
 // EXPORT=http: each batch POSTed as a CloudEvent (HTTP binding, binary or structured mode) to
-// HTTP_TARGET_URL / K_SINK, as Knative sources do. Anything but a 2xx reply fails the batch, which
-// the export queue retries with backoff (the SDK's own httpTransport treats every reply as success).
+// HTTP_TARGET_URL / K_SINK, as Knative sources do. Replies follow Knative's data-plane contract
+// (failure.ts): 2xx delivered; 413 splits the batch; 400, 401, 403 and other 4xx drop it; 404, 408,
+// 409, 429 and 5xx are retried (after Retry-After on 429 and 503). The SDK's own httpTransport
+// would take every reply as success.
 import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 
-import type { AnyFlowBatch } from '../aggregate/index.js';
-import type { EventEncoder } from '../encode/cloudevent.js';
+import { splitBatch, type AnyFlowBatch } from '../aggregate/index.js';
+import type { EventEncoder, EventMessage } from '../encode/cloudevent.js';
+import { ExportError, httpFailureKind, parseRetryAfter } from './failure.js';
 import type { Exporter } from './queue.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
+
+/** How a batch is split, fixed once a part of it was delivered (part ids stay with their contents). */
+interface Plan {
+  pieces: AnyFlowBatch[];
+  delivered: Set<number>;
+}
 
 export class HttpExporter implements Exporter {
   readonly name = 'http';
   private readonly url: URL;
   private readonly agent: http.Agent;
+  private readonly plans = new WeakMap<AnyFlowBatch, Plan>();
+  /** The smallest body the target refused as too large (413): later batches are split below it. */
+  private tooLarge = Number.POSITIVE_INFINITY;
+  private bytesPerFlow = 64;
 
   constructor(
     url: string,
@@ -27,8 +40,66 @@ export class HttpExporter implements Exporter {
       : new http.Agent({ keepAlive: true });
   }
 
-  send(batch: AnyFlowBatch): Promise<void> {
-    const message = this.encode(batch);
+  /**
+   * Sends the parts not yet delivered, the largest first: while the target refuses sizes over a
+   * limit, a refused largest part means nothing of the batch was delivered, so the batch can still
+   * be split again into more parts (with new ids) before any part id is used.
+   */
+  async send(batch: AnyFlowBatch): Promise<void> {
+    let plan = this.plans.get(batch) ?? this.plan(batch, this.partsFor(batch.flows.length));
+    for (;;) {
+      const pending = [...plan.pieces.keys()].filter((index) => !plan.delivered.has(index))
+        .map((index) => ({ index, message: this.encoded(plan.pieces[index]) }))
+        .sort((x, y) => y.message.body.length - x.message.body.length);
+      let resplit = false;
+      for (const { index, message } of pending) {
+        const { status, retryAfter } = await this.post(message);
+        const kind = httpFailureKind(status);
+        if (kind === undefined) {
+          plan.delivered.add(index);
+          continue;
+        }
+        const what = `${this.url.origin} answered ${status} to event ${message.id} (${message.body.length} bytes)`;
+        const undelivered = plan.pieces.reduce((sum, piece, i) => sum + (plan.delivered.has(i) ? 0 : piece.flows.length), 0);
+        if (kind === 'too_large') {
+          this.tooLarge = Math.min(this.tooLarge, message.body.length);
+          if (plan.delivered.size === 0 && plan.pieces[index].flows.length > 1) {
+            plan = this.plan(batch, Math.max(plan.pieces.length * 2, this.partsFor(batch.flows.length)));
+            resplit = true;
+            break;
+          }
+          throw new ExportError(`${what}, and it cannot be split further`, 'refused', { reason: 'too_large', flows: undelivered });
+        }
+        if (kind === 'refused') throw new ExportError(what, 'refused', { flows: undelivered });
+        throw new ExportError(what, 'retry', { retryAfterMs: status === 429 || status === 503 ? parseRetryAfter(retryAfter) : undefined });
+      }
+      if (!resplit) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
+
+  /** Parts for `flows` so that each stays under the smallest body refused so far (with 10% room). */
+  private partsFor(flows: number): number {
+    if (!Number.isFinite(this.tooLarge) || flows === 0) return 1;
+    return Math.min(flows, Math.ceil((flows * this.bytesPerFlow) / (this.tooLarge * 0.9)));
+  }
+
+  private encoded(piece: AnyFlowBatch): EventMessage {
+    const message = this.encode(piece);
+    if (piece.flows.length > 0) this.bytesPerFlow = message.body.length / piece.flows.length;
+    return message;
+  }
+
+  private plan(batch: AnyFlowBatch, parts: number): Plan {
+    const plan = { pieces: parts > 1 ? splitBatch(batch, Math.min(parts, batch.flows.length)) : [batch], delivered: new Set<number>() };
+    this.plans.set(batch, plan);
+    return plan;
+  }
+
+  private post(message: EventMessage): Promise<{ status: number; retryAfter?: string }> {
     const transport = this.url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const request = transport.request(this.url, {
@@ -40,17 +111,12 @@ export class HttpExporter implements Exporter {
         response.resume(); // the reply's body is not needed
         response.on('end', () => {
           const status = response.statusCode ?? 0;
-          if (status >= 200 && status < 300) resolve();
-          else reject(new Error(`${this.url.origin} answered ${status} ${response.statusMessage ?? ''} to event ${message.id}`));
+          resolve({ status, retryAfter: response.headers['retry-after'] });
         });
       });
       request.on('timeout', () => request.destroy(new Error(`${this.url.origin} did not answer within ${REQUEST_TIMEOUT_MS} ms`)));
       request.on('error', reject);
       request.end(message.body);
     });
-  }
-
-  async close(): Promise<void> {
-    this.agent.destroy();
   }
 }

@@ -7,10 +7,13 @@ import { splitBatch, type AnyFlowBatch } from '../aggregate/index.js';
 import type { Config } from '../config/index.js';
 import type { EventEncoder, EventMessage } from '../encode/cloudevent.js';
 import type { Logger } from 'pino';
+import { ExportError } from './failure.js';
 import type { Exporter } from './queue.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
 const DUPLICATE_WINDOW_MS = 120_000;
+/** At close, how long to wait for a connection being opened, then for it to drain. */
+const CLOSE_MS = 1000;
 
 export interface NatsExportOptions {
   nats: Config['nats'];
@@ -43,11 +46,28 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** What max_payload counts: the body and the headers (NATS/1.0 line, ours and Nats-Msg-Id). */
+function wireSize(message: EventMessage): number {
+  let size = message.body.length + 'NATS/1.0\r\n\r\n'.length + `Nats-Msg-Id: ${message.id}\r\n`.length;
+  for (const [name, value] of Object.entries(message.headers)) size += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
+  return size;
+}
+
+/** The promise's value, or undefined if it takes longer than `ms`. */
+async function bounded<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 export class NatsExporter implements Exporter {
   readonly name = 'nats';
   /** Encoded bytes per flow, learned from each batch: how many parts the next one needs. */
   private bytesPerFlow = 128;
   private connection: Promise<{ nc: NatsConnection; js?: JetStreamClient }> | undefined;
+  /** How each batch was split, and how many of its parts the server acknowledged. */
+  private readonly plans = new WeakMap<AnyFlowBatch, { pieces: AnyFlowBatch[]; acked: number }>();
+  private closing = false;
 
   constructor(
     private readonly options: NatsExportOptions,
@@ -61,7 +81,21 @@ export class NatsExporter implements Exporter {
 
   async send(batch: AnyFlowBatch): Promise<void> {
     const { nc, js } = await this.connect();
-    for (const message of this.messages(batch, nc.info?.max_payload ?? 1 << 20)) {
+    const maxPayload = nc.info?.max_payload ?? 1 << 20;
+    let plan = this.plans.get(batch);
+    let encoded: EventMessage[] | undefined;
+    if (!plan) {
+      encoded = this.split(batch, maxPayload);
+      plan = { pieces: encoded.length === 1 ? [batch] : splitBatch(batch, encoded.length), acked: 0 };
+      this.plans.set(batch, plan);
+    }
+    for (; plan.acked < plan.pieces.length; plan.acked++) {
+      const message = encoded?.[plan.acked] ?? this.options.encode(plan.pieces[plan.acked]);
+      if (wireSize(message) > maxPayload) {
+        // Split for a server with a larger max_payload; its parts' ids are taken (see split()).
+        throw new ExportError(`event ${message.id} (${wireSize(message)} bytes with its headers) exceeds this NATS server's max_payload (${maxPayload})`,
+          'refused', { reason: 'too_large', flows: plan.pieces.slice(plan.acked).reduce((sum, piece) => sum + piece.flows.length, 0) });
+      }
       const natsHeaders = headers();
       for (const [name, value] of Object.entries(message.headers)) natsHeaders.set(name, value);
       if (js) {
@@ -75,25 +109,34 @@ export class NatsExporter implements Exporter {
     }
   }
 
+  /**
+   * Stops at once: drains the connection if the server is there (bounded), then closes it, which
+   * also ends reconnecting; a connection still being opened is closed as soon as it opens.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     const connection = this.connection;
     this.connection = undefined;
-    if (connection) await (await connection.catch(() => undefined))?.nc.drain().catch(() => undefined);
+    const opened = connection && (await bounded(connection.catch(() => undefined), CLOSE_MS));
+    if (!opened || opened.nc.isClosed()) return;
+    await bounded(opened.nc.drain().catch(() => undefined), CLOSE_MS);
+    await opened.nc.close().catch(() => undefined);
   }
 
   /**
-   * Encodes the batch, in as many parts as it takes to fit the server's max_payload (1 MiB by
-   * default). The number of parts comes from the size of the last batches, so a batch is encoded
-   * once; only a misjudged part is split again.
+   * Encodes the batch in as many parts as it takes to fit the server's max_payload (1 MiB by
+   * default). The number of parts is guessed from the size of the last batches, and a batch is
+   * split once: its parts (and their ids, which carry the part index) stay the same across retries,
+   * so JetStream's deduplication recognises a part sent again and no part id ever names other flows.
    */
-  private messages(batch: AnyFlowBatch, maxPayload: number): EventMessage[] {
+  private split(batch: AnyFlowBatch, maxPayload: number): EventMessage[] {
     const budget = maxPayload * 0.9; // headers and framing take some room too
     let parts = Math.max(1, Math.min(batch.flows.length, Math.ceil((batch.flows.length * this.bytesPerFlow) / budget)));
     for (;;) {
       const messages = (parts === 1 ? [batch] : splitBatch(batch, parts)).map(this.options.encode);
       const bytes = messages.reduce((sum, message) => sum + message.body.length, 0);
       if (batch.flows.length > 0) this.bytesPerFlow = bytes / batch.flows.length;
-      if (parts >= batch.flows.length || messages.every((message) => message.body.length <= maxPayload)) return messages;
+      if (parts >= batch.flows.length || messages.every((message) => wireSize(message) <= maxPayload)) return messages;
       parts = Math.min(batch.flows.length, parts * 2);
     }
   }
@@ -108,6 +151,10 @@ export class NatsExporter implements Exporter {
 
   private async open(): Promise<{ nc: NatsConnection; js?: JetStreamClient }> {
     const nc = await connect(connectionOptions(this.options.nats, 'flowcast-agent'));
+    if (this.closing) {
+      await nc.close();
+      throw new Error('the NATS exporter is closed');
+    }
     this.log.info({ server: nc.getServer() }, 'connected to NATS');
     void (async () => {
       for await (const status of nc.status()) this.log.info({ status: status.type }, 'NATS connection status');

@@ -28,7 +28,8 @@ test('a failed send is retried until it succeeds; each batch is delivered once, 
   for (let sequence = 0; sequence < 4; sequence++) queue.push(sampleBatch(1, sequence));
   await queue.close(Date.now() + 5000);
   assert.deepEqual(exporter.delivered, [0, 1, 2, 3]);
-  assert.deepEqual(queue.stats, { sent: 4, failures: 3, dropped: 0, queued: 0 });
+  assert.deepEqual({ sent: queue.stats.sent, failures: queue.stats.failures, dropped: queue.stats.dropped, queued: queue.stats.queued },
+    { sent: 4, failures: 3, dropped: 0, queued: 0 });
 });
 
 test('a full queue drops the oldest batch and counts it; close gives up at its deadline', async () => {
@@ -39,5 +40,18 @@ test('a full queue drops the oldest batch and counts it; close gives up at its d
   await queue.close(Date.now() + 300);
   assert.deepEqual(exporter.delivered, []);
   assert.equal(queue.stats.dropped, 5, 'what never left is counted too');
+  assert.deepEqual(queue.stats.droppedBy, { queue_full: 3, refused: 0, too_large: 0, attempts: 0, shutdown: 2 });
+  assert.equal(queue.stats.droppedFlows, 5);
+  assert.equal(queue.stats.queued, 0, 'queued and dropped agree at the end');
+  assert.deepEqual(queue.undelivered, { batches: 5, flows: 5 });
   assert.ok(exporter.attempts >= 2);
+});
+
+test('when the queue is full, the batch being sent stays; the oldest waiting one is dropped', async () => {
+  const exporter = new FlakyExporter(2);
+  const queue = new ExportQueue(exporter, 2, silent);
+  for (let sequence = 0; sequence < 4; sequence++) queue.push(sampleBatch(1, sequence));
+  await queue.close(Date.now() + 5000);
+  assert.deepEqual(exporter.delivered, [0, 3]);
+  assert.equal(queue.stats.droppedBy.queue_full, 2);
 });

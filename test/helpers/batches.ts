@@ -1,5 +1,5 @@
 // Flow batches built from real drained bytes: synthetic flow_record Buffers run through the decoder.
-import type { FlowBatch } from '../../src/aggregate/index.js';
+import type { DecodedFlowBatch, FlowBatch } from '../../src/aggregate/index.js';
 import { DrainedFlows } from '../../src/capture/drained.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
 
@@ -46,6 +46,18 @@ export function sampleBatch(count: number, sequence = 0): FlowBatch {
     ringBufferPackets: 0,
     lostPackets: 0,
     flows: new DrainedFlows(drainedBuffer(count), INTERFACE_NAMES),
+  };
+}
+
+/**
+ * `count` flow objects, flow i with source port i % 65536 and destination port i / 65536 (so each
+ * is recognisable after a round trip), and `packets` packets each when given.
+ */
+export function uniqueFlowsBatch(count: number, sequence = 0, packets?: number): DecodedFlowBatch {
+  const { flows, ...rest } = sampleBatch(count, sequence);
+  return {
+    ...rest,
+    flows: flows.decode().map((flow, i) => ({ ...flow, srcPort: i % 65536, dstPort: Math.floor(i / 65536), packets: packets ?? flow.packets })),
   };
 }
 

@@ -1,7 +1,7 @@
 // A real nats-server (Debian's) for tests, in a namespace or in this one, on a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +22,12 @@ export class NatsServer {
     readonly port: number,
     private readonly ns: string | undefined,
     private readonly jetstream: boolean,
+    private readonly maxPayload: number | undefined,
   ) {}
 
-  static async start(options: { ns?: string; jetstream?: boolean; port?: number } = {}): Promise<NatsServer> {
-    const server = new NatsServer(options.port ?? (await freePort()), options.ns, options.jetstream ?? false);
+  /** `maxPayload`: the server's max_payload (bytes), set through a configuration file. */
+  static async start(options: { ns?: string; jetstream?: boolean; port?: number; maxPayload?: number } = {}): Promise<NatsServer> {
+    const server = new NatsServer(options.port ?? (await freePort()), options.ns, options.jetstream ?? false, options.maxPayload);
     await server.resume();
     return server;
   }
@@ -37,6 +39,11 @@ export class NatsServer {
   /** (Re)starts the server on the same port and JetStream store. */
   async resume(): Promise<void> {
     const args = ['-a', '127.0.0.1', '-p', String(this.port), ...(this.jetstream ? ['-js', '-sd', this.storeDir] : [])];
+    if (this.maxPayload) {
+      const file = join(this.storeDir, 'nats.conf');
+      writeFileSync(file, `max_payload: ${this.maxPayload}\n`);
+      args.push('-c', file);
+    }
     const command = this.ns ? ['ip', 'netns', 'exec', this.ns, 'nats-server', ...args] : ['nats-server', ...args];
     const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
@@ -50,11 +57,16 @@ export class NatsServer {
     });
   }
 
-  /** Kills the server abruptly, as a crash would. */
-  async kill(): Promise<void> {
+  /**
+   * Kills the server abruptly, as a crash would. `freeze`: stop it first (SIGSTOP), so that it
+   * handles nothing more, not even a message it already received: what it acknowledged is exactly
+   * what it stored.
+   */
+  async kill(options: { freeze?: boolean } = {}): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null) return;
     const exited = once(child, 'exit');
+    if (options.freeze) child.kill('SIGSTOP');
     child.kill('SIGKILL');
     await exited;
   }
