@@ -1,6 +1,8 @@
 // EXPORT=ipfix+udp | ipfix+tcp: NetObserv's IPFIX export (src/encode/ipfix.ts) to TARGET_HOST:TARGET_PORT.
 // UDP: messages kept under a datagram size that crosses a 1500-byte MTU; the templates go first
 // and again with the first message once a second has passed (NetObserv refreshes every second).
+// The socket is connected, so an ICMP port unreachable (nothing listening) fails a later send: the
+// batch is retried whole, templates first. What went out before the collector went away is lost.
 // TCP: messages up to RFC 7011's 65535 bytes; each connection is a new transport session, so it
 // starts with the templates and sequence number 0; a failed write drops the connection, fails the
 // batch (the export queue retries it) and the next send reconnects.
@@ -27,6 +29,8 @@ export interface IpfixExporterOptions {
   maxMessageBytes?: number;
   /** UDP only: how often the templates are sent again. */
   templateRefreshMs?: number;
+  /** TCP only: how long a collector may take no data before the connection is given up. */
+  writeDeadlineMs?: number;
 }
 
 /** One transport session to the collector. */
@@ -47,7 +51,6 @@ async function openUdp(host: string, port: number): Promise<Session> {
     sequence: 0,
     templatesAt: -Infinity,
     closed: false,
-    // Connected, so that an ICMP port unreachable fails a later send (ECONNREFUSED) and the batch is retried.
     write: (message) => new Promise((resolve, reject) => socket.send(message, (error) => (error ? reject(error) : resolve()))),
     close: () => {
       if (session.closed) return;
@@ -66,7 +69,7 @@ async function openUdp(host: string, port: number): Promise<Session> {
   return session;
 }
 
-async function openTcp(host: string, port: number): Promise<Session> {
+async function openTcp(host: string, port: number, deadlineMs: number): Promise<Session> {
   const socket = net.connect({ host, port, noDelay: true });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -83,9 +86,9 @@ async function openTcp(host: string, port: number): Promise<Session> {
     write: (message) => new Promise((resolve, reject) => {
       if (session.closed) return reject(new Error('the IPFIX collector closed the connection'));
       const timer = setTimeout(() => {
-        reject(new Error(`the IPFIX collector took no data for ${WRITE_DEADLINE_MS} ms`));
+        reject(new Error(`the IPFIX collector took no data for ${deadlineMs} ms`));
         session.close();
-      }, WRITE_DEADLINE_MS);
+      }, deadlineMs);
       socket.write(message, (error) => {
         clearTimeout(timer);
         if (error) reject(error);
@@ -98,10 +101,7 @@ async function openTcp(host: string, port: number): Promise<Session> {
     },
   };
   socket.on('error', () => session.close());
-  // A collector that closed the connection: the next batch goes on a new one. (RFC 7011 has no
-  // acknowledgements: what was written just before the collector went away can still be lost.)
-  socket.on('end', () => session.close());
-  socket.on('close', () => (session.closed = true));
+  socket.on('close', () => (session.closed = true)); // the next batch goes on a new connection
   socket.on('data', () => {}); // IPFIX over TCP is one way; read anything so it cannot fill the window
   return session;
 }
@@ -111,8 +111,6 @@ export class IpfixExporter implements Exporter {
   private readonly writer: IpfixWriter;
   private readonly refreshMs: number;
   private session: Session | undefined;
-  /** Flows of a batch (in byTemplate order) already written: a retry sends only the rest. */
-  private readonly written = new WeakMap<FlowBatch, number>();
 
   constructor(private readonly options: IpfixExporterOptions) {
     this.name = `ipfix+${options.transport}`;
@@ -121,15 +119,17 @@ export class IpfixExporter implements Exporter {
   }
 
   async send(batch: FlowBatch): Promise<void> {
+    const udp = this.options.transport === 'udp';
     const flows = byTemplate(batch.flows.decode());
-    let from = this.written.get(batch) ?? 0;
-    // Lets socket events already received run first (a collector's FIN or an ICMP unreachable),
-    // so a batch is not written into a connection that is already gone.
-    await new Promise(setImmediate);
+    // IPFIX has no acknowledgements: what a failed attempt wrote may or may not have reached the
+    // collector (UDP: a refused send means nothing listened, for the earlier datagrams too). A retry
+    // sends the whole batch again.
+    let from = 0;
     try {
       while (from < flows.length) {
         if (!this.session || this.session.closed) {
-          this.session = await (this.options.transport === 'udp' ? openUdp : openTcp)(this.options.host, this.options.port);
+          const { host, port, writeDeadlineMs = WRITE_DEADLINE_MS } = this.options;
+          this.session = await (udp ? openUdp(host, port) : openTcp(host, port, writeDeadlineMs));
         }
         const session = this.session;
         const now = Date.now();
@@ -139,10 +139,12 @@ export class IpfixExporter implements Exporter {
         if (templates) session.templatesAt = now;
         session.sequence += message.records;
         from += message.records;
-        this.written.set(batch, from);
       }
     } catch (error) {
-      this.session?.close();
+      // UDP keeps its socket (and sequence numbers) but sends the templates again: the collector
+      // that comes back may be a new one. TCP starts a new connection.
+      if (udp && this.session) this.session.templatesAt = -Infinity;
+      else this.session?.close();
       throw error;
     }
   }

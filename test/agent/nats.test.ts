@@ -109,3 +109,35 @@ test('JetStream across a 30-second NATS outage: every interval stored exactly on
     await nats.stop();
   }
 });
+
+test('SIGTERM during a NATS outage: the agent exits (code 3), its last line counting exactly the batches it could not deliver', { timeout: 90_000 }, async () => {
+  const nats = await NatsServer.start({ ns: net.a.ns, jetstream: true });
+  const agent = AgentProcess.start(net.a.ns, agentEnv(nats, { NATS_JETSTREAM: 'true', NATS_STREAM: 'FLOWS', BUFFERS_LENGTH: '100' }));
+  try {
+    await agent.waitForLog('created JetStream stream');
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 300, payload: 30, srcPort: 31003 });
+    // Frozen before it dies: it stores nothing it did not acknowledge.
+    await nats.kill({ freeze: true });
+    await agent.waitForLog('export failed; will retry');
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 300, payload: 30, srcPort: 31003 });
+    // Waiting for the exit is the assertion that it comes: the test's timeout bounds it.
+    assert.equal(await agent.stop('SIGTERM'), 3);
+    const last = JSON.parse(agent.stderr.trimEnd().split('\n').at(-1)!);
+    assert.equal(last.msg, 'stopped with batches not delivered');
+
+    await nats.resume();
+    const reader = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows', stream: 'FLOWS' });
+    const stored = await reader.collect();
+    reader.close();
+    const storedBatches = new Set(stored.map((event) => event.batch.sequence)).size;
+    const storedFlows = stored.reduce((sum, event) => sum + event.batch.flows.length, 0);
+    assert.ok(last.undelivered.batches > 0);
+    assert.deepEqual(last.undelivered, { batches: last.totals.batches - storedBatches, flows: last.totals.flows - storedFlows });
+    assert.equal(last.export.dropped, last.undelivered.batches, 'the queue stats agree');
+    assert.equal(last.export.droppedFlows, last.undelivered.flows);
+    assert.equal(last.export.queued, 0);
+    assert.equal(last.export.sent, storedBatches);
+  } finally {
+    await nats.stop();
+  }
+});

@@ -73,7 +73,7 @@ const KNOWN: Spec[] = [
 /** `count` flows alternating IPv4/IPv6 and UDP/TCP, each with its own ports and counts. */
 function many(count: number, base: number): Spec[] {
   return Array.from({ length: count }, (_, i) => spec({
-    v6: i % 2 === 1, protocol: i % 4 < 2 ? 17 : 6, srcPort: 10000 + base + i, dstPort: 20000 + i, packets: base + i + 1,
+    v6: i % 2 === 1, protocol: i % 4 < 2 ? 17 : 6, srcPort: 10000 + ((base + i) % 50000), dstPort: 20000 + (i % 40000), packets: base + i + 1,
     bytes: (base + i + 1) * 100 + i, egress: i % 3 === 0, ifIndex: [2, 3, 7][i % 3], tcpFlags: i % 4 < 2 ? 0 : 0x10,
     firstNs: T0 + BigInt(i) * 1_000_000n, lastNs: T0 + BigInt(i) * 1_000_000n + 999_999_999n,
   }));
@@ -217,7 +217,9 @@ function expectedFlow(flow: Spec): ReturnType<typeof flowOf> {
 
 const byKey = (flow: { src: string; dst: string; srcPort?: number; dstPort?: number; protocol: number }) =>
   `${flow.src}|${flow.dst}|${flow.srcPort}|${flow.dstPort}|${flow.protocol}`;
-const sorted = <T extends Parameters<typeof byKey>[0]>(flows: T[]) => [...flows].sort((x, y) => byKey(x).localeCompare(byKey(y)));
+/** Flows in a canonical order, to compare as multisets. */
+const sorted = <T extends Parameters<typeof byKey>[0] & { packets: number }>(flows: T[]) =>
+  flows.map((flow) => [`${byKey(flow)}|${flow.packets}`, flow] as const).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, flow]) => flow);
 
 const IPV4_TEMPLATE = [256, 61, 56, 80, 8, 12, 4, 7, 11, 176, 177, 1, 6, 150, 152, 151, 153, 2, 82];
 const IPV6_TEMPLATE = [256, 61, 56, 80, 27, 28, 193, 7, 11, 178, 179, 1, 6, 150, 152, 151, 153, 2, 82];
@@ -411,26 +413,64 @@ test('ipfix+udp messages: under the datagram size, templates 256/257 first and r
   }
 });
 
-/** An IPFIX-over-TCP collector: splits each connection's stream into messages and decodes them. */
-class TcpCollector {
-  readonly connections: { messages: Message[]; closed: boolean; socket: net.Socket }[] = [];
-  readonly server = net.createServer((socket) => {
-    const connection = { messages: [] as Message[], closed: false, socket };
-    const templates: Templates = new Map();
-    this.connections.push(connection);
-    let pending = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 4 && pending.length >= pending.readUInt16BE(2)) {
-        const length = pending.readUInt16BE(2);
-        connection.messages.push(decodeMessage(pending.subarray(0, length), templates));
-        pending = pending.subarray(length);
-      }
+test('ipfix+udp with nothing listening: the refused batch is retried until a collector is there, templates first, sequence numbers going on', async () => {
+  const server = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  server.close(); // the port answers "unreachable" until the collector binds it again
+  const exporter = new IpfixExporter({ host: '127.0.0.1', port, transport: 'udp' });
+  const queue = new ExportQueue(exporter, 10, pino({ level: 'silent' }));
+  const refused = many(200, 0);
+  const collector = dgram.createSocket('udp4');
+  const datagrams: Buffer[] = [];
+  collector.on('message', (message) => datagrams.push(message));
+  try {
+    queue.push(batchOf(refused, 0));
+    await until('refused attempts', () => queue.stats.failures >= 2);
+    await new Promise<void>((resolve) => collector.bind(port, '127.0.0.1', resolve));
+    await queue.close(Date.now() + 20_000);
+    assert.equal(queue.stats.sent, 1);
+    assert.equal(queue.stats.dropped, 0);
+
+    await until('the whole batch', () => {
+      const templates: Templates = new Map();
+      return datagrams.reduce((sum, datagram) => sum + decodeMessage(datagram, templates).records.length, 0) >= refused.length;
     });
+    const templates: Templates = new Map();
+    const messages = datagrams.map((datagram) => decodeMessage(datagram, templates));
+    assert.deepEqual(messages[0].templates, [256, 257], 'templates first to the collector that came back');
+    for (let i = 1; i < messages.length; i++) {
+      assert.equal(messages[i].sequence, messages[i - 1].sequence + messages[i - 1].records.length, 'sequence numbers count on');
+    }
+    assert.ok(messages[0].sequence > 0, 'the records lost to the refused attempts were counted: the collector sees the gap');
+    assert.deepEqual(sorted(messages.flatMap((message) => message.records.map(flowOf))), sorted(refused.map(expectedFlow)));
+  } finally {
+    await exporter.close();
+    collector.close();
+  }
+});
+
+/**
+ * An IPFIX-over-TCP collector: keeps each connection's bytes as they come (so that it reads as fast
+ * as the kernel delivers), and splits them into messages and decodes them when asked.
+ */
+class TcpCollector {
+  readonly connections: { chunks: Buffer[]; pending: Buffer; messages: Message[]; templates: Templates; closed: boolean; socket: net.Socket }[] = [];
+  readonly server = net.createServer((socket) => {
+    const connection = { chunks: [] as Buffer[], pending: Buffer.alloc(0), messages: [] as Message[], templates: new Map() as Templates, closed: false, socket };
+    this.connections.push(connection);
     socket.on('close', () => (connection.closed = true));
+    if (this.connections.length <= this.stalled) {
+      socket.pause(); // a collector that stopped reading
+      return;
+    }
+    socket.on('data', (chunk) => connection.chunks.push(chunk));
   });
 
   port = 0;
+
+  /** The first `stalled` connections are never read. */
+  constructor(private readonly stalled = 0) {}
 
   async listen(port = 0): Promise<void> {
     this.server.listen(port, '127.0.0.1');
@@ -438,8 +478,22 @@ class TcpCollector {
     this.port = (this.server.address() as AddressInfo).port;
   }
 
-  records(connection: number): number {
-    return this.connections[connection]?.messages.reduce((sum, message) => sum + message.records.length, 0) ?? 0;
+  /** The messages of a connection received so far (a message is complete once its length has arrived). */
+  messages(index: number): Message[] {
+    const connection = this.connections[index];
+    if (!connection) return [];
+    let pending = Buffer.concat([connection.pending, ...connection.chunks.splice(0)]);
+    while (pending.length >= 4 && pending.length >= pending.readUInt16BE(2)) {
+      const length = pending.readUInt16BE(2);
+      connection.messages.push(decodeMessage(pending.subarray(0, length), connection.templates));
+      pending = pending.subarray(length);
+    }
+    connection.pending = pending;
+    return connection.messages;
+  }
+
+  records(index: number): number {
+    return this.messages(index).reduce((sum, message) => sum + message.records.length, 0);
   }
 }
 
@@ -469,7 +523,7 @@ test('ipfix+tcp: templates once per connection, sequence from 0 on each, large m
     await until('the second connection\'s records', () => collector.records(1) === second.length);
 
     for (const [index, expected] of [first.flat(), second].entries()) {
-      const { messages } = collector.connections[index];
+      const messages = collector.messages(index);
       assert.deepEqual(messages.map((message) => message.templates), messages.map((_, i) => (i === 0 ? [256, 257] : [])), 'templates once, first');
       let before = 0;
       for (const message of messages) {
@@ -479,8 +533,31 @@ test('ipfix+tcp: templates once per connection, sequence from 0 on each, large m
       }
       assert.deepEqual(sorted(messages.flatMap((message) => message.records.map(flowOf))), sorted(expected.map(expectedFlow)));
     }
-    const sizes = collector.connections[0].messages.map((message) => message.records.length);
+    const sizes = collector.messages(0).map((message) => message.records.length);
     assert.ok(sizes.length >= 3 && sizes.length <= 5, `2008 records of 80-110 bytes in messages up to 65535 bytes: ${sizes}`);
+  } finally {
+    await exporter.close();
+    collector.server.close();
+    for (const { socket } of collector.connections) socket.destroy();
+  }
+});
+
+test('ipfix+tcp: a collector that stops reading is given up after the write deadline; the retry goes on a new connection', async () => {
+  const collector = new TcpCollector(1);
+  await collector.listen();
+  const exporter = new IpfixExporter({ host: '127.0.0.1', port: collector.port, transport: 'tcp', writeDeadlineMs: 1000 });
+  const queue = new ExportQueue(exporter, 10, pino({ level: 'silent' }));
+  const flows = many(100_000, 0); // about 9 MB: more than the socket buffers of a connection nobody reads
+  try {
+    queue.push(batchOf(flows, 0));
+    await queue.close(Date.now() + 60_000);
+    assert.deepEqual({ sent: queue.stats.sent, failures: queue.stats.failures, dropped: queue.stats.dropped }, { sent: 1, failures: 1, dropped: 0 });
+    assert.equal(collector.connections.length, 2, 'the stalled connection given up, one new connection');
+    await until('the second connection\'s records', () => collector.records(1) >= flows.length);
+    const messages = collector.messages(1);
+    assert.deepEqual(messages[0].templates, [256, 257]);
+    assert.equal(messages[0].sequence, 0);
+    assert.deepEqual(sorted(messages.flatMap((message) => message.records.map(flowOf))), sorted(flows.map(expectedFlow)));
   } finally {
     await exporter.close();
     collector.server.close();
