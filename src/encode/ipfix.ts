@@ -5,15 +5,15 @@
 // collectors/parsers or unmaintained), and the format is a handful of fixed-width fields.
 import type { FlowRecord } from '../capture/decode.js';
 
-export const IPFIX_VERSION = 10;
-export const TEMPLATE_SET_ID = 2;
-export const TEMPLATE_IPV4 = 256;
-export const TEMPLATE_IPV6 = 257;
-export const OBSERVATION_DOMAIN = 1;
-export const MESSAGE_HEADER_BYTES = 16;
+const IPFIX_VERSION = 10;
+const TEMPLATE_SET_ID = 2;
+const TEMPLATE_IPV4 = 256;
+const TEMPLATE_IPV6 = 257;
+const OBSERVATION_DOMAIN = 1;
+const MESSAGE_HEADER_BYTES = 16;
 const SET_HEADER_BYTES = 4;
 /** RFC 7011 §7: a field length of 65535 in a template means variable length. */
-export const VARIABLE_LENGTH = 0xffff;
+const VARIABLE_LENGTH = 0xffff;
 const ETH_IPV6 = 0x86dd;
 /** RFC 7011's 16-bit message length. */
 export const MAX_MESSAGE_BYTES = 0xffff;
@@ -38,7 +38,7 @@ const AFTER_ICMP: FieldSpec[] = [
   [82, VARIABLE_LENGTH], // interfaceName
 ];
 
-export const IPV4_FIELDS: readonly FieldSpec[] = [
+const IPV4_FIELDS: readonly FieldSpec[] = [
   ...BEFORE_ADDRESSES,
   [8, 4], // sourceIPv4Address
   [12, 4], // destinationIPv4Address
@@ -50,7 +50,7 @@ export const IPV4_FIELDS: readonly FieldSpec[] = [
   ...AFTER_ICMP,
 ];
 
-export const IPV6_FIELDS: readonly FieldSpec[] = [
+const IPV6_FIELDS: readonly FieldSpec[] = [
   ...BEFORE_ADDRESSES,
   [27, 16], // sourceIPv6Address
   [28, 16], // destinationIPv6Address
@@ -86,7 +86,7 @@ function templateSet(): Buffer {
   return set;
 }
 
-export const TEMPLATE_SET = templateSet();
+const TEMPLATE_SET = templateSet();
 
 const TWO_32 = 2 ** 32;
 
@@ -97,7 +97,7 @@ function writeUint64(out: Buffer, pos: number, value: number): number {
   return pos + 8;
 }
 
-export const isIpv6 = (flow: FlowRecord): boolean => flow.etherType === ETH_IPV6;
+const isIpv6 = (flow: FlowRecord): boolean => flow.etherType === ETH_IPV6;
 
 /** Flows reordered IPv4 (and non-IP, on the IPv4 template as NetObserv does) first, then IPv6: at most two data sets a message. */
 export function byTemplate(flows: readonly FlowRecord[]): FlowRecord[] {
