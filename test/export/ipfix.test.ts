@@ -413,6 +413,23 @@ test('ipfix+udp messages: under the datagram size, templates 256/257 first and r
   }
 });
 
+test('ipfix+udp to an IPv6 collector address', async () => {
+  const server = dgram.createSocket('udp6');
+  const datagrams: Buffer[] = [];
+  server.on('message', (message) => datagrams.push(message));
+  await new Promise<void>((resolve) => server.bind(0, '::1', resolve));
+  const exporter = new IpfixExporter({ host: '::1', port: server.address().port, transport: 'udp' });
+  try {
+    await exporter.send(batchOf(KNOWN, 0));
+    await until('the datagram', () => datagrams.length > 0);
+    const [message] = datagrams.map((datagram) => decodeMessage(datagram, new Map()));
+    assert.deepEqual(sorted(message.records.map(flowOf)), sorted(KNOWN.map(expectedFlow)));
+  } finally {
+    await exporter.close();
+    server.close();
+  }
+});
+
 test('ipfix+udp with nothing listening: the refused batch is retried until a collector is there, templates first, sequence numbers going on', async () => {
   const server = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
