@@ -18,14 +18,10 @@ export class ExportError extends Error {
   readonly reason: 'refused' | 'too_large';
   /** The target asked to wait this long before the next attempt (Retry-After). */
   readonly retryAfterMs?: number;
-  /** Flows of the batch not delivered, when some parts of it were (default: all of them). */
-  readonly flows?: number;
-
-  constructor(message: string, readonly kind: FailureKind, options: { reason?: 'refused' | 'too_large'; retryAfterMs?: number; flows?: number } = {}) {
+  constructor(message: string, readonly kind: FailureKind, options: { reason?: 'refused' | 'too_large'; retryAfterMs?: number } = {}) {
     super(message);
     this.reason = options.reason ?? 'refused';
     this.retryAfterMs = options.retryAfterMs;
-    this.flows = options.flows;
   }
 }
 

@@ -136,11 +136,13 @@ export class GrpcExporter implements Exporter {
     try {
       await this.client.sendFlows(flows, this.agentIp, this.maxFlows, from, (flows) => this.acknowledged.set(batch, flows));
     } catch (error) {
-      if (error instanceof SendError && error.kind === 'refused') {
-        throw new ExportError(error.message, 'refused', { flows: batch.flows.length - (this.acknowledged.get(batch) ?? 0) });
-      }
+      if (error instanceof SendError && error.kind === 'refused') throw new ExportError(error.message, 'refused');
       throw error;
     }
+  }
+
+  unacknowledged(batch: AnyFlowBatch): number {
+    return batch.flows.length - (this.acknowledged.get(batch) ?? 0);
   }
 
   async close(): Promise<void> {

@@ -60,7 +60,6 @@ export class HttpExporter implements Exporter {
           continue;
         }
         const what = `${this.url.origin} answered ${status} to event ${message.id} (${message.body.length} bytes)`;
-        const undelivered = plan.pieces.reduce((sum, piece, i) => sum + (plan.delivered.has(i) ? 0 : piece.flows.length), 0);
         if (kind === 'too_large') {
           this.tooLarge = Math.min(this.tooLarge, message.body.length);
           if (plan.delivered.size === 0 && plan.pieces[index].flows.length > 1) {
@@ -68,13 +67,18 @@ export class HttpExporter implements Exporter {
             resplit = true;
             break;
           }
-          throw new ExportError(`${what}, and it cannot be split further`, 'refused', { reason: 'too_large', flows: undelivered });
+          throw new ExportError(`${what}, and it cannot be split further`, 'refused', { reason: 'too_large' });
         }
-        if (kind === 'refused') throw new ExportError(what, 'refused', { flows: undelivered });
+        if (kind === 'refused') throw new ExportError(what, 'refused');
         throw new ExportError(what, 'retry', { retryAfterMs: status === 429 || status === 503 ? parseRetryAfter(retryAfter) : undefined });
       }
       if (!resplit) return;
     }
+  }
+
+  unacknowledged(batch: AnyFlowBatch): number {
+    const plan = this.plans.get(batch);
+    return plan ? plan.pieces.reduce((sum, piece, index) => sum + (plan.delivered.has(index) ? 0 : piece.flows.length), 0) : batch.flows.length;
   }
 
   async close(): Promise<void> {

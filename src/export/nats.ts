@@ -94,7 +94,7 @@ export class NatsExporter implements Exporter {
       if (wireSize(message) > maxPayload) {
         // Split for a server with a larger max_payload; its parts' ids are taken (see split()).
         throw new ExportError(`event ${message.id} (${wireSize(message)} bytes with its headers) exceeds this NATS server's max_payload (${maxPayload})`,
-          'refused', { reason: 'too_large', flows: plan.pieces.slice(plan.acked).reduce((sum, piece) => sum + piece.flows.length, 0) });
+          'refused', { reason: 'too_large' });
       }
       const natsHeaders = headers();
       for (const [name, value] of Object.entries(message.headers)) natsHeaders.set(name, value);
@@ -107,6 +107,11 @@ export class NatsExporter implements Exporter {
         await withTimeout(nc.flush(), 'NATS flush'); // the server has processed the publish
       }
     }
+  }
+
+  unacknowledged(batch: AnyFlowBatch): number {
+    const plan = this.plans.get(batch);
+    return plan ? plan.pieces.slice(plan.acked).reduce((sum, piece) => sum + piece.flows.length, 0) : batch.flows.length;
   }
 
   /**
@@ -162,6 +167,7 @@ export class NatsExporter implements Exporter {
     void nc.closed().then(() => (this.connection = undefined));
     if (!this.options.nats.jetstream) return { nc };
     await this.ensureStream(nc);
+    if (this.closing) await nc.close(); // closed while the stream was being checked
     return { nc, js: jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }) };
   }
 

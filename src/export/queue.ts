@@ -16,6 +16,8 @@ export interface Exporter {
   send(batch: AnyFlowBatch): Promise<void>;
   /** Stops, promptly: abandons a connection that cannot flush rather than wait for it. */
   close(): Promise<void>;
+  /** Flows of a batch the target has not acknowledged (when parts of it were): default, all. */
+  unacknowledged?(batch: AnyFlowBatch): number;
 }
 
 export interface ExportStats {
@@ -98,14 +100,15 @@ export class ExportQueue {
     const left = this.batches.splice(0);
     this.stats.queued = 0;
     if (left.length > 0) {
+      const before = this.stats.droppedFlows;
       for (const batch of left) this.drop(batch, 'shutdown');
-      this.log.error({ exporter: this.exporter.name, batches: left.length, flows: left.reduce((sum, batch) => sum + batch.flows.length, 0) },
+      this.log.error({ exporter: this.exporter.name, batches: left.length, flows: this.stats.droppedFlows - before },
         'exiting with batches the export target did not take');
     }
     await this.exporter.close();
   }
 
-  private drop(batch: AnyFlowBatch, reason: DropReason, flows = batch.flows.length): void {
+  private drop(batch: AnyFlowBatch, reason: DropReason, flows = this.exporter.unacknowledged?.(batch) ?? batch.flows.length): void {
     this.stats.dropped++;
     this.stats.droppedFlows += flows;
     this.stats.droppedBy[reason]++;
@@ -142,8 +145,8 @@ export class ExportQueue {
     const exporter = this.exporter.name;
     if (failure?.kind === 'refused') {
       this.remove(batch);
-      this.drop(batch, failure.reason, failure.flows);
-      this.log.error({ exporter, sequence: batch.sequence, flows: failure.flows ?? batch.flows.length, reason: failure.reason, err: error },
+      this.drop(batch, failure.reason);
+      this.log.error({ exporter, sequence: batch.sequence, flows: batch.flows.length, reason: failure.reason, err: error },
         'export target refused the batch: dropped');
       return 0;
     }

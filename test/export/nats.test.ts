@@ -85,3 +85,21 @@ test('a many-part batch across a JetStream crash: split once, resumed, every flo
   assert.equal(ports.length, flows, 'every flow stored once');
   assert.equal(new Set(ports).size, flows);
 });
+
+test('stopped in the middle of a many-part batch: the flows counted as not delivered are exactly those not stored', async () => {
+  const nats = await NatsServer.start({ jetstream: true, maxPayload: 4096 });
+  servers.push(nats);
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const queue = new ExportQueue(new NatsExporter({ nats: natsSettings(nats.url, 'stop.flows', 'STOP'), encode }, silent), 10, silent);
+  queue.push(sampleBatch(20_000, 3));
+  await waitForStored(nats.url, 'STOP', 60);
+  await nats.kill({ freeze: true }); // what it acknowledged is what it stored
+  await queue.close(Date.now());
+  await nats.resume();
+
+  const stored = await readStream(nats.url, 'STOP');
+  const storedFlows = stored.reduce((sum, { batch }) => sum + batch.flows.length, 0);
+  assert.ok(storedFlows > 0 && storedFlows < 20_000);
+  assert.deepEqual(queue.undelivered, { batches: 1, flows: 20_000 - storedFlows });
+  assert.equal(queue.stats.droppedBy.shutdown, 1);
+});
