@@ -18,7 +18,7 @@ import { pino } from 'pino';
 import type { FlowBatch } from '../../src/aggregate/index.js';
 import { DrainedFlows } from '../../src/capture/drained.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
-import { loadConfig } from '../../src/config/index.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { IpfixExporter } from '../../src/export/ipfix.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import { sh } from '../helpers/netns.js';
@@ -334,6 +334,13 @@ function fromNfdump(flow: NfdumpFlow): ReturnType<typeof expectedNfdump> {
     first: flow.first, last: flow.last, direction: flow.direction, tcpFlags: flow.tcp_flags, srcMac: flow.in_src_mac, dstMac: flow.in_dst_mac,
   };
 }
+
+test('EXPORT=ipfix+udp and ipfix+tcp need TARGET_HOST and TARGET_PORT', () => {
+  for (const kind of ['ipfix+udp', 'ipfix+tcp']) {
+    assert.throws(() => loadConfig({ EXPORT: kind }), (error: Error) => error instanceof ConfigError
+      && error.message === `TARGET_HOST: required when EXPORT=${kind}\nTARGET_PORT: required when EXPORT=${kind}`);
+  }
+});
 
 test('ipfix+udp to nfcapd: nfdump reads every flow with exact packets, bytes, addresses, ports, protocol, times, MACs', async () => {
   const nfcapd = await Nfcapd.start();
