@@ -62,8 +62,6 @@ async function bounded<T>(promise: Promise<T>, ms: number): Promise<T | undefine
 
 export class NatsExporter implements Exporter {
   readonly name = 'nats';
-  /** Encoded bytes per flow, learned from each batch: how many parts the next one needs. */
-  private bytesPerFlow = 128;
   private connection: Promise<{ nc: NatsConnection; js?: JetStreamClient }> | undefined;
   /** How each batch was split, and how many of its parts the server acknowledged. */
   private readonly plans = new WeakMap<AnyFlowBatch, { pieces: AnyFlowBatch[]; acked: number }>();
@@ -130,17 +128,19 @@ export class NatsExporter implements Exporter {
 
   /**
    * Encodes the batch in as many parts as it takes to fit the server's max_payload (1 MiB by
-   * default). The number of parts is guessed from the size of the last batches, and a batch is
-   * split once: its parts (and their ids, which carry the part index) stay the same across retries,
-   * so JetStream's deduplication recognises a part sent again and no part id ever names other flows.
+   * default). The split depends only on the batch and max_payload (the whole batch's encoded size
+   * gives the first guess), and a batch object keeps its split: its parts (and their ids, which carry
+   * the part index) stay the same across retries, even when the same flows come again as another
+   * object (the reverse bridge), so JetStream's deduplication recognises a part sent again and no
+   * part id ever names other flows.
    */
   private split(batch: AnyFlowBatch, maxPayload: number): EventMessage[] {
+    const whole = this.options.encode(batch);
+    if (wireSize(whole) <= maxPayload || batch.flows.length <= 1) return [whole];
     const budget = maxPayload * 0.9; // headers and framing take some room too
-    let parts = Math.max(1, Math.min(batch.flows.length, Math.ceil((batch.flows.length * this.bytesPerFlow) / budget)));
+    let parts = Math.min(batch.flows.length, Math.max(2, Math.ceil(whole.body.length / budget)));
     for (;;) {
-      const messages = (parts === 1 ? [batch] : splitBatch(batch, parts)).map(this.options.encode);
-      const bytes = messages.reduce((sum, message) => sum + message.body.length, 0);
-      if (batch.flows.length > 0) this.bytesPerFlow = bytes / batch.flows.length;
+      const messages = splitBatch(batch, parts).map((piece) => this.options.encode(piece));
       if (parts >= batch.flows.length || messages.every((message) => wireSize(message) <= maxPayload)) return messages;
       parts = Math.min(batch.flows.length, parts * 2);
     }

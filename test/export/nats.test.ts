@@ -103,3 +103,22 @@ test('stopped in the middle of a many-part batch: the flows counted as not deliv
   assert.deepEqual(queue.undelivered, { batches: 1, flows: 20_000 - storedFlows });
   assert.equal(queue.stats.droppedBy.shutdown, 1);
 });
+
+test('the same flows sent again as another batch object (as the reverse bridge retries) are split the same way: stored once', async () => {
+  const nats = await NatsServer.start({ jetstream: true, maxPayload: 4096 });
+  servers.push(nats);
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const exporter = new NatsExporter({ nats: natsSettings(nats.url, 'again.flows', 'AGAIN'), encode }, silent);
+  try {
+    await exporter.send(sampleBatch(100, 0)); // a small batch first: what an estimate from history would learn from
+    await exporter.send(sampleBatch(3000, 1));
+    await exporter.send(sampleBatch(3000, 1));
+  } finally {
+    await exporter.close();
+  }
+  const stored = (await readStream(nats.url, 'AGAIN')).filter(({ batch }) => batch.sequence === 1);
+  const parts = stored[0].batch.parts;
+  assert.ok(parts > 1);
+  assert.deepEqual(stored.map(({ batch }) => batch.part).sort((x, y) => x - y), [...Array(parts).keys()]);
+  assert.equal(stored.reduce((sum, { batch }) => sum + batch.flows.length, 0), 3000);
+});
