@@ -1,22 +1,32 @@
 // flowcast-bridge, in one of two directions:
 // - nats-to-grpc: reads flowcast's JetStream stream through a durable consumer and forwards each
 //   batch to a Flowlogs Pipeline (pbflow.Collector) endpoint. A message is acknowledged only after
-//   every Send of its batch succeeded, so a restart of either side loses nothing.
+//   every Send of its batch succeeded, and how many flows of it the target took is kept in a
+//   JetStream KV bucket, so a restart of either side loses nothing and resends nothing.
 // - grpc-to-nats: serves pbflow.Collector and republishes what NetObserv agents send as flowcast
-//   CloudEvents, so a mixed fleet feeds one stream. A Send is answered only after the publish
-//   succeeded (acknowledged by JetStream, or flushed), else the agent sends again.
+//   CloudEvents, so a mixed fleet feeds one stream. Agents never resend a refused Send, so a Send
+//   is answered OK once it is held (in memory, or in the spool), and published from there as NATS
+//   takes it.
+import { randomUUID } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+
 import type { DecodedFlowBatch } from '../aggregate/index.js';
+import { CollectorError } from '../collector/errors.js';
 import { startGrpcCollector } from '../collector/grpc.js';
 import { startNatsCollector } from '../collector/nats.js';
 import { ConfigError, describeIssue, loadConfig, type Config } from '../config/index.js';
-import { createEventEncoder, newIdentity } from '../encode/cloudevent.js';
-import { ipText, toFlowRecord } from '../encode/pbflow.js';
+import { createEventEncoder, type EventEncoder } from '../encode/cloudevent.js';
+import { decodeRecords, ipText, toFlowRecord, type PbflowRecord } from '../encode/pbflow.js';
 import { PbflowClient } from '../export/grpc.js';
-import { NatsExporter } from '../export/nats.js';
+import { NatsExporter, connectionOptions } from '../export/nats.js';
 import { createLogger, type Logger } from '../agent/log.js';
+import { HeldSends } from './hold.js';
+import { startBridgeMetrics } from './metrics.js';
+import { ProgressStore } from './progress.js';
 
-/** Sends already taken per event, for a redelivered event whose first Sends went through. */
-const MAX_REMEMBERED_EVENTS = 1000;
+/** How long a stop waits for held Sends to reach NATS. */
+const STOP_DEADLINE_MS = 10_000;
+const BACKOFF_MAX_MS = 5000;
 
 export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   let config;
@@ -34,26 +44,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     process.stderr.write('flowcast-bridge: invalid configuration:\nTARGET_HOST and TARGET_PORT: required (the Flowlogs Pipeline gRPC endpoint)\n');
     return 2;
   }
-  const client = new PbflowClient(config.target.host, config.target.port, config.grpc);
-  const sent = new Map<string, number>();
-  const collector = await startNatsCollector({
-    nats: config.nats,
-    durable: { stream: config.nats.stream, name: config.nats.bridgeDurable },
-    onBatch: async (batch, event) => {
-      await client.sendFlows(batch.flows, batch.agentIp, config.grpc.maxFlows, sent.get(event.id) ?? 0,
-        (messages) => sent.set(event.id, messages));
-      sent.delete(event.id);
-      if (sent.size > MAX_REMEMBERED_EVENTS) sent.delete(sent.keys().next().value!);
-      log.debug({ id: event.id, flows: batch.flows.length }, 'forwarded');
-    },
-    onError: (error) => log.warn({ kind: error.kind, err: error }, error.kind === 'handler' ? 'forwarding failed; NATS will redeliver' : 'dropped a malformed message'),
-  });
-  log.info({ stream: config.nats.stream, durable: config.nats.bridgeDurable, target: `${config.target.host}:${config.target.port}` }, 'bridging');
-  await stopSignal();
-  await collector.close();
-  client.close();
-  log.info('stopped');
-  return 0;
+  return natsToGrpc(config, log);
 }
 
 const stopSignal = () =>
@@ -62,36 +53,182 @@ const stopSignal = () =>
     process.once('SIGINT', () => resolve());
   });
 
-async function grpcToNats(config: Config, log: Logger): Promise<number> {
-  const encode = await createEventEncoder(config.cloudEvents.mode, newIdentity(config.agent.nodeName), config.cloudEvents.avroSingleObject);
-  const exporter = new NatsExporter({ nats: config.nats, encode }, log);
-  exporter.start();
-  let sequence = 0;
-  const server = await startGrpcCollector({
-    port: config.bridge.listenPort,
-    onRecords: async (records, peer) => {
-      const flows = records.map(toFlowRecord);
-      const agentIp = ipText(records[0]?.agentIp);
-      const batch: DecodedFlowBatch = {
-        agentName: agentIp || peer,
-        agentIp,
-        sequence: sequence++,
-        part: 0,
-        parts: 1,
-        intervalStart: flows.reduce((first, flow) => Math.min(first, flow.firstSeen), Number.MAX_SAFE_INTEGER),
-        intervalEnd: flows.reduce((last, flow) => Math.max(last, flow.lastSeen), 0),
-        ringBufferPackets: 0,
-        lostPackets: 0,
-        flows,
-      };
-      await exporter.send(batch);
+/** A client whose next Send waits until the progress of the last one is stored. */
+class ProgressClient extends PbflowClient {
+  pending: Promise<void> = Promise.resolve();
+
+  override async send(message: Uint8Array): Promise<void> {
+    const stored = this.pending;
+    this.pending = Promise.resolve();
+    await stored;
+    return super.send(message);
+  }
+}
+
+async function natsToGrpc(config: Config, log: Logger): Promise<number> {
+  const client = new ProgressClient(config.target.host!, config.target.port!, config.grpc);
+  const nc = await connect(connectionOptions(config.nats, 'flowcast-bridge-progress'));
+  const progress = await ProgressStore.open(nc, `${config.nats.bridgeDurable}-progress`, config.nats.streamMaxAgeMs);
+  // Flows taken, also in memory: a redelivery in this process needs no lookup.
+  const taken = new Map<string, number>();
+  // Events whose handler succeeded; their entries go once the next event starts (the consumer
+  // awaits each acknowledgement before it delivers the next), or at stop, or with the TTL.
+  let finished: string[] = [];
+  const forget = async () => {
+    for (const key of finished) await progress.delete(key).catch((error) => log.warn({ err: error }, 'cannot delete an event\'s progress; it expires'));
+    finished = [];
+  };
+  const collector = await startNatsCollector({
+    nats: config.nats,
+    durable: { stream: config.nats.stream, name: config.nats.bridgeDurable },
+    onBatch: async (batch, event) => {
+      await forget();
+      const key = `${event.source} ${event.id}`;
+      const from = taken.get(key) ?? (await progress.get(key));
+      if (from > 0) log.info({ id: event.id, from, flows: batch.flows.length }, 'resuming an event the target took in part');
+      await client.sendFlows(batch.flows, batch.agentIp, config.grpc.maxFlows, from, (flows) => {
+        taken.set(key, flows);
+        client.pending = progress.put(key, flows);
+      });
+      await client.pending;
+      taken.delete(key);
+      finished.push(key);
+      log.debug({ id: event.id, flows: batch.flows.length }, 'forwarded');
     },
-    onError: (error) => log.warn({ kind: error.kind, err: error }, error.kind === 'handler' ? 'publishing failed; the agent will send again' : 'refused a malformed message'),
+    onError: (error) => log.warn({ kind: error.kind, err: error }, error.kind === 'handler' ? 'forwarding failed; NATS will redeliver' : 'dropped a malformed message'),
   });
-  log.info({ port: server.port, subject: config.nats.subject }, 'bridging pbflow to NATS');
+  log.info({ stream: config.nats.stream, durable: config.nats.bridgeDurable, target: `${config.target.host}:${config.target.port}` }, 'bridging');
   await stopSignal();
-  await server.close();
-  await exporter.close();
+  await collector.close();
+  await forget();
+  await nc.drain();
+  client.close();
   log.info('stopped');
   return 0;
+}
+
+/** One Send as a flowcast batch; the agent's IP names it, else the peer. */
+function toBatch(records: PbflowRecord[], peer: string, sequence: number): DecodedFlowBatch {
+  const flows = records.map(toFlowRecord);
+  const agentIp = ipText(records[0].agentIp);
+  return {
+    agentName: agentIp || peer,
+    agentIp,
+    sequence,
+    part: 0,
+    parts: 1,
+    intervalStart: flows.reduce((first, flow) => Math.min(first, flow.firstSeen), flows[0].firstSeen),
+    intervalEnd: flows.reduce((last, flow) => Math.max(last, flow.lastSeen), 0),
+    ringBufferPackets: 0,
+    lostPackets: 0,
+    flows,
+  };
+}
+
+async function grpcToNats(config: Config, log: Logger): Promise<number> {
+  const { bridge } = config;
+  // Event ids are <run id>-<sequence>: a Send replayed from the spool keeps the id of the run that
+  // received it, so JetStream stores it once whichever run publishes it.
+  const runId = randomUUID();
+  const encoders = new Map<string, Promise<EventEncoder>>();
+  const encoderFor = (run: string) => {
+    let encoder = encoders.get(run);
+    if (!encoder) {
+      encoder = createEventEncoder(config.cloudEvents.mode, { source: `/flowcast/${config.agent.nodeName}`, runId: run, extensions: config.cloudEvents.extensions }, config.cloudEvents.avroSingleObject);
+      encoders.set(run, encoder);
+    }
+    return encoder;
+  };
+  const encode = await encoderFor(runId);
+  let publishing: EventEncoder = encode;
+  const exporter = new NatsExporter({ nats: config.nats, encode: (batch) => publishing(batch) }, log);
+  const hold = new HeldSends({ memoryBytes: bridge.bufferBytes, spoolDir: bridge.spoolDir, spoolBytes: bridge.spoolMaxBytes });
+  if (hold.stats.held > 0) log.info({ sends: hold.stats.held, bytes: hold.stats.spoolBytes }, 'replaying the spool');
+  const totals = { receivedRecords: 0, publishedRecords: 0, refusedSends: 0 };
+  exporter.start();
+
+  let stopping = false;
+  let wakeBackoff = () => undefined as void;
+  const publisher = (async () => {
+    for (let backoff = 100; ; ) {
+      const next = await hold.next();
+      if (!next) return;
+      let batch: DecodedFlowBatch;
+      try {
+        batch = toBatch(decodeRecords(next.body), next.send.peer, next.send.sequence);
+        publishing = await encoderFor(next.send.runId);
+      } catch (error) {
+        // Checked when received: only a spool written by another version could get here.
+        log.error({ err: error, run: next.send.runId, sequence: next.send.sequence }, 'dropped a held Send that cannot be converted');
+        hold.release();
+        continue;
+      }
+      try {
+        await exporter.send(batch);
+      } catch (error) {
+        if (stopping) return;
+        log.warn({ err: error, held: hold.stats.held }, 'NATS did not take a held Send; holding it and trying again');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, backoff);
+          wakeBackoff = () => (clearTimeout(timer), resolve());
+        });
+        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+        continue;
+      }
+      backoff = 100;
+      totals.publishedRecords += batch.flows.length;
+      if (stopping) return; // the spool is left as it is; its next replay is deduplicated by JetStream
+      hold.release();
+    }
+  })();
+
+  let sequence = 0;
+  const server = await startGrpcCollector({
+    port: bridge.listenPort,
+    host: bridge.listenAddress,
+    tls: bridge.tls,
+    maxMessageBytes: bridge.maxMessageBytes,
+    maxRecords: bridge.maxRecords,
+    onRecords: (records, peer, message) => {
+      if (records.length === 0) return; // nothing to publish
+      try {
+        encode(toBatch(records, peer, sequence)); // what cannot be encoded now never will be: refuse it, hold nothing
+      } catch (error) {
+        throw new CollectorError('invalid', `the records cannot be a flowcast event: ${(error as Error).message}`, { cause: error });
+      }
+      if (!hold.hold({ runId, sequence, peer, records: records.length }, message)) {
+        throw new Error(`the bridge is full (BRIDGE_BUFFER_BYTES ${bridge.bufferBytes}${bridge.spoolDir ? `, BRIDGE_SPOOL_MAX_BYTES ${bridge.spoolMaxBytes}` : ''}): NATS has not taken what it holds`);
+      }
+      sequence++;
+      totals.receivedRecords += records.length;
+    },
+    onError: (error) => {
+      if (error.kind !== 'handler') totals.refusedSends++;
+      log.warn({ kind: error.kind, err: error }, error.kind === 'handler' ? 'refused a Send: the bridge is full' : 'refused a Send for good');
+    },
+  });
+  const metrics = config.metrics
+    ? await startBridgeMetrics(config.metrics.port, config.metrics.address, {
+        hold: () => hold.stats,
+        totals,
+        limits: { memoryBytes: bridge.bufferBytes, spoolBytes: bridge.spoolDir ? bridge.spoolMaxBytes : undefined },
+      })
+    : undefined;
+  log.info({ address: bridge.listenAddress, port: server.port, tls: bridge.tls ? (bridge.tls.caFile ? 'mutual' : 'server') : 'none', subject: config.nats.subject }, 'bridging pbflow to NATS');
+  await stopSignal();
+  await server.close();
+  for (const deadline = Date.now() + STOP_DEADLINE_MS; hold.stats.held > 0 && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  stopping = true;
+  hold.stop();
+  wakeBackoff();
+  await publisher;
+  const { held } = hold.stats;
+  hold.close();
+  await exporter.close();
+  await metrics?.close();
+  if (held > 0) log.warn({ held, spooled: Boolean(bridge.spoolDir) }, bridge.spoolDir ? 'stopped; held Sends stay in the spool' : 'stopped; held Sends were not published and are lost');
+  else log.info('stopped');
+  return held > 0 && !bridge.spoolDir ? 1 : 0;
 }

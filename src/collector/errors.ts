@@ -4,6 +4,8 @@ export type CollectorErrorKind =
   | 'cloudevent' // attributes missing or invalid
   | 'avro' // data is not a FlowBatch (truncated, unknown schema fingerprint, ...)
   | 'protobuf' // not a pbflow Records message
+  | 'invalid' // well-formed, but not flows (a time out of range); a handler may throw this kind too
+  | 'limit' // over a configured bound (records per message)
   | 'handler'; // the user's handler threw
 
 export class CollectorError extends Error {

@@ -17,6 +17,11 @@ export interface NatsCollectorOptions {
   nats: NatsConnectionSettings & { subject: string };
   /** Read a JetStream stream through this durable consumer instead of subscribing (core NATS). */
   durable?: { stream: string; name: string };
+  /**
+   * How many recent events (source and id) are remembered to skip a redelivered or republished
+   * one; default 10,000. `false`: every message reaches the handler.
+   */
+  dedupe?: number | false;
   onBatch: (batch: DecodedFlowBatch, event: EventAttributes) => void | Promise<void>;
   onError?: (error: CollectorError) => void;
 }
@@ -24,6 +29,24 @@ export interface NatsCollectorOptions {
 export interface RunningNatsCollector {
   close(): Promise<void>;
 }
+
+/** The last `size` keys seen, oldest dropped first. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly size: number) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > this.size) this.ids.delete(this.ids.values().next().value!);
+  }
+}
+
+export const DEFAULT_DEDUPE_WINDOW = 10_000;
 
 /** Decodes one NATS message into the flow batch it carries; throws CollectorError. */
 export function decodeEvent(data: Uint8Array, natsHeaders: MsgHdrs | undefined): { batch: DecodedFlowBatch; event: EventAttributes } {
@@ -53,6 +76,7 @@ export function decodeEvent(data: Uint8Array, natsHeaders: MsgHdrs | undefined):
 export async function startNatsCollector(options: NatsCollectorOptions): Promise<RunningNatsCollector> {
   const report = options.onError ?? (() => undefined);
   const nc: NatsConnection = await connect(connectionOptions(options.nats, 'flowcast-collector'));
+  const seen = options.dedupe === false ? undefined : new RecentIds(options.dedupe ?? DEFAULT_DEDUPE_WINDOW);
 
   const handle = async (message: Msg | JsMsg): Promise<'ack' | 'term' | 'nak'> => {
     let decoded;
@@ -62,8 +86,12 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
       report(error as CollectorError);
       return 'term';
     }
+    // CloudEvents ids are unique per source; flowcast's are stable across retries.
+    const key = `${decoded.event.source} ${decoded.event.id}`;
+    if (seen?.has(key)) return 'ack';
     try {
       await options.onBatch(decoded.batch, decoded.event);
+      seen?.add(key);
       return 'ack';
     } catch (error) {
       report(new CollectorError('handler', `the batch handler failed: ${(error as Error).message}`, { cause: error }));

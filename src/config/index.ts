@@ -18,7 +18,17 @@ export interface Config {
   export: ExportKind;
   stdout: { format: 'table' | 'json'; topFlows: number };
   target: { host?: string; port?: number };
-  bridge: { mode: 'nats-to-grpc' | 'grpc-to-nats'; listenPort: number };
+  bridge: {
+    mode: 'nats-to-grpc' | 'grpc-to-nats';
+    listenPort: number;
+    listenAddress: string;
+    tls?: { certFile: string; keyFile: string; caFile?: string };
+    maxMessageBytes: number;
+    maxRecords: number;
+    bufferBytes: number;
+    spoolDir?: string;
+    spoolMaxBytes: number;
+  };
   grpc: { maxFlows: number; maxMessageBytes?: number; tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string } };
   capture: {
     interfaces: string[];
@@ -251,7 +261,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     export: values.EXPORT,
     stdout: { format: values.STDOUT_FORMAT, topFlows: values.STDOUT_TOP_FLOWS },
     target: { host: values.TARGET_HOST, port: values.TARGET_PORT },
-    bridge: { mode: values.BRIDGE_MODE, listenPort: values.BRIDGE_LISTEN_PORT },
+    bridge: {
+      mode: values.BRIDGE_MODE,
+      listenPort: values.BRIDGE_LISTEN_PORT,
+      listenAddress: values.BRIDGE_LISTEN_ADDRESS,
+      tls: values.BRIDGE_TLS_CERT ? { certFile: values.BRIDGE_TLS_CERT, keyFile: values.BRIDGE_TLS_KEY, caFile: values.BRIDGE_TLS_CLIENT_CA } : undefined,
+      maxMessageBytes: values.BRIDGE_MAX_MESSAGE_BYTES,
+      maxRecords: values.BRIDGE_MAX_RECORDS,
+      bufferBytes: values.BRIDGE_BUFFER_BYTES,
+      spoolDir: values.BRIDGE_SPOOL_DIR,
+      spoolMaxBytes: values.BRIDGE_SPOOL_MAX_BYTES,
+    },
     grpc: {
       maxFlows: values.GRPC_MESSAGE_MAX_FLOWS,
       maxMessageBytes: values.GRPC_MESSAGE_MAX_BYTES,

@@ -1,0 +1,70 @@
+// The bridge as a real process, and what the bridge tests wait on.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+
+import { COLLECTOR_SERVICE } from '../../src/encode/pbflow.js';
+import { PROJECT_ROOT } from '../helpers/netns.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function until(condition: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 60_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    await sleep(50);
+  }
+}
+
+export interface Bridge {
+  process: ChildProcess;
+  log(): string;
+  /** Resolves with [code, signal] once it exited. */
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+export function startBridge(env: Record<string, string>): Bridge {
+  const child = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.on('data', (chunk) => (log += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  return { process: child, log: () => log, exited };
+}
+
+export async function waitForLog(bridge: Bridge, text: string): Promise<void> {
+  await until(() => bridge.log().includes(text) || bridge.process.exitCode !== null, () => `"${text}" in the log: ${bridge.log()}`);
+  if (!bridge.log().includes(text)) throw new Error(`the bridge exited: ${bridge.log()}`);
+}
+
+/** A pbflow.Collector client that sends each message once and reports the status it got. */
+export class OneShotSender {
+  private readonly client: grpc.Client;
+
+  constructor(address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
+    const Client = grpc.makeGenericClientConstructor(COLLECTOR_SERVICE, 'Collector');
+    this.client = new Client(address, credentials, options);
+  }
+
+  /** The status code of the answer (0: OK). */
+  send(message: Uint8Array): Promise<grpc.status> {
+    return new Promise((resolve) => {
+      this.client.makeUnaryRequest(COLLECTOR_SERVICE.Send.path, COLLECTOR_SERVICE.Send.requestSerialize, COLLECTOR_SERVICE.Send.responseDeserialize,
+        message, { deadline: Date.now() + 20_000 }, (error) => resolve(error ? error.code : grpc.status.OK));
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** The Prometheus sample `name` from a metrics endpoint. */
+export async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((entry) => entry.startsWith(`${name} `));
+  if (!line) throw new Error(`no ${name} in the metrics`);
+  return Number(line.split(' ')[1]);
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { connect, headers } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+
+import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
+import { COLLECTOR_SERVICE, decodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
+import { sampleBatch } from '../helpers/batches.js';
+import { NatsServer, freePort } from '../helpers/nats-server.js';
+import { startBridge, until, type Bridge } from './helpers.js';
+
+const ANSWER_DELAY_MS = 300;
+
+/**
+ * A collector that answers each Send after a delay, and takes its records only when it answers:
+ * a Send whose sender died before the answer (the call is cancelled) was never taken.
+ */
+async function startSlowCollector(onArrival: (arrivals: number) => void) {
+  const taken: PbflowRecord[] = [];
+  const state = { arrivals: 0, settled: 0 };
+  const server = new grpc.Server();
+  server.addService(COLLECTOR_SERVICE, {
+    Send: (call: grpc.ServerUnaryCall<Buffer, object>, callback: grpc.sendUnaryData<object>) => {
+      onArrival(++state.arrivals);
+      // grpc-js also says 'cancelled' once an answered call ends: only the first of the two counts.
+      let settled = false;
+      const settle = () => !settled && (settled = true) && ++state.settled;
+      const timer = setTimeout(() => {
+        if (!settle()) return;
+        taken.push(...decodeRecords(call.request));
+        callback(null, {});
+      }, ANSWER_DELAY_MS);
+      call.once('cancelled', () => {
+        clearTimeout(timer);
+        settle();
+      });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  return { port, taken, state, close: () => server.forceShutdown() };
+}
+
+test('nats-to-grpc: SIGKILLed mid-event with a slow collector; the restarted bridge resends nothing the collector took', async () => {
+  const nats = await NatsServer.start({ jetstream: true });
+  const nc = await connect({ servers: nats.url });
+  const manager = await jetstreamManager(nc);
+  await manager.streams.add({ name: 'FLOWS', subjects: ['test.flows'] });
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const message = encode(sampleBatch(30));
+  const natsHeaders = headers();
+  for (const [name, value] of Object.entries(message.headers)) natsHeaders.set(name, value);
+  await jetstream(nc).publish('test.flows', message.body, { msgID: message.id, headers: natsHeaders });
+
+  let bridge: Bridge | undefined;
+  // Killed as the fifth Send (flows 12-14) arrives: the first four were answered, and the bridge
+  // sends the next only once the progress of the last is stored.
+  const collector = await startSlowCollector((arrivals) => {
+    if (arrivals === 5) bridge!.process.kill('SIGKILL');
+  });
+  const env = { NATS_URL: nats.url, NATS_SUBJECT: 'test.flows', NATS_STREAM: 'FLOWS', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(collector.port), GRPC_MESSAGE_MAX_FLOWS: '3' };
+  try {
+    bridge = startBridge(env);
+    assert.deepEqual(await bridge.exited, [null, 'SIGKILL'], bridge.log());
+    await until(() => collector.state.settled === 5, () => `the fifth Send to be cancelled (settled: ${collector.state.settled}, arrivals: ${collector.state.arrivals}, taken: ${collector.taken.length}): ${bridge!.log()}`);
+    assert.equal(collector.taken.length, 12, 'four Sends of three flows were taken before the kill');
+
+    bridge = startBridge(env);
+    // JetStream redelivers the unacknowledged event once its ack wait (30 s) has passed.
+    await until(async () => {
+      const info = await manager.consumers.info('FLOWS', 'flowcast-bridge');
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    }, () => `the event to be acknowledged (taken: ${collector.taken.length}): ${bridge!.log()}`, 90_000);
+
+    const ports = collector.taken.map((record) => record.transport!.srcPort).sort((a, b) => a - b);
+    assert.deepEqual(ports, Array.from({ length: 30 }, (_, i) => 40000 + i), 'every flow once');
+    assert.match(bridge.log(), /"from":12,"flows":30,"msg":"resuming an event the target took in part"/);
+    bridge.process.kill('SIGTERM');
+    assert.deepEqual(await bridge.exited, [0, null]);
+    // The finished event's progress is gone from the bucket.
+    const bucket = await manager.streams.info('KV_flowcast-bridge-progress');
+    assert.equal(bucket.state.messages, 0);
+  } finally {
+    bridge?.process.kill('SIGKILL');
+    collector.close();
+    await nc.close();
+    await nats.stop();
+  }
+});
