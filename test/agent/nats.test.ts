@@ -116,6 +116,12 @@ test('SIGTERM during a NATS outage: the agent exits (code 3), its last line coun
   try {
     await agent.waitForLog('created JetStream stream');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 300, payload: 30, srcPort: 31003 });
+    const watcher = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows' });
+    for (let tries = 0; (await watcher.collect()).length < 2; tries++) {
+      assert.ok(tries < 100, 'batches are delivered before the outage');
+      await sleep(100);
+    }
+    watcher.close();
     // Frozen before it dies: it stores nothing it did not acknowledge.
     await nats.kill({ freeze: true });
     await agent.waitForLog('export failed; will retry');
@@ -136,6 +142,7 @@ test('SIGTERM during a NATS outage: the agent exits (code 3), its last line coun
     assert.equal(last.export.dropped, last.undelivered.batches, 'the queue stats agree');
     assert.equal(last.export.droppedFlows, last.undelivered.flows);
     assert.equal(last.export.queued, 0);
+    assert.ok(storedBatches >= 2);
     assert.equal(last.export.sent, storedBatches);
   } finally {
     await nats.stop();
