@@ -230,5 +230,5 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
   await metrics?.close();
   if (held > 0) log.warn({ held, spooled: Boolean(bridge.spoolDir) }, bridge.spoolDir ? 'stopped; held Sends stay in the spool' : 'stopped; held Sends were not published and are lost');
   else log.info('stopped');
-  return held > 0 && !bridge.spoolDir ? 1 : 0;
+  return held > 0 && !bridge.spoolDir ? 3 : 0; // as the agent: 3 when something was not delivered
 }

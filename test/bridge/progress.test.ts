@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
 import { COLLECTOR_SERVICE, decodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
 import { sampleBatch } from '../helpers/batches.js';
-import { NatsServer, freePort } from '../helpers/nats-server.js';
+import { NatsServer } from '../helpers/nats-server.js';
 import { startBridge, until, type Bridge } from './helpers.js';
 
 const ANSWER_DELAY_MS = 300;
