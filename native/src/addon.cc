@@ -93,6 +93,9 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     return DefineClass(env, "Capture",
                        {InstanceMethod<&CaptureHandle::Attach>("attach"),
                         InstanceMethod<&CaptureHandle::Detach>("detach"),
+                        InstanceMethod<&CaptureHandle::Reattach>("reattach"),
+                        InstanceMethod<&CaptureHandle::LostAttachments>("lostAttachments"),
+                        InstanceMethod<&CaptureHandle::Memory>("memory"),
                         InstanceMethod<&CaptureHandle::RemoveStaleFilters>("removeStaleFilters"),
                         InstanceMethod<&CaptureHandle::Drain>("drain"),
                         InstanceMethod<&CaptureHandle::Counters>("counters"),
@@ -153,6 +156,39 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       throw ToJsError(info.Env(), error);
     }
     return info.Env().Undefined();
+  }
+
+  // reattach(ifname, direction, mode?) -> "tcx" | "tc": after the hook was lost.
+  Napi::Value Reattach(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    std::string ifname = info[0].ToString().Utf8Value();
+    try {
+      return Napi::String::New(info.Env(), capture.Reattach(ifname, ParseDirection(info[1]), ParseMode(info[2])));
+    } catch (const SysError& error) {
+      throw ToJsError(info.Env(), error);
+    }
+  }
+
+  // lostAttachments() -> [{ name, direction }] of hooks no longer holding our program.
+  Napi::Value LostAttachments(const Napi::CallbackInfo& info) {
+    auto lost = Open(info.Env()).LostAttachments();
+    Napi::Array list = Napi::Array::New(info.Env(), lost.size());
+    for (size_t i = 0; i < lost.size(); i++) {
+      Napi::Object entry = Napi::Object::New(info.Env());
+      entry.Set("name", lost[i].first);
+      entry.Set("direction", lost[i].second == Direction::kIngress ? "ingress" : "egress");
+      list.Set(uint32_t(i), entry);
+    }
+    return list;
+  }
+
+  // memory() -> { flowMapsBytes, ringBufferBytes }
+  Napi::Value Memory(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    Napi::Object result = Napi::Object::New(info.Env());
+    result.Set("flowMapsBytes", double(capture.FlowMapsMemory()));
+    result.Set("ringBufferBytes", double(capture.RingBufferMemory()));
+    return result;
   }
 
   Napi::Value RemoveStaleFilters(const Napi::CallbackInfo& info) {
@@ -343,6 +379,18 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   return layout;
 }
 
+// tcxSupported() -> whether this kernel has TCX hooks (6.6+).
+Napi::Value TcxSupportedJs(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), TcxSupported()); }
+
+// tryLockNetns(name) -> the lock's fd (close it to release), or -1 when another process holds it.
+Napi::Value TryLockNetnsJs(const Napi::CallbackInfo& info) {
+  try {
+    return Napi::Number::New(info.Env(), TryLockNetns(info[0].ToString().Utf8Value()));
+  } catch (const SysError& error) {
+    throw ToJsError(info.Env(), error);
+  }
+}
+
 }  // namespace
 }  // namespace flowcast
 
@@ -350,6 +398,8 @@ static Napi::Object InitFlowcast(Napi::Env env, Napi::Object exports) {
   exports.Set("Capture", flowcast::CaptureHandle::Define(env));
   exports.Set("LinkWatcher", flowcast::LinkWatcherHandle::Define(env));
   exports.Set("layout", Napi::Function::New(env, flowcast::Layout, "layout"));
+  exports.Set("tcxSupported", Napi::Function::New(env, flowcast::TcxSupportedJs, "tcxSupported"));
+  exports.Set("tryLockNetns", Napi::Function::New(env, flowcast::TryLockNetnsJs, "tryLockNetns"));
   return exports;
 }
 

@@ -4,11 +4,16 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <net/if.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+
+#include <fstream>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include "errors.h"
@@ -48,6 +53,25 @@ int DetachTcFilter(int ifindex, Direction direction) {
   bpf_tc_hook hook = TcHook(ifindex, direction);
   bpf_tc_opts opts = OurTcFilter();
   return bpf_tc_detach(&hook, &opts);
+}
+
+int TcxAttachType(Direction direction) { return direction == Direction::kIngress ? kBpfTcxIngress : kBpfTcxEgress; }
+
+uint32_t ProgramId(int program_fd) {
+  bpf_prog_info info = {};
+  uint32_t length = sizeof(info);
+  if (int err = bpf_obj_get_info_by_fd(program_fd, &info, &length)) throw SysError("read BPF program info", err);
+  return info.id;
+}
+
+// The kernel's accounting of a map's memory (the memlock line of its fdinfo; exact since 6.4).
+uint64_t Memlock(int fd) {
+  std::ifstream fdinfo("/proc/self/fdinfo/" + std::to_string(fd));
+  std::string line;
+  while (std::getline(fdinfo, line)) {
+    if (line.rfind("memlock:", 0) == 0) return std::stoull(line.substr(8));
+  }
+  return 0;
 }
 
 uint64_t ClockNs(clockid_t clock) {
@@ -101,6 +125,28 @@ void Merge(flow_metrics* into, const flow_metrics& from) {
 
 }  // namespace
 
+bool TcxSupported() {
+  // Kernels before 6.6 do not know the TCX attach types; lo is interface 1 in every namespace.
+  uint32_t count = 0;
+  return bpf_prog_query(1, bpf_attach_type(kBpfTcxIngress), 0, nullptr, nullptr, &count) == 0;
+}
+
+int TryLockNetns(const std::string& name) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw SysError("open a socket for the " + name + " lock", errno);
+  sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  // An abstract name (leading NUL): one per network namespace, freed by the kernel with the
+  // process, however it ends.
+  size_t length = std::min(name.size(), sizeof(address.sun_path) - 1);
+  memcpy(address.sun_path + 1, name.data(), length);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), socklen_t(offsetof(sockaddr_un, sun_path) + 1 + length)) == 0) return fd;
+  int err = errno;
+  close(fd);
+  if (err == EADDRINUSE) return -1;
+  throw SysError("take the " + name + " lock", err);
+}
+
 Capture::Capture(const CaptureOptions& options) {
   InstallLibbpfLogger();
   TakeLibbpfLog();
@@ -124,6 +170,11 @@ Capture::Capture(const CaptureOptions& options) {
     inner_fd_[0] = MapFd(object_, "flows_a");
     inner_fd_[1] = MapFd(object_, "flows_b");
     counters_fd_ = MapFd(object_, "counters");
+    ring_fd_ = MapFd(object_, "overflow_events");
+    for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
+      program_id_[int(direction)] = ProgramId(program_fd_[int(direction)]);
+    }
+    max_flows_ = options.max_flows;
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) throw SysError("count possible CPUs", cpus);
     cpus_ = unsigned(cpus);
@@ -160,8 +211,7 @@ std::string Capture::Attach(const std::string& ifname, Direction direction, Atta
   int program = program_fd_[int(direction)];
 
   if (mode != AttachMode::kTc) {
-    int type = direction == Direction::kIngress ? kBpfTcxIngress : kBpfTcxEgress;
-    int link = bpf_link_create(program, ifindex, bpf_attach_type(type), nullptr);
+    int link = bpf_link_create(program, ifindex, bpf_attach_type(TcxAttachType(direction)), nullptr);
     if (link >= 0) {
       attachments_[{ifname, direction}] = {ifindex, link};
       return "tcx";
@@ -198,6 +248,42 @@ void Capture::Detach(const std::string& ifname, Direction direction) {
   }
 }
 
+std::string Capture::Reattach(const std::string& ifname, Direction direction, AttachMode mode) {
+  auto found = attachments_.find({ifname, direction});
+  if (found != attachments_.end()) {
+    if (found->second.link_fd >= 0) close(found->second.link_fd);  // detached from outside: defunct
+    attachments_.erase(found);
+  }
+  return Attach(ifname, direction, mode);
+}
+
+std::vector<std::pair<std::string, Direction>> Capture::LostAttachments() const {
+  std::vector<std::pair<std::string, Direction>> lost;
+  for (const auto& [where, attachment] : attachments_) {
+    const uint32_t ours = program_id_[int(where.second)];
+    bool present = false;
+    if (attachment.link_fd >= 0) {
+      // Our program among those attached at the TCX hook (a detached link leaves it).
+      const auto type = bpf_attach_type(TcxAttachType(where.second));
+      uint32_t count = 0;
+      if (bpf_prog_query(attachment.ifindex, type, 0, nullptr, nullptr, &count) == 0 && count > 0) {
+        std::vector<uint32_t> ids(count + 8);  // room for a few attached meanwhile
+        count = uint32_t(ids.size());
+        if (bpf_prog_query(attachment.ifindex, type, 0, nullptr, ids.data(), &count) == 0) {
+          present = std::find(ids.begin(), ids.begin() + count, ours) != ids.begin() + count;
+        }
+      }
+    } else {
+      // Our handle and priority still hold our program (not deleted, not replaced).
+      bpf_tc_hook hook = TcHook(attachment.ifindex, where.second);
+      bpf_tc_opts opts = OurTcFilter();
+      present = bpf_tc_query(&hook, &opts) == 0 && opts.prog_id == ours;
+    }
+    if (!present) lost.push_back(where);
+  }
+  return lost;
+}
+
 void Capture::RemoveStaleFilters(const std::string& ifname) {
   int ifindex = int(if_nametoindex(ifname.c_str()));
   if (ifindex == 0) throw SysError("remove stale filters from " + ifname, ENODEV);
@@ -212,8 +298,15 @@ int Capture::OnOverflowRecord(void* context, void* data, size_t size) {
   flow_record record;
   memcpy(&record, data, sizeof(record));
   KeyBytes key(reinterpret_cast<const char*>(&record.key), sizeof(record.key));
-  auto [entry, inserted] = self->overflow_.try_emplace(std::move(key), flow_metrics{});
-  Merge(&entry->second, record.metrics);
+  auto found = self->overflow_.find(key);
+  if (found == self->overflow_.end()) {
+    if (self->overflow_.size() >= self->max_flows_) {
+      self->overflow_lost_ += record.metrics.packets;
+      return 0;
+    }
+    found = self->overflow_.emplace(std::move(key), flow_metrics{}).first;
+  }
+  Merge(&found->second, record.metrics);
   return 0;
 }
 
@@ -263,25 +356,27 @@ std::vector<flow_record> Capture::Drain(bool both_maps) {
     active_ = next;
     DrainMap(inner_fd_[idle], &out);
   }
+  std::unordered_map<KeyBytes, flow_metrics> overflow;
   {
+    // Only the ring buffer and the swap under the lock the main thread takes too; merge after.
     std::lock_guard<std::mutex> lock(overflow_mutex_);
     ring_buffer__consume(overflow_ring_);
-    if (!overflow_.empty()) {
-      // A flow can be in a map and in the ring buffer (it overflowed before the map was switched):
-      // merge, so that a drain holds each flow once.
-      for (flow_record& record : out) {
-        auto found = overflow_.find(KeyBytes(reinterpret_cast<const char*>(&record.key), sizeof(record.key)));
-        if (found == overflow_.end()) continue;
-        Merge(&record.metrics, found->second);
-        overflow_.erase(found);
-      }
-      for (auto& [key, metrics] : overflow_) {
-        flow_record record = {};
-        memcpy(&record.key, key.data(), sizeof(record.key));
-        record.metrics = metrics;
-        out.push_back(record);
-      }
-      overflow_.clear();
+    overflow.swap(overflow_);
+  }
+  if (!overflow.empty()) {
+    // A flow can be in a map and in the ring buffer (it overflowed before the map was switched):
+    // merge, so that a drain holds each flow once.
+    for (flow_record& record : out) {
+      auto found = overflow.find(KeyBytes(reinterpret_cast<const char*>(&record.key), sizeof(record.key)));
+      if (found == overflow.end()) continue;
+      Merge(&record.metrics, found->second);
+      overflow.erase(found);
+    }
+    for (auto& [key, metrics] : overflow) {
+      flow_record record = {};
+      memcpy(&record.key, key.data(), sizeof(record.key));
+      record.metrics = metrics;
+      out.push_back(record);
     }
   }
   const uint64_t boot_to_realtime = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_BOOTTIME);
@@ -299,7 +394,12 @@ std::array<uint64_t, FLOWCAST_COUNTER_MAX> Capture::Counters() const {
     if (bpf_map_lookup_elem(counters_fd_, &index, per_cpu.data())) throw SysError("read counters", errno);
     for (uint64_t value : per_cpu) totals[index] += value;
   }
+  totals[FLOWCAST_COUNTER_LOST_PACKETS] += overflow_lost_.load();
   return totals;
 }
+
+uint64_t Capture::FlowMapsMemory() const { return Memlock(inner_fd_[0]) + Memlock(inner_fd_[1]); }
+
+uint64_t Capture::RingBufferMemory() const { return Memlock(ring_fd_); }
 
 }  // namespace flowcast

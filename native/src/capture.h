@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -29,6 +30,12 @@ struct CaptureOptions {
   uint32_t ring_buffer_bytes;  // a power of two, at least one page
 };
 
+// Whether the kernel has TCX hooks (6.6+).
+bool TcxSupported();
+// Binds the abstract unix socket `name` of this network namespace: its fd (the lock, held until
+// closed or the process ends), or -1 when another process holds it.
+int TryLockNetns(const std::string& name);
+
 class Capture {
  public:
   explicit Capture(const CaptureOptions& options);  // throws SysError
@@ -39,6 +46,10 @@ class Capture {
   // Returns the mode used: "tcx" or "tc".
   std::string Attach(const std::string& ifname, Direction direction, AttachMode mode);
   void Detach(const std::string& ifname, Direction direction);
+  // Forgets what is recorded for the hook (it was lost) and attaches again.
+  std::string Reattach(const std::string& ifname, Direction direction, AttachMode mode);
+  // The recorded hooks whose program is no longer attached: removed or replaced from outside.
+  std::vector<std::pair<std::string, Direction>> LostAttachments() const;
   // Removes clsact filters a previous flowcast left on the interface (it may have been killed).
   void RemoveStaleFilters(const std::string& ifname);
   size_t attachment_count() const { return attachments_.size(); }
@@ -52,6 +63,9 @@ class Capture {
   bool ConsumeOverflow();
   int overflow_fd() const;
   std::array<uint64_t, FLOWCAST_COUNTER_MAX> Counters() const;
+  // Kernel memory the two flow maps and the ring buffer take (memlock, as the kernel reports it).
+  uint64_t FlowMapsMemory() const;
+  uint64_t RingBufferMemory() const;
 
  private:
   struct Attachment {
@@ -71,11 +85,17 @@ class Capture {
   int inner_fd_[2] = {-1, -1};
   int active_ = 0;  // index into inner_fd_ of the map the kernel writes to
   int counters_fd_ = -1;
+  int ring_fd_ = -1;
+  uint32_t program_id_[2] = {0, 0};  // by Direction: how our programs are recognised on a hook
+  uint32_t max_flows_ = 0;
   unsigned cpus_ = 1;
   std::mutex drain_mutex_;
 
   std::mutex overflow_mutex_;
+  // Flows read from the ring buffer since the last drain, at most max_flows_ of them: packets of
+  // further flows are counted in overflow_lost_ (reported with the kernel's lost packets).
   std::unordered_map<KeyBytes, flow_metrics> overflow_;
+  std::atomic<uint64_t> overflow_lost_{0};
 
   std::map<std::pair<std::string, Direction>, Attachment> attachments_;
 };

@@ -1,5 +1,8 @@
 // The agent's own metrics (prom-client) and health endpoints, on METRICS_PORT.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 import type { Aggregator } from '../aggregate/index.js';
@@ -15,9 +18,13 @@ export interface MetricsSources {
   queueCapacity: number;
   /** Of every metric name (METRICS_PREFIX). */
   prefix: string;
+  /** METRICS_TLS_*: serve HTTPS. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface AgentMetrics {
+  /** The port served (METRICS_PORT, or the one the system chose for 0). */
+  port: number;
   observeDrain(seconds: number): void;
   close(): Promise<void>;
 }
@@ -41,7 +48,9 @@ export async function startMetrics(port: number, address: string, sources: Metri
   total(prefix + 'packets_total', 'Packets in the drained flows (as sampled).', () => aggregator.totals.packets);
   total(prefix + 'bytes_total', 'Frame bytes in the drained flows (as sampled).', () => aggregator.totals.bytes);
   total(prefix + 'ringbuffer_packets_total', 'Packets that went through the ring buffer because a flow map was full.', () => aggregator.totals.ringBufferPackets);
-  total(prefix + 'lost_packets_total', 'Packets the kernel could not record (flow map and ring buffer full).', () => aggregator.totals.lostPackets);
+  total(prefix + 'lost_packets_total', 'Packets that could not be recorded: flow map and ring buffer full, or the ring buffer\'s flows past CACHE_MAX_FLOWS.', () => aggregator.totals.lostPackets);
+  total(prefix + 'drain_failures_total', 'Drains of the kernel maps that failed (three in a row make /healthz fail).', () => aggregator.totals.drainFailures);
+  total(prefix + 'hooks_lost_total', 'Hooks of ours found removed or replaced from outside (each is attached again).', () => capture.hooksLost);
   total(prefix + 'export_sent_total', 'Batches the export target acknowledged.', () => queue.stats.sent, { exporter });
   total(prefix + 'export_failures_total', 'Failed export attempts (each retried).', () => queue.stats.failures, { exporter });
   new Counter({
@@ -70,10 +79,17 @@ export async function startMetrics(port: number, address: string, sources: Metri
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   });
 
-  // Healthy: the drain loop ran within three intervals. Ready: healthy and the export queue has room.
-  const healthy = () => Date.now() - aggregator.lastFlushMs < 3 * sources.intervalMs + 1000;
+  new Gauge({
+    name: prefix + 'hooks_missing', help: 'Hooks of selected interfaces that are lost and not attached again yet.', registers: [registry],
+    collect() {
+      this.set(capture.unhooked.length);
+    },
+  });
+  // Healthy: a drain succeeded within three intervals, fewer than three failed in a row, and every
+  // selected interface is hooked. Ready: healthy and the export queue has room.
+  const healthy = () => aggregator.healthy() && capture.unhooked.length === 0;
   const ready = () => healthy() && queue.stats.queued < sources.queueCapacity;
-  const server = http.createServer(async (request, response) => {
+  const handler: http.RequestListener = async (request, response) => {
     if (request.url === '/metrics') {
       response.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
     } else if (request.url === '/healthz' || request.url === '/readyz') {
@@ -82,9 +98,13 @@ export async function startMetrics(port: number, address: string, sources: Metri
     } else {
       response.writeHead(404).end();
     }
-  });
+  };
+  const server = sources.tls
+    ? https.createServer({ cert: readFileSync(sources.tls.certFile), key: readFileSync(sources.tls.keyFile) }, handler)
+    : http.createServer(handler);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, address, resolve));
   return {
+    port: (server.address() as AddressInfo).port,
     observeDrain: (seconds) => drains.observe(seconds),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -54,7 +54,12 @@ export interface AggregateTotals {
   bytes: number;
   ringBufferPackets: number;
   lostPackets: number;
+  /** Drains that failed (each reported to onError). */
+  drainFailures: number;
 }
+
+/** Unhealthy after this many drains failed in a row. */
+const FAILURES_UNHEALTHY = 3;
 
 const nowUs = () => Date.now() * 1000;
 const PACKETS = FIELD_OFFSETS['metrics.packets'][0];
@@ -63,14 +68,18 @@ const BYTES = FIELD_OFFSETS['metrics.bytes'][0];
 const DEFAULT_MIN_FLUSH_GAP_MS = 1000;
 
 export class Aggregator {
-  readonly totals: AggregateTotals = { batches: 0, flows: 0, packets: 0, bytes: 0, ringBufferPackets: 0, lostPackets: 0 };
+  readonly totals: AggregateTotals = { batches: 0, flows: 0, packets: 0, bytes: 0, ringBufferPackets: 0, lostPackets: 0, drainFailures: 0 };
   private sequence = 0;
   private intervalStart = nowUs();
   private lastCounters: KernelCounters = { ringBufferPackets: 0, lostPackets: 0, attachments: 0 };
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  /** When the last flush started (epoch ms): health checks look at it. */
-  lastFlushMs = 0;
+  /** When the last flush started (epoch ms): the next one is timed from it. */
+  private lastFlushMs = 0;
+  /** When the last drain succeeded (epoch ms), or the aggregator started. */
+  lastDrainMs = 0;
+  /** Drains failed since the last one that succeeded. */
+  consecutiveFailures = 0;
   private stopped = false;
 
   constructor(
@@ -80,7 +89,13 @@ export class Aggregator {
 
   start(): void {
     this.intervalStart = nowUs();
+    this.lastDrainMs = Date.now();
     this.schedule(this.options.intervalMs);
+  }
+
+  /** Healthy: the last drain succeeded (or fewer than three in a row failed) within three intervals. */
+  healthy(now = Date.now()): boolean {
+    return this.consecutiveFailures < FAILURES_UNHEALTHY && now - this.lastDrainMs < FAILURES_UNHEALTHY * this.options.intervalMs + 1000;
   }
 
   /** A flow map is full: flush now (so the kernel switches to the empty map), rate-limited. */
@@ -118,13 +133,18 @@ export class Aggregator {
     let counters: KernelCounters;
     const started = process.hrtime.bigint();
     try {
-      counters = this.source.counters();
       flows = await drain();
+      // After the drain: what the ring buffer and the losses took while draining is in this batch.
+      counters = this.source.counters();
       this.options.onDrainTime?.(Number(process.hrtime.bigint() - started) / 1e9);
     } catch (error) {
+      this.totals.drainFailures++;
+      this.consecutiveFailures++;
       this.options.onError(error as Error);
       return;
     }
+    this.lastDrainMs = Date.now();
+    this.consecutiveFailures = 0;
     const intervalEnd = nowUs();
     const batch: FlowBatch = {
       agentName: this.options.agentName,

@@ -1,12 +1,20 @@
 // The capture API: select interfaces, attach the BPF programs, drain decoded flows, detach.
-import { BPF_OBJECT_PATH, loadAddon, type AttachMode, type Direction, type KernelCounters, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
+import { closeSync } from 'node:fs';
+
+import { BPF_OBJECT_PATH, loadAddon, type AttachMode, type Direction, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
 import { DrainedFlows } from './drained.js';
-import { listInterfaces, matches, parseCidrs, parseInterfaceList, selectByAddress, selectInterfaces, type NetworkInterface } from './interfaces.js';
+import { interfaceIndex, listInterfaces, matches, missingNames, parseCidrs, parseInterfaceList, selectByAddress, selectInterfaces, type NetworkInterface } from './interfaces.js';
 
 export type { FlowRecord } from './decode.js';
 export { DrainedFlows } from './drained.js';
 export { formatAddress, formatMac } from './decode.js';
-export type { Direction, AttachMode, KernelCounters } from '../native/index.js';
+export type { Direction, AttachMode, KernelCounters, KernelMemory } from '../native/index.js';
+
+/**
+ * Held by the capture that owns the clsact hooks of a network namespace: two in tc mode would
+ * replace each other's filters (one fixed handle and priority), so that neither counts.
+ */
+const TC_LOCK = 'flowcast-agent-tc';
 
 export interface CaptureOptions {
   /** Names or /regex/ entries; empty means every interface. */
@@ -32,8 +40,13 @@ export interface CaptureOptions {
   onOverflow?: () => void;
   /** Called after interfaces were attached or detached while running. */
   onInterfaces?: (change: { attached: string[]; detached: string[] }) => void;
-  /** Called when an interface that appeared could not be attached (it may be gone already). */
+  /**
+   * Called when an interface that appeared could not be attached (it may be gone already), when a
+   * lost hook could not be attached again, or when rescanning the interfaces failed.
+   */
   onError?: (error: Error) => void;
+  /** Called when one of our hooks was found removed or replaced from outside (it is reattached). */
+  onHookLost?: (hook: { name: string; direction: Direction }) => void;
 }
 
 export interface Attachment {
@@ -47,39 +60,77 @@ export class FlowCapture {
   private readonly names = new Map<number, string>();
   /** By interface name: where we are attached, and to which interface index. */
   private readonly attached = new Map<string, Attachment[]>();
+  /** Hooks ("name/direction") found lost and not attached again yet. */
+  private readonly lostHooks = new Set<string>();
   private draining: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private finalCounters: KernelCounters | undefined;
   private watcher: NativeLinkWatcher | undefined;
   private poller: NodeJS.Timeout | undefined;
+  /** Hooks found removed or replaced from outside since open. */
+  hooksLost = 0;
+  /** Names given in `interfaces` that no interface had at open (attached when they appear). */
+  missing: string[] = [];
 
   private constructor(
     private readonly native: NativeCapture,
     private readonly options: CaptureOptions,
     private readonly select: (available: NetworkInterface[]) => NetworkInterface[],
     private readonly directions: Direction[],
+    /** The hook type used: TCX, or clsact filters (asked for, or a kernel before 6.6). */
+    readonly mode: 'tcx' | 'tc',
+    /** The fd of the TC_LOCK while this capture owns the namespace's clsact hooks. */
+    private readonly tcLock: number | undefined,
   ) {}
 
-  /** Attaches to every selected interface; on any failure detaches what it attached and throws. */
+  /**
+   * Attaches to every selected interface; on any failure detaches what it attached and throws.
+   * In tc mode, refuses (code EBUSY) when another capture owns the clsact hooks of this network
+   * namespace.
+   */
   static open(options: CaptureOptions = {}): FlowCapture {
     const include = parseInterfaceList(options.interfaces ?? [], 'INTERFACES');
     const exclude = parseInterfaceList(options.excludeInterfaces ?? ['lo'], 'EXCLUDE_INTERFACES');
     const ranges = parseCidrs(options.interfaceIps ?? [], 'INTERFACE_IPS');
-    const select = (available: NetworkInterface[], strict: boolean) =>
+    const select = (available: NetworkInterface[]) =>
       ranges.length > 0
         ? selectByAddress(available, ranges).filter(({ name }) => !matches(name, exclude))
-        : selectInterfaces(available, include, exclude, strict);
-    const selected = select(listInterfaces(), true);
+        : selectInterfaces(available, include, exclude);
+    const available = listInterfaces();
+    const selected = select(available);
     const directions: Direction[] = options.direction === 'both' || !options.direction ? ['ingress', 'egress'] : [options.direction];
-    const { Capture, LinkWatcher } = loadAddon();
-    const native = new Capture({
-      objectPath: BPF_OBJECT_PATH,
-      maxFlows: options.maxFlows,
-      sampling: options.sampling,
-      ringBufferBytes: options.ringBufferBytes,
-      onOverflow: options.onOverflow,
-    });
-    // Later, an interface named in INTERFACES that is missing is not an error: it may come back.
-    const capture = new FlowCapture(native, options, (available) => select(available, false), directions);
+    const { Capture, LinkWatcher, tcxSupported, tryLockNetns } = loadAddon();
+    const mode = options.attachMode === 'tc' || (options.attachMode !== 'tcx' && !tcxSupported()) ? 'tc' : 'tcx';
+    let tcLock: number | undefined;
+    if (mode === 'tc') {
+      const fd = tryLockNetns(TC_LOCK);
+      if (fd < 0) {
+        throw Object.assign(
+          new Error(
+            'another flowcast agent holds the tc hooks of this network namespace (TC_ATTACH_MODE=tc): its clsact filters and ours ' +
+              'would replace each other. Use TC_ATTACH_MODE=tcx (Linux 6.6+) for overlapping agents, or stop the other one',
+          ),
+          { code: 'EBUSY' },
+        );
+      }
+      tcLock = fd;
+    }
+    let native: NativeCapture;
+    try {
+      native = new Capture({
+        objectPath: BPF_OBJECT_PATH,
+        maxFlows: options.maxFlows,
+        sampling: options.sampling,
+        ringBufferBytes: options.ringBufferBytes,
+        onOverflow: options.onOverflow,
+      });
+    } catch (error) {
+      if (tcLock !== undefined) closeSync(tcLock);
+      throw error;
+    }
+    const capture = new FlowCapture(native, options, select, directions, mode, tcLock);
+    // A name in INTERFACES that is missing may be a device still to come (as NetObserv has it).
+    capture.missing = ranges.length > 0 ? [] : missingNames(available, include).filter((name) => !matches(name, exclude));
     try {
       for (const candidate of selected) capture.attach(candidate);
       if (options.listen === 'watch') capture.watcher = new LinkWatcher(() => capture.reconcile());
@@ -87,6 +138,7 @@ export class FlowCapture {
     } catch (error) {
       capture.watcher?.close();
       native.close();
+      if (tcLock !== undefined) closeSync(tcLock);
       throw error;
     }
     return capture;
@@ -96,13 +148,30 @@ export class FlowCapture {
     return [...this.attached.values()].flat();
   }
 
-  /** Every flow counted since the previous drain; each packet appears in exactly one drain. */
-  drain(): Promise<DrainedFlows> {
-    return this.serialized(async () => new DrainedFlows(await this.native.drain(false), this.names));
+  /** Hooks ("name/direction") of selected interfaces that are not attached now. */
+  get unhooked(): string[] {
+    return [...this.lostHooks];
   }
 
+  /**
+   * Every flow counted since the previous drain; each packet appears in exactly one drain.
+   * Then checks that every hook still holds our program, and attaches again those that do not.
+   */
+  drain(): Promise<DrainedFlows> {
+    return this.serialized(async () => {
+      const flows = new DrainedFlows(await this.native.drain(false), this.names);
+      this.checkHooks();
+      return flows;
+    });
+  }
+
+  /** The kernel's counters; after close, as they were once everything was drained. */
   counters(): KernelCounters {
-    return this.native.counters();
+    return this.finalCounters ?? this.native.counters();
+  }
+
+  memory(): KernelMemory {
+    return this.native.memory();
   }
 
   /** Detaches everything, then returns the flows still held (both maps and the ring buffer). */
@@ -112,18 +181,20 @@ export class FlowCapture {
     return this.serialized(async () => {
       for (const name of [...this.attached.keys()]) this.detach(name);
       const remaining = new DrainedFlows(await this.native.drain(true), this.names);
+      this.finalCounters = this.native.counters();
       this.native.close();
+      if (this.tcLock !== undefined) closeSync(this.tcLock);
       this.closed = true;
       return remaining;
     });
   }
 
   private attach({ name, ifIndex }: NetworkInterface): void {
-    this.native.removeStaleFilters(name);
+    this.removeStaleFilters(name);
     const attachments: Attachment[] = [];
     try {
       for (const direction of this.directions) {
-        attachments.push({ name, ifIndex, direction, mode: this.native.attach(name, direction, this.options.attachMode) });
+        attachments.push({ name, ifIndex, direction, mode: this.native.attach(name, direction, this.mode) });
       }
     } finally {
       // Whatever got attached is recorded, so that detach and close find it.
@@ -132,14 +203,68 @@ export class FlowCapture {
     this.names.set(ifIndex, name);
   }
 
+  /**
+   * Removes clsact filters a killed flowcast left on the interface, unless a live one owns them:
+   * only the holder of TC_LOCK has live filters in this namespace.
+   */
+  private removeStaleFilters(name: string): void {
+    if (this.tcLock !== undefined) {
+      this.native.removeStaleFilters(name);
+      return;
+    }
+    const lock = loadAddon().tryLockNetns(TC_LOCK);
+    if (lock < 0) return;
+    try {
+      this.native.removeStaleFilters(name);
+    } finally {
+      closeSync(lock);
+    }
+  }
+
   private detach(name: string): void {
-    for (const { direction } of this.attached.get(name) ?? []) this.native.detach(name, direction);
+    for (const { direction } of this.attached.get(name) ?? []) {
+      this.native.detach(name, direction);
+      this.lostHooks.delete(`${name}/${direction}`);
+    }
     this.attached.delete(name);
   }
 
-  /** Brings the attachments in line with the interfaces there are now. */
+  /** Finds hooks removed or replaced from outside, reports them and attaches them again. */
+  private checkHooks(): void {
+    let rescan = false;
+    for (const { name, direction } of this.native.lostAttachments()) {
+      // An interface deleted (or renamed) takes its hooks along: that is the rescan's business.
+      if (interfaceIndex(name) !== this.attached.get(name)?.[0].ifIndex) {
+        rescan = true;
+        continue;
+      }
+      this.hooksLost++;
+      this.lostHooks.add(`${name}/${direction}`);
+      this.options.onHookLost?.({ name, direction });
+    }
+    for (const hook of this.lostHooks) {
+      const [name, direction] = hook.split('/') as [string, Direction];
+      try {
+        this.native.reattach(name, direction, this.mode);
+        this.lostHooks.delete(hook);
+      } catch (error) {
+        this.options.onError?.(error as Error); // tried again after the next drain
+      }
+    }
+    if (rescan) this.reconcile();
+  }
+
+  /** Brings the attachments in line with the interfaces there are now; on failure, tries at the next event. */
   private reconcile(): void {
     if (this.closed) return;
+    try {
+      this.reconcileNow();
+    } catch (error) {
+      this.options.onError?.(error as Error);
+    }
+  }
+
+  private reconcileNow(): void {
     const wanted = new Map(this.select(listInterfaces()).map((candidate) => [candidate.name, candidate]));
     const detached: string[] = [];
     const attached: string[] = [];

@@ -43,26 +43,29 @@ export function listInterfaces(): NetworkInterface[] {
   });
 }
 
-/**
- * Interfaces matching `include` (all when empty) and not `exclude`.
- * With `strict` (at start), an include entry naming one interface that does not exist is an error:
- * it is a typo or a missing device, and capturing nothing there silently would hide it.
- */
+/** The index of the interface called `name` now, or undefined when there is none. */
+export function interfaceIndex(name: string): number | undefined {
+  try {
+    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Interfaces matching `include` (all when empty) and not `exclude`. */
 export function selectInterfaces(
   available: readonly NetworkInterface[],
   include: readonly InterfaceMatcher[],
   exclude: readonly InterfaceMatcher[],
-  strict = true,
 ): NetworkInterface[] {
-  for (const matcher of strict ? include : []) {
-    if ('name' in matcher && !available.some((candidate) => candidate.name === matcher.name)) {
-      const names = available.map((candidate) => candidate.name).join(', ');
-      throw new Error(`interface "${matcher.name}" not found (INTERFACES); this host has: ${names}`);
-    }
-  }
   return available.filter(
     ({ name }) => (include.length === 0 || matches(name, include)) && !matches(name, exclude),
   );
+}
+
+/** The names `include` spells out (not /regex/ entries) that no interface has now. */
+export function missingNames(available: readonly NetworkInterface[], include: readonly InterfaceMatcher[]): string[] {
+  return include.flatMap((matcher) => ('name' in matcher && !available.some(({ name }) => name === matcher.name) ? [matcher.name] : []));
 }
 
 /** Parses INTERFACE_IPS entries ("10.0.0.0/8", "fd00::/64"); `source` names the setting in errors. */

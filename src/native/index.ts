@@ -25,9 +25,20 @@ export interface KernelCounters {
   attachments: number;
 }
 
+export interface KernelMemory {
+  flowMapsBytes: number;
+  ringBufferBytes: number;
+}
+
 export interface NativeCapture {
   attach(ifname: string, direction: Direction, mode?: AttachMode): 'tcx' | 'tc';
   detach(ifname: string, direction: Direction): void;
+  /** Forgets a lost hook and attaches again. */
+  reattach(ifname: string, direction: Direction, mode?: AttachMode): 'tcx' | 'tc';
+  /** Hooks recorded as ours that no longer hold our program (removed or replaced from outside). */
+  lostAttachments(): { name: string; direction: Direction }[];
+  /** Kernel memory of the two flow maps and of the ring buffer. */
+  memory(): KernelMemory;
   removeStaleFilters(ifname: string): void;
   /** Resolves to packed flow_record structs (see src/capture/layout.ts). */
   drain(bothMaps?: boolean): Promise<Buffer>;
@@ -56,6 +67,13 @@ interface Addon {
   /** Calls back on the main loop with every burst of rtnetlink link events. */
   LinkWatcher: new (onEvents: (events: LinkEvent[]) => void) => NativeLinkWatcher;
   layout(): NativeLayout;
+  /** Whether the kernel has TCX hooks (6.6+). */
+  tcxSupported(): boolean;
+  /**
+   * Takes the lock `name` of this network namespace (an abstract unix socket, released by the
+   * kernel when the process ends): its fd, to close to release it, or -1 when another holds it.
+   */
+  tryLockNetns(name: string): number;
 }
 
 let addon: Addon | undefined;

@@ -69,15 +69,16 @@ test('10,000 flows and 1,000,000 packets drained repeatedly while traffic runs: 
 
 test('a map smaller than the flows: the rest goes through the ring buffer, every packet accounted', async () => {
   const probe = await Probe.start(net.a, {
-    interfaces: ['fca'], direction: 'egress', maxFlows: 500, ringBufferBytes: 64 << 20,
+    interfaces: ['fca'], direction: 'egress', maxFlows: 500, ringBufferBytes: 16 << 20, // wakes at 2 MiB waiting
   });
-  await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 2000, packets: 200_000, payload: 18, srcPort: 30002 });
+  // 800 flows: 500 fit in the map, 300 come from the ring buffer (which holds up to 500 flows too).
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 800, packets: 80_000, payload: 18, srcPort: 30002 });
   const drained = await probe.close();
   const egress = perFlow([drained], 30002);
-  assert.equal(egress.size, 2000, 'every flow is reported, in the map or from the ring buffer');
+  assert.equal(egress.size, 800, 'every flow is reported, in the map or from the ring buffer');
   for (const total of egress.values()) assert.equal(total.packets, 100);
   assert.equal(drained.counters.lostPackets, 0);
-  assert.ok(drained.counters.ringBufferPackets >= 200_000 - 500 * 100, `${drained.counters.ringBufferPackets} via ring buffer`);
+  assert.ok(drained.counters.ringBufferPackets >= 80_000 - 500 * 100, `${drained.counters.ringBufferPackets} via ring buffer`);
   assert.ok(drained.overflows >= 1, 'the capture signalled the full map');
   assert.equal(new Set(drained.flows.map((f) => `${f.direction}/${f.protocol}/${f.srcPort}/${f.dstPort}`)).size, drained.flows.length, 'each flow once per drain');
 });
@@ -96,6 +97,23 @@ test('a full map and a full ring buffer: flows + lost packets = what the interfa
   // Every packet the interface sent while attached is in a flow or in the loss counter.
   assert.equal(sum(drained.flows) + lostPackets, after - before);
   assert.ok(sum(perFlow([drained], 30003).values()) <= 100_000);
+});
+
+test('the ring buffer\'s flows are bounded at CACHE_MAX_FLOWS: the rest is lost, and flows + lost = what the interface sent', async () => {
+  const maxFlows = 100;
+  const probe = await Probe.start(net.a, {
+    interfaces: ['fca'], direction: 'egress', maxFlows, ringBufferBytes: 64 << 20, // room for every packet
+  });
+  const before = (await interfaceStat(net.a, 'tx_packets')) + (await interfaceStat(net.a, 'tx_dropped'));
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 1000, packets: 100_000, payload: 18, srcPort: 30006 });
+  const drained = await probe.close();
+  const after = (await interfaceStat(net.a, 'tx_packets')) + (await interfaceStat(net.a, 'tx_dropped'));
+  const { lostPackets, ringBufferPackets } = drained.counters;
+  // One map was written (nothing drained while sending) and the ring buffer's flows: 2 x 100.
+  assert.ok(drained.flows.length <= 2 * maxFlows, `${drained.flows.length} flows from one map and the ring buffer`);
+  assert.ok(lostPackets >= 100_000 - 2 * maxFlows * 100, `${lostPackets} lost`);
+  assert.ok(ringBufferPackets >= 100_000 - maxFlows * 100, `${ringBufferPackets} via the ring buffer, none lost there`);
+  assert.equal(sum(drained.flows) + lostPackets, after - before);
 });
 
 test('SAMPLING=10: about one packet in ten is counted, and the rate travels with the flow', async () => {

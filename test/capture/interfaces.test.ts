@@ -69,6 +69,23 @@ test('50 interfaces created and deleted while running: attached and detached wit
   assert.ok(slowest <= 1000, `slowest attach ${slowest} ms`);
 });
 
+test('an interface named in INTERFACES that does not exist at start is attached when it appears, and counts exactly', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['fca', 'fclate0'], direction: 'egress', listen: 'watch' });
+  assert.deepEqual(probe.missing, ['fclate0']);
+  assert.deepEqual(probe.attachments.map((a) => a.name), ['fca']);
+  await exec(net.a.ns, 'ip', 'link', 'add', 'fclate0', 'type', 'veth', 'peer', 'name', 'fclate1', 'netns', net.b.ns);
+  await exec(net.a.ns, 'ip', 'addr', 'add', '198.20.0.1/24', 'dev', 'fclate0');
+  await exec(net.b.ns, 'ip', 'addr', 'add', '198.20.0.2/24', 'dev', 'fclate1');
+  await exec(net.a.ns, 'ip', 'link', 'set', 'fclate0', 'up');
+  await exec(net.b.ns, 'ip', 'link', 'set', 'fclate1', 'up');
+  await within1s(probe, ['fclate0']);
+  await exec(net.a.ns, 'ping', '-c', '1', '-W', '2', '198.20.0.2'); // neighbour resolution first
+  await probe.drain();
+  await exec(net.a.ns, UDPGEN, '198.20.0.2', '7100', '3', '300', '10', '33100');
+  const flows = (await probe.close()).flows.filter((flow) => flow.interface === 'fclate0' && flow.protocol === UDP && flow.srcPort === 33100);
+  assert.deepEqual(flows.map((flow) => [flow.dstPort, flow.packets]).sort(), [[7100, 100], [7101, 100], [7102, 100]]);
+});
+
 test('LISTEN_INTERFACES=poll notices a new interface at the next scan', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['/^fcq/'], listen: 'poll', pollPeriodMs: 200 });
   assert.deepEqual(probe.attachments, []);

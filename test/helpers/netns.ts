@@ -1,5 +1,7 @@
 // Test hosts: two network namespaces joined by a veth pair. Traffic stays between them.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { release } from 'node:os';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
@@ -8,6 +10,16 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const UDPGEN = `${PROJECT_ROOT}build/udpgen`;
 
 let created = 0;
+
+const [major, minor] = release().split('.').map(Number);
+/** Why TCX tests cannot run here (a skip reason), or false when the kernel has TCX (6.6+). */
+export const TCX_SKIP: string | false = major > 6 || (major === 6 && minor >= 6) ? false : `TCX needs Linux 6.6 or later; this kernel is ${release()}`;
+
+/** The hook types the capture tests run with: TCX (skipped before 6.6) and clsact filters. */
+export const ATTACH_MODES: { mode: 'tcx' | 'tc'; skip: string | false }[] = [
+  { mode: 'tcx', skip: TCX_SKIP },
+  { mode: 'tc', skip: false },
+];
 
 export interface Host {
   ns: string;
@@ -127,12 +139,33 @@ export async function loadedFlowcastPrograms(): Promise<number[]> {
   return programs.filter((program) => program.name?.startsWith('flowcast_')).map((program) => program.id);
 }
 
-/** Waits (a bounded number of times) until the kernel has freed every flowcast program. */
-export async function settledFlowcastPrograms(): Promise<number[]> {
-  let ids = await loadedFlowcastPrograms();
-  for (let attempt = 0; attempt < 50 && ids.length > 0; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    ids = await loadedFlowcastPrograms();
+/** IDs of the BPF programs a process holds (program and link file descriptors name them). */
+export function programsOf(pid: number): number[] {
+  const ids = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    let info = '';
+    try {
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // closed while we listed
+    }
+    const id = /^prog_id:\s+(\d+)$/m.exec(info)?.[1];
+    if (id) ids.add(Number(id));
   }
-  return ids;
+  return [...ids].sort((x, y) => x - y);
+}
+
+/**
+ * Waits (a bounded number of times) until the kernel has freed the flowcast programs `ids`, or
+ * every flowcast program when `ids` is not given (which other flowcast processes running on the
+ * machine would disturb); resolves to those still loaded.
+ */
+export async function settledFlowcastPrograms(ids?: readonly number[]): Promise<number[]> {
+  const watched = async () => (await loadedFlowcastPrograms()).filter((id) => !ids || ids.includes(id));
+  let left = await watched();
+  for (let attempt = 0; attempt < 50 && left.length > 0; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    left = await watched();
+  }
+  return left;
 }

@@ -10,10 +10,18 @@ export interface Drained {
   counters: KernelCounters;
   /** How many times the capture signalled a full map. */
   overflows: number;
+  hooks: {
+    /** Every onHookLost call so far, as "name/direction". */
+    lost: string[];
+    hooksLost: number;
+    unhooked: string[];
+    /** Every onError message so far. */
+    errors: string[];
+  };
 }
 
 type Reply =
-  | { type: 'ready' | 'attachments'; attachments: Attachment[] }
+  | { type: 'ready' | 'attachments'; attachments: Attachment[]; missing?: string[]; mode?: 'tcx' | 'tc' }
   | ({ type: 'flows' } & Drained)
   | { type: 'error'; message: string; code?: string };
 
@@ -32,6 +40,9 @@ export class Probe {
   private constructor(
     private readonly child: ChildProcess,
     readonly attachments: Attachment[],
+    /** Names in `interfaces` that did not exist at open. */
+    readonly missing: string[],
+    readonly mode: 'tcx' | 'tc',
   ) {}
 
   get pid(): number {
@@ -59,7 +70,7 @@ export class Probe {
       throw new ProbeError(reply.message, reply.code);
     }
     if (reply.type !== 'ready') throw new Error(`probe answered ${reply.type} before ready`);
-    const probe = new Probe(child, reply.attachments);
+    const probe = new Probe(child, reply.attachments, reply.missing ?? [], reply.mode ?? 'tcx');
     child.stderr!.on('data', (chunk) => (probe.stderr += chunk));
     return probe;
   }
@@ -78,6 +89,11 @@ export class Probe {
 
   kill(): void {
     this.child.kill('SIGKILL');
+  }
+
+  /** Resolves when the probe's process has ended. */
+  async exited(): Promise<void> {
+    await exitOf(this.child);
   }
 
   private async request(type: 'drain' | 'close'): Promise<Drained> {

@@ -1,6 +1,7 @@
 // Runs the capture API inside a namespace for a test, answering over the IPC channel:
 //   parent -> { type: 'drain' } | { type: 'close' } | { type: 'attachments' }
-//   probe  -> { type: 'ready', attachments } | { type: 'flows', flows, counters } | { type: 'attachments', attachments }
+//   probe  -> { type: 'ready', attachments, missing, mode } | { type: 'flows', flows, counters, overflows, hooks }
+//             | { type: 'attachments', attachments }
 //             | { type: 'error', message, code }
 // Options arrive as JSON in argv[2].
 import { FlowCapture, formatAddress, formatMac, type CaptureOptions, type FlowRecord } from '../../src/capture/index.js';
@@ -27,26 +28,34 @@ const send = (message: unknown) => new Promise<void>((resolve) => process.send!(
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as CaptureOptions;
   let overflows = 0;
+  const lost: string[] = [];
+  const errors: string[] = [];
   let capture: FlowCapture;
+  const hooks = () => ({ lost, hooksLost: capture.hooksLost, unhooked: capture.unhooked, errors });
   try {
-    capture = FlowCapture.open({ ...options, onOverflow: () => overflows++ });
+    capture = FlowCapture.open({
+      ...options,
+      onOverflow: () => overflows++,
+      onHookLost: ({ name, direction }) => lost.push(`${name}/${direction}`),
+      onError: (error) => errors.push(error.message),
+    });
   } catch (error) {
     const failure = error as NodeJS.ErrnoException;
     await send({ type: 'error', message: failure.message, code: failure.code });
     process.exit(0);
   }
-  await send({ type: 'ready', attachments: capture.attachments });
+  await send({ type: 'ready', attachments: capture.attachments, missing: capture.missing, mode: capture.mode });
   process.on('message', async (message: { type: string }) => {
     try {
       if (message.type === 'attachments') {
         await send({ type: 'attachments', attachments: capture.attachments });
       } else if (message.type === 'drain') {
         const flows = await capture.drain();
-        await send({ type: 'flows', flows: flows.decode().map(plain), counters: capture.counters(), overflows });
+        await send({ type: 'flows', flows: flows.decode().map(plain), counters: capture.counters(), overflows, hooks: hooks() });
       } else if (message.type === 'close') {
-        const counters = capture.counters();
         const flows = await capture.close();
-        await send({ type: 'flows', flows: flows.decode().map(plain), counters, overflows });
+        // After close: the counters once everything was drained.
+        await send({ type: 'flows', flows: flows.decode().map(plain), counters: capture.counters(), overflows, hooks: hooks() });
         process.exit(0);
       }
     } catch (error) {
