@@ -7,6 +7,8 @@ import { ExportQueue, type Exporter } from '../export/queue.js';
 import { createLogger, type Logger } from './log.js';
 import type { AgentMetrics } from './metrics.js';
 
+/** Kernel memory for the flow maps and ring buffer above which the agent warns at start. */
+const KERNEL_MEMORY_WARN_BYTES = 256 * 2 ** 20;
 /** How long the agent keeps trying to hand over queued batches after SIGTERM (docs/deploy.md). */
 const SHUTDOWN_EXPORT_MS = 10_000;
 /** The exit code when batches were not delivered (README.md, docs/deploy.md). */
@@ -79,14 +81,21 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
       ...config.capture,
       onOverflow: () => aggregator?.flushSoon(),
       onInterfaces: (change) => log.info(change, 'interfaces changed'),
-      onError: (error) => log.warn({ err: error }, 'could not attach to a new interface'),
+      onError: (error) => log.warn({ err: error }, (error as Error).message),
+      onHookLost: (hook) => log.warn(hook, `our ${hook.direction} hook on ${hook.name} was removed or replaced from outside: attaching it again`),
     });
   } catch (error) {
     log.fatal({ err: error }, (error as Error).message);
     await queue.close(Date.now());
     return 1;
   }
-  log.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs }, 'capturing');
+  for (const name of capture.missing) log.warn({ interface: name }, `interface "${name}" (INTERFACES) does not exist yet: attached when it appears`);
+  const memory = capture.memory();
+  log.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs, kernelMemory: memory }, 'capturing');
+  const kernelBytes = memory.flowMapsBytes + memory.ringBufferBytes;
+  if (kernelBytes > KERNEL_MEMORY_WARN_BYTES) {
+    log.warn({ kernelMemory: memory }, `the flow maps (two of CACHE_MAX_FLOWS=${config.capture.maxFlows}) and the ring buffer take ${Math.round(kernelBytes / 2 ** 20)} MiB of kernel memory`);
+  }
   let metrics: AgentMetrics | undefined;
   aggregator = new Aggregator(capture, {
     intervalMs: config.intervalMs,

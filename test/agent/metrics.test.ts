@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { PassThrough } from 'node:stream';
+import { pino } from 'pino';
+
+import { Aggregator } from '../../src/aggregate/index.js';
+import { startMetrics } from '../../src/agent/metrics.js';
+import { FlowCapture } from '../../src/capture/index.js';
+import { ExportQueue } from '../../src/export/queue.js';
+import { StdoutExporter } from '../../src/export/stdout.js';
 import { AgentProcess } from '../helpers/agent.js';
-import { TestNet, exec, sendUdp } from '../helpers/netns.js';
+import { TestNet, exec, flowcastFilters, sendUdp } from '../helpers/netns.js';
 
 /** GET inside the namespace (where the agent's loopback is): status and body. */
 async function get(ns: string, url: string): Promise<{ status: number; body: string }> {
@@ -47,6 +55,81 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     assert.match(after.body, /flowcast_process_cpu_seconds_total/);
     assert.deepEqual(await get(net.a.ns, `${url}/healthz`), { status: 200, body: 'ok\n' });
     assert.deepEqual(await get(net.a.ns, `${url}/readyz`), { status: 200, body: 'ok\n' });
+    assert.equal(await agent.stop('SIGTERM'), 0);
+  } finally {
+    await net.destroy();
+  }
+});
+
+test('/healthz is stamped by drains that succeed: three failures in a row make it fail, and they are counted', async () => {
+  // A real capture (attached to nothing) closed under the aggregator: every drain after it fails.
+  const capture = FlowCapture.open({ interfaces: ['/^no-such-interface$/'], listen: 'none' });
+  const exporter = new StdoutExporter(new PassThrough().resume(), 'json', 0);
+  const queue = new ExportQueue(exporter, 10, pino({ level: 'silent' }));
+  let batches = 0;
+  let twoBatches!: () => void;
+  const drained = new Promise<void>((resolve) => (twoBatches = resolve));
+  const healthAtFailure: boolean[] = [];
+  let threeFailures!: () => void;
+  const failed = new Promise<void>((resolve) => (threeFailures = resolve));
+  const aggregator: Aggregator = new Aggregator(capture, {
+    intervalMs: 100, agentName: 'test', agentIp: '127.0.0.1',
+    onBatch: () => ++batches === 2 && twoBatches(),
+    onError: () => {
+      healthAtFailure.push(aggregator.healthy());
+      if (healthAtFailure.length === 3) threeFailures();
+    },
+  });
+  aggregator.start();
+  const metrics = await startMetrics(0, '127.0.0.1', { aggregator, capture, queue, exporter: 'stdout', intervalMs: 100, queueCapacity: 10, prefix: 'flowcast_' });
+  const url = `http://127.0.0.1:${metrics.port}`;
+  const fetchText = async (path: string) => {
+    const response = await fetch(`${url}${path}`);
+    return { status: response.status, body: await response.text() };
+  };
+  try {
+    await drained;
+    assert.deepEqual(await fetchText('/healthz'), { status: 200, body: 'ok\n' });
+    assert.equal(value((await fetchText('/metrics')).body, 'flowcast_drain_failures_total'), 0);
+    await capture.close();
+    await failed;
+    assert.deepEqual(healthAtFailure, [true, true, false], 'unhealthy from the third failure in a row');
+    assert.deepEqual(await fetchText('/healthz'), { status: 503, body: 'not ok\n' });
+    assert.deepEqual(await fetchText('/readyz'), { status: 503, body: 'not ok\n' });
+    assert.ok(value((await fetchText('/metrics')).body, 'flowcast_drain_failures_total') >= 3);
+  } finally {
+    await aggregator.stop();
+    await metrics.close();
+    await queue.close(Date.now());
+  }
+});
+
+test('TC_ATTACH_MODE=tc: a second agent refuses; a hook removed from outside is logged, counted and reattached; kernel memory said at start', async () => {
+  const net = await TestNet.create();
+  try {
+    const env = {
+      INTERFACES: 'fca', DIRECTION: 'egress', TC_ATTACH_MODE: 'tc', STDOUT_FORMAT: 'json', CACHE_ACTIVE_TIMEOUT: '200ms',
+      METRICS_PORT: '9402', METRICS_ADDRESS: '127.0.0.1', CACHE_MAX_FLOWS: '1000000',
+    };
+    const agent = AgentProcess.start(net.a.ns, env);
+    await agent.waitForLog('serving /metrics');
+    const capturing = JSON.parse(agent.stderr.split('\n').find((line) => line.includes('"msg":"capturing"'))!);
+    assert.ok(capturing.kernelMemory.flowMapsBytes > 2 * 1_000_000 * 104, `flow maps: ${capturing.kernelMemory.flowMapsBytes} bytes`);
+    assert.ok(capturing.kernelMemory.ringBufferBytes >= 4 << 20);
+    assert.match(agent.stderr, /"level":40,.*"msg":"the flow maps \(two of CACHE_MAX_FLOWS=1000000\) and the ring buffer take \d+ MiB of kernel memory"/);
+
+    const second = AgentProcess.start(net.a.ns, { ...env, METRICS_PORT: '9403' });
+    assert.equal(await second.exited(), 1);
+    assert.match(second.stderr, /another flowcast agent holds the tc hooks of this network namespace/);
+
+    await exec(net.a.ns, 'tc', 'filter', 'del', 'dev', 'fca', 'egress', 'pref', String(0xf10c));
+    await agent.waitForLog('our egress hook on fca was removed or replaced from outside');
+    assert.deepEqual(await flowcastFilters(net.a), ['egress'], 'attached again');
+    const url = 'http://127.0.0.1:9402';
+    const scraped = (await get(net.a.ns, `${url}/metrics`)).body;
+    assert.equal(value(scraped, 'flowcast_hooks_lost_total'), 1);
+    assert.equal(value(scraped, 'flowcast_hooks_missing'), 0);
+    assert.deepEqual(await get(net.a.ns, `${url}/healthz`), { status: 200, body: 'ok\n' });
     assert.equal(await agent.stop('SIGTERM'), 0);
   } finally {
     await net.destroy();
