@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 
 import { Probe } from '../helpers/probe-client.js';
-import { PROJECT_ROOT, TestNet, exec } from '../helpers/netns.js';
+import { ATTACH_MODES, PROJECT_ROOT, TestNet, exec } from '../helpers/netns.js';
 
 const TCP = 6;
 const ICMP = 1;
@@ -19,36 +19,39 @@ after(async () => {
   await net?.destroy();
 });
 
-test('TCP: SYN, ACK and FIN appear in the flags of both directions', async () => {
-  const probe = await Probe.start(net.a, { interfaces: ['fca'] });
-  const server = spawn('ip', ['netns', 'exec', net.b.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'server', '5201']);
-  const serverExit = once(server, 'exit'); // before the client runs: the server may exit first
-  await once(server.stdout, 'data');
-  await exec(net.a.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'client', net.b.ipv4, '5201', '10000');
-  await serverExit;
-  const flows = (await probe.close()).flows.filter((flow) => flow.protocol === TCP);
+// Each test runs with TCX hooks (skipped before Linux 6.6) and with clsact filters.
+for (const { mode, skip } of ATTACH_MODES) {
+  test(`TCP: SYN, ACK and FIN appear in the flags of both directions [${mode}]`, { skip }, async () => {
+    const probe = await Probe.start(net.a, { attachMode: mode, interfaces: ['fca'] });
+    const server = spawn('ip', ['netns', 'exec', net.b.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'server', '5201']);
+    const serverExit = once(server, 'exit'); // before the client runs: the server may exit first
+    await once(server.stdout, 'data');
+    await exec(net.a.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'client', net.b.ipv4, '5201', '10000');
+    await serverExit;
+    const flows = (await probe.close()).flows.filter((flow) => flow.protocol === TCP);
 
-  const out = flows.find((flow) => flow.direction === 'egress' && flow.dstPort === 5201);
-  const back = flows.find((flow) => flow.direction === 'ingress' && flow.srcPort === 5201);
-  assert.ok(out && back, `both directions of the connection: ${JSON.stringify(flows)}`);
-  assert.equal(out.tcpFlags & (SYN | ACK | FIN), SYN | ACK | FIN);
-  assert.equal(back.tcpFlags & (SYN | ACK | FIN), SYN | ACK | FIN);
-  assert.equal(out.srcPort, back.dstPort);
-  assert.ok(out.bytes > 10000, 'the payload is counted');
-});
+    const out = flows.find((flow) => flow.direction === 'egress' && flow.dstPort === 5201);
+    const back = flows.find((flow) => flow.direction === 'ingress' && flow.srcPort === 5201);
+    assert.ok(out && back, `both directions of the connection: ${JSON.stringify(flows)}`);
+    assert.equal(out.tcpFlags & (SYN | ACK | FIN), SYN | ACK | FIN);
+    assert.equal(back.tcpFlags & (SYN | ACK | FIN), SYN | ACK | FIN);
+    assert.equal(out.srcPort, back.dstPort);
+    assert.ok(out.bytes > 10000, 'the payload is counted');
+  });
 
-test('ICMP and ICMPv6 echo: type and code per direction, exact packet counts', async () => {
-  const probe = await Probe.start(net.a, { interfaces: ['fca'] });
-  await exec(net.a.ns, 'ping', '-c', '4', '-i', '0.05', '-s', '56', net.b.ipv4);
-  await exec(net.a.ns, 'ping', '-6', '-c', '3', '-i', '0.05', '-s', '56', net.b.ipv6);
-  const flows = (await probe.close()).flows;
-  const summary = (protocol: number) =>
-    flows
-      .filter((flow) => flow.protocol === protocol && [0, 8, 128, 129].includes(flow.icmpType))
-      .map((flow) => [flow.direction, flow.icmpType, flow.icmpCode, flow.packets, flow.bytes])
-      .sort();
-  // 56 bytes of data + 8 of ICMP header + 20 (IPv4) or 40 (IPv6) + 14 of Ethernet.
-  assert.deepEqual(summary(ICMP), [['egress', 8, 0, 4, 4 * 98], ['ingress', 0, 0, 4, 4 * 98]]);
-  assert.deepEqual(summary(ICMPV6), [['egress', 128, 0, 3, 3 * 118], ['ingress', 129, 0, 3, 3 * 118]]);
-  for (const flow of flows.filter((f) => f.protocol === ICMP)) assert.equal(flow.srcPort + flow.dstPort, 0);
-});
+  test(`ICMP and ICMPv6 echo: type and code per direction, exact packet counts [${mode}]`, { skip }, async () => {
+    const probe = await Probe.start(net.a, { attachMode: mode, interfaces: ['fca'] });
+    await exec(net.a.ns, 'ping', '-c', '4', '-i', '0.05', '-s', '56', net.b.ipv4);
+    await exec(net.a.ns, 'ping', '-6', '-c', '3', '-i', '0.05', '-s', '56', net.b.ipv6);
+    const flows = (await probe.close()).flows;
+    const summary = (protocol: number) =>
+      flows
+        .filter((flow) => flow.protocol === protocol && [0, 8, 128, 129].includes(flow.icmpType))
+        .map((flow) => [flow.direction, flow.icmpType, flow.icmpCode, flow.packets, flow.bytes])
+        .sort();
+    // 56 bytes of data + 8 of ICMP header + 20 (IPv4) or 40 (IPv6) + 14 of Ethernet.
+    assert.deepEqual(summary(ICMP), [['egress', 8, 0, 4, 4 * 98], ['ingress', 0, 0, 4, 4 * 98]]);
+    assert.deepEqual(summary(ICMPV6), [['egress', 128, 0, 3, 3 * 118], ['ingress', 129, 0, 3, 3 * 118]]);
+    for (const flow of flows.filter((f) => f.protocol === ICMP)) assert.equal(flow.srcPort + flow.dstPort, 0);
+  });
+}
