@@ -111,7 +111,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     try {
       metrics = await startMetrics(config.metrics.port, config.metrics.address, {
         aggregator, capture, queue, exporter: exporter.name, intervalMs: config.intervalMs, queueCapacity: config.buffersLength,
-        prefix: config.metrics.prefix,
+        prefix: config.metrics.prefix, tls: config.metrics.tls,
       });
     } catch (error) {
       log.fatal({ err: error, ...config.metrics }, `cannot serve metrics on ${config.metrics.address}:${config.metrics.port}`);

@@ -48,7 +48,7 @@ export interface Config {
   exportMaxAttempts: number;
   agent: { nodeName: string; ip: string };
   log: { level: string; pretty: boolean };
-  metrics?: { port: number; address: string; prefix: string };
+  metrics?: { port: number; address: string; prefix: string; tls?: { certFile: string; keyFile: string } };
   cloudEvents: { mode: 'binary' | 'structured'; avroSingleObject: boolean; extensions?: Record<string, string> };
   http: { url?: string; caCerts?: string };
   nats: {
@@ -296,7 +296,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exportMaxAttempts: values.EXPORT_MAX_ATTEMPTS,
     agent: { nodeName: values.NODE_NAME ?? hostname(), ip: beyond.agentIp },
     log: { level: LOG_LEVELS[values.LOG_LEVEL] ?? values.LOG_LEVEL, pretty: values.LOG_PRETTY },
-    metrics: metricsOn ? { port: values.METRICS_PORT ?? NETOBSERV_METRICS_PORT, address: values.METRICS_ADDRESS, prefix: values.METRICS_PREFIX } : undefined,
+    metrics: metricsOn
+      ? {
+        port: values.METRICS_PORT ?? NETOBSERV_METRICS_PORT, address: values.METRICS_ADDRESS, prefix: values.METRICS_PREFIX,
+        tls: values.METRICS_TLS_CERT ? { certFile: values.METRICS_TLS_CERT, keyFile: values.METRICS_TLS_KEY } : undefined,
+      }
+      : undefined,
     cloudEvents: {
       mode: values.CE_MODE,
       avroSingleObject: values.AVRO_SINGLE_OBJECT,

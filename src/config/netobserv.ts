@@ -120,14 +120,8 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
   warning('METRICS_LEVEL', 'flowcast has one set of metrics', 'debug', only('info')),
   alias('METRICS_SERVER_ADDRESS', 'METRICS_ADDRESS', '127.0.0.2', 'an IP address; flowcast\'s default is 127.0.0.1, NetObserv\'s every address (a warning at start when METRICS_ENABLE=true leaves it unset)'),
   alias('METRICS_SERVER_PORT', 'METRICS_PORT', '9090'),
-  {
-    name: 'METRICS_TLS_CERT_PATH', status: 'refused', example: '/etc/tls/tls.crt',
-    note: 'flowcast serves metrics over plain HTTP: a scraper expecting TLS would fail and the port would not be protected as intended (restrict it instead: docs/deploy.md)',
-  },
-  {
-    name: 'METRICS_TLS_KEY_PATH', status: 'refused', example: '/etc/tls/tls.key',
-    note: 'flowcast serves metrics over plain HTTP: a scraper expecting TLS would fail and the port would not be protected as intended (restrict it instead: docs/deploy.md)',
-  },
+  alias('METRICS_TLS_CERT_PATH', 'METRICS_TLS_CERT', '/proc/self/status', 'serves HTTPS'),
+  alias('METRICS_TLS_KEY_PATH', 'METRICS_TLS_KEY', '/proc/self/status'),
   supported('METRICS_PREFIX', 'flowcast\'s default is flowcast_ (NetObserv\'s ebpf_agent_); the names after the prefix are flowcast\'s own', 'ebpf_agent_'),
   // Deprecated aliases NetObserv still reads
   alias('FLOWS_TARGET_HOST', 'TARGET_HOST', 'collector'),

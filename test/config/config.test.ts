@@ -202,13 +202,13 @@ test('warnings: an alias beside its variable with another value, a secret file o
 
 test('metrics: off unless asked, on 127.0.0.1 by default, METRICS_ENABLE and the prefix as NetObserv has them', () => {
   assert.equal(loadConfig({}).metrics, undefined);
-  assert.deepEqual(loadConfig({ METRICS_PORT: '9400' }).metrics, { port: 9400, address: '127.0.0.1', prefix: 'flowcast_' });
+  assert.deepEqual(loadConfig({ METRICS_PORT: '9400' }).metrics, { port: 9400, address: '127.0.0.1', prefix: 'flowcast_', tls: undefined });
   assert.equal(loadConfig({ METRICS_PORT: '9400', METRICS_ENABLE: 'false' }).metrics, undefined);
   const netobserv = loadConfig({ METRICS_ENABLE: 'true', METRICS_PREFIX: 'ebpf_agent_' });
-  assert.deepEqual(netobserv.metrics, { port: 9090, address: '127.0.0.1', prefix: 'ebpf_agent_' });
+  assert.deepEqual(netobserv.metrics, { port: 9090, address: '127.0.0.1', prefix: 'ebpf_agent_', tls: undefined });
   assert.deepEqual(netobserv.warnings.map((warning) => warning.variable), ['METRICS_ADDRESS']);
   const served = loadConfig({ METRICS_ENABLE: 'true', METRICS_SERVER_ADDRESS: '0.0.0.0', METRICS_SERVER_PORT: '9102' });
-  assert.deepEqual([served.metrics, served.warnings], [{ port: 9102, address: '0.0.0.0', prefix: 'flowcast_' }, []]);
+  assert.deepEqual([served.metrics, served.warnings], [{ port: 9102, address: '0.0.0.0', prefix: 'flowcast_', tls: undefined }, []]);
 });
 
 test('AGENT_IP_IFACE and AGENT_IP_TYPE pick the reported address as NetObserv does', async () => {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { ConfigError, describeIssue, loadConfig, type Config } from '../../src/config/index.js';
 import { NETOBSERV_VARIABLES, type NetobservVariable } from '../../src/config/netobserv.js';
 import { CONFIG_SCHEMA } from '../../src/config/schema.js';
 import { AgentProcess } from '../helpers/agent.js';
+import { makeCertificates } from '../helpers/certs.js';
 import { PROJECT_ROOT, TestNet, exec, exitOf } from '../helpers/netns.js';
 
 // NetObserv's agent variables as /work/shared/NETOBSERV-FACTS.md §9 lists them (its pkg/config/config.go
@@ -33,6 +35,8 @@ const CONTEXT: Record<string, Record<string, string>> = {
   TARGET_TLS_USER_CERT_PATH: { GRPC_TLS_KEY: '/proc/self/status', GRPC_TLS_CA: '/proc/self/status' },
   TARGET_TLS_USER_KEY_PATH: { GRPC_TLS_CERT: '/proc/self/status', GRPC_TLS_CA: '/proc/self/status' },
   EXPORT: { TARGET_HOST: 'collector', TARGET_PORT: '2055' },
+  METRICS_TLS_CERT_PATH: { METRICS_TLS_KEY: '/proc/self/status' },
+  METRICS_TLS_KEY_PATH: { METRICS_TLS_CERT: '/proc/self/status' },
 };
 
 const withoutWarnings = (config: Config) => ({ ...config, warnings: [] });
@@ -143,6 +147,34 @@ test('NetObserv\'s metrics settings: METRICS_ENABLE, METRICS_SERVER_ADDRESS/PORT
     assert.equal(await agent.stop(), 0);
   } finally {
     await net.destroy();
+  }
+});
+
+test('METRICS_TLS_CERT_PATH and METRICS_TLS_KEY_PATH serve the metrics over HTTPS', async () => {
+  const certificates = makeCertificates();
+  const net = await TestNet.create();
+  let agent: AgentProcess | undefined;
+  try {
+    chmodSync(certificates.serverKey, 0o600);
+    agent = AgentProcess.start(net.a.ns, {
+      INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '1h', METRICS_PORT: '9410', METRICS_ADDRESS: '127.0.0.1',
+      METRICS_TLS_CERT_PATH: certificates.serverCert, METRICS_TLS_KEY_PATH: certificates.serverKey,
+    });
+    await agent.waitForLog('serving /metrics');
+    const get = (url: string) => exec(net.a.ns, process.execPath, '-e', `
+      require('https').get(${JSON.stringify(url)}, { ca: require('fs').readFileSync(${JSON.stringify(certificates.ca)}) }, (response) => {
+        let body = ''; response.on('data', (chunk) => (body += chunk)).on('end', () => process.stdout.write(response.statusCode + ' ' + body));
+      }).on('error', (error) => process.stdout.write('error ' + error.code));`);
+    assert.equal(await get('https://127.0.0.1:9410/nothing-here'), '404 ');
+    assert.match(await get('https://127.0.0.1:9410/metrics'), /^200 [^]*^flowcast_interfaces_attached 1$/m);
+    const plain = `require('http').get('http://127.0.0.1:9410/metrics', (r) => process.stdout.write(String(r.statusCode))).on('error', (e) => process.stdout.write('error ' + e.code))`;
+    assert.match(await exec(net.a.ns, process.execPath, '-e', plain), /^error /, 'no plain HTTP');
+    assert.equal(await agent.stop(), 0);
+    assert.ok(!agent.stderr.includes('"level":40'), `no warning: ${agent.stderr}`);
+  } finally {
+    await agent?.stop('SIGKILL'); // at once if it has exited; else a failed assertion left it running
+    await net.destroy();
+    rmSync(certificates.dir, { recursive: true, force: true });
   }
 });
 
