@@ -104,7 +104,7 @@ test('/healthz is stamped by drains that succeed: three failures in a row make i
   }
 });
 
-test('TC_ATTACH_MODE=tc: a second agent refuses; a hook removed from outside is logged, counted and reattached; kernel memory said at start', async () => {
+test('TC_ATTACH_MODE=tc: a second agent refuses; a hook removed from outside is logged, counted and reattached, /healthz fails while one cannot be; kernel memory said at start', async () => {
   const net = await TestNet.create();
   try {
     const env = {
@@ -129,6 +129,21 @@ test('TC_ATTACH_MODE=tc: a second agent refuses; a hook removed from outside is 
     const scraped = (await get(net.a.ns, `${url}/metrics`)).body;
     assert.equal(value(scraped, 'flowcast_hooks_lost_total'), 1);
     assert.equal(value(scraped, 'flowcast_hooks_missing'), 0);
+    assert.deepEqual(await get(net.a.ns, `${url}/healthz`), { status: 200, body: 'ok\n' });
+
+    // A hook that cannot be attached again (filters can no longer be added through the device).
+    await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fca', 'clsact');
+    await exec(net.a.ns, 'tc', 'qdisc', 'add', 'dev', 'fca', 'egress_block', '10', 'clsact');
+    await agent.waitForLog('attach to fca egress (clsact filter)');
+    const failing = (await get(net.a.ns, `${url}/metrics`)).body;
+    assert.deepEqual([value(failing, 'flowcast_hooks_lost_total'), value(failing, 'flowcast_hooks_missing')], [2, 1]);
+    assert.deepEqual(await get(net.a.ns, `${url}/healthz`), { status: 503, body: 'not ok\n' });
+    await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fca', 'clsact');
+    let missing = 1;
+    for (let attempt = 0; attempt < 100 && missing !== 0; attempt++) {
+      missing = value((await get(net.a.ns, `${url}/metrics`)).body, 'flowcast_hooks_missing');
+    }
+    assert.equal(missing, 0, 'attached once it could be');
     assert.deepEqual(await get(net.a.ns, `${url}/healthz`), { status: 200, body: 'ok\n' });
     assert.equal(await agent.stop('SIGTERM'), 0);
   } finally {

@@ -86,3 +86,24 @@ for (const { mode, skip } of ATTACH_MODES) {
     assert.equal(last.hooks.hooksLost, 1, 'nothing else lost');
   });
 }
+
+test('tc: a hook that cannot be attached again stays reported as unhooked, and is attached once it can be', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tc', direction: 'egress' });
+  // A clsact qdisc whose egress block is shared: our filter is gone, and filters can no longer be
+  // added through the device.
+  await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fca', 'clsact');
+  await exec(net.a.ns, 'tc', 'qdisc', 'add', 'dev', 'fca', 'egress_block', '10', 'clsact');
+  const failing = await probe.drain();
+  assert.deepEqual([failing.hooks.lost, failing.hooks.hooksLost, failing.hooks.unhooked], [['fca/egress'], 1, ['fca/egress']]);
+  assert.equal(failing.hooks.errors.length, 1);
+  assert.match(failing.hooks.errors[0], /^attach to fca egress/);
+  const still = await probe.drain();
+  assert.deepEqual([still.hooks.hooksLost, still.hooks.unhooked, still.hooks.errors.length], [1, ['fca/egress'], 2], 'tried again at each drain, counted once');
+
+  await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fca', 'clsact');
+  const fixed = await probe.drain();
+  assert.deepEqual([fixed.hooks.hooksLost, fixed.hooks.unhooked, fixed.hooks.errors.length], [1, [], 2]);
+  assert.deepEqual(await flowcastFilters(net.a), ['egress']);
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 22000, flows: 2, packets: 200, payload: 10, srcPort: 30104 });
+  assert.deepEqual(udpPackets((await probe.close()).flows, 30104), [100, 100]);
+});
