@@ -31,7 +31,7 @@ const BACKOFF_MAX_MS = 5000;
 export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   let config;
   try {
-    config = loadConfig(env);
+    config = loadConfig(env, 'flowcast-bridge');
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`flowcast-bridge: invalid configuration:\n${error.message}\n`);

@@ -6,6 +6,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 
 import { parseCidrs, parseInterfaceList } from '../capture/interfaces.js';
 import { agentAddress, isServerUrl, readableByOthers, type IpType } from './checks.js';
+import type { Command } from './command-line.js';
 import { parseDuration } from './duration.js';
 import { checkNetobservVariables } from './netobserv.js';
 import { CONFIG_SCHEMA, allowedValues } from './schema.js';
@@ -213,7 +214,7 @@ const NETOBSERV_METRICS_PORT = 9090;
 const LOG_LEVELS: Record<string, string> = { warning: 'warn', panic: 'fatal' };
 
 /** Checks past the schema's: the agent's address, secret files' permissions, settings worth a word. */
-function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, sources: Record<string, string>) {
+function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, sources: Record<string, string>, command: Command) {
   const issues: ConfigIssue[] = [];
   const warnings: ConfigWarning[] = [];
   let agentIp = values.AGENT_IP as string | undefined;
@@ -231,6 +232,7 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
       warnings.push({ variable: sources[name], value: values[name], problem: `the file is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): make it readable by its owner only (chmod 600, or defaultMode: 0400 for a Kubernetes Secret volume)` });
     }
   }
+  if (command === 'flowcast-bridge') return { issues, warnings, agentIp }; // EXPORT and the metrics server are the agent's
   if (env.EXPORT === undefined || env.EXPORT === '') {
     if (values.TARGET_HOST !== undefined) warnings.push({ variable: 'EXPORT', value: undefined, problem: `unset, so batches go to stdout (NetObserv's default is grpc): set EXPORT=grpc to send to ${sources.TARGET_HOST}` });
   }
@@ -240,10 +242,13 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
   return { issues, warnings, agentIp };
 }
 
-/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Reads and validates the configuration; throws ConfigError naming every bad variable. NetObserv's
+ * agent variables are checked for the agent only: the bridge captures nothing.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Command = 'flowcast-agent'): Config {
   const { raw, sources, warnings } = readVariables(env);
-  const netobserv = checkNetobservVariables(env);
+  const netobserv = command === 'flowcast-agent' ? checkNetobservVariables(env) : { warnings: [], refused: [] };
   const values: Record<string, any> = { ...raw };
   if (!validate(values) || netobserv.refused.length > 0) {
     // A refused NetObserv value (EXPORT=kafka) says more than the schema's "must be one of".
@@ -251,7 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const schemaIssues = toIssues(validate.errors ?? [], raw, sources).filter((issue) => !refused.has(issue.variable));
     throw new ConfigError([...schemaIssues, ...netobserv.refused]);
   }
-  const beyond = checkBeyondSchema(env, values, sources);
+  const beyond = checkBeyondSchema(env, values, sources, command);
   if (beyond.issues.length > 0) throw new ConfigError(beyond.issues);
   const metricsOn = values.METRICS_ENABLE ?? values.METRICS_PORT !== undefined;
   const tls = values.NATS_TLS_CA || values.NATS_TLS_CERT

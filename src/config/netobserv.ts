@@ -184,7 +184,7 @@ export function netobservMarkdown(): string {
   return [
     '## Coming from NetObserv',
     '',
-    'Every environment variable of NetObserv\'s eBPF agent, and the removed ones an older configuration may carry. A variable flowcast ignores gives one warning line at start naming it; one whose absence would mislead (a filter, an enrichment turned on) stops the agent with exit code 2 and one line naming it. Written from src/config/netobserv.ts; test/config/netobserv.test.ts sets each one and checks it behaves as written here.',
+    'Every environment variable of NetObserv\'s eBPF agent, and the removed ones an older configuration may carry, as flowcast-agent treats them (flowcast-bridge reads only its own variables). A variable flowcast ignores gives one warning line at start naming it; one whose absence would mislead (a filter, an enrichment turned on) stops the agent with exit code 2 and one line naming it. Written from src/config/netobserv.ts; test/config/netobserv.test.ts sets each one and checks it behaves as written here.',
     '',
     '| NetObserv variable | Status in flowcast |',
     '| --- | --- |',
