@@ -33,3 +33,20 @@ test('the agent attaches to an interface created while it runs, within a second,
     await net.destroy();
   }
 });
+
+test('INTERFACES naming an interface that does not exist yet: a warning at start, attached when it appears', async () => {
+  const net = await TestNet.create();
+  try {
+    const agent = AgentProcess.start(net.a.ns, { INTERFACES: 'fca,fclate0', METRICS_PORT: '9401', METRICS_ADDRESS: '127.0.0.1', CACHE_ACTIVE_TIMEOUT: '1h' });
+    await agent.waitForLog('serving /metrics');
+    assert.match(agent.stderr, /"level":40,.*"msg":"interface \\"fclate0\\" \(INTERFACES\) does not exist yet: attached when it appears"/);
+    assert.equal(await attachedInterfaces(net.a.ns), 1);
+    await exec(net.a.ns, 'ip', 'link', 'add', 'fclate0', 'type', 'veth', 'peer', 'name', 'fclate1');
+    await agent.waitForLog('interfaces changed');
+    assert.match(agent.stderr, /"attached":\["fclate0"\]/);
+    assert.equal(await attachedInterfaces(net.a.ns), 2);
+    assert.equal(await agent.stop('SIGTERM'), 0);
+  } finally {
+    await net.destroy();
+  }
+});
