@@ -6,7 +6,7 @@ import { CONFIG_SCHEMA, allowedValues } from './schema.js';
 const defaultText = (value: unknown) => (value === undefined ? '(unset)' : value === '' ? '(empty)' : String(value));
 
 /** The variables flowcast-bridge reads (the rest configure the agent's capture and exporters). */
-const BRIDGE_VARIABLE = /^(BRIDGE_|NATS_|TARGET_|GRPC_|CE_|LOG_|AVRO_SINGLE_OBJECT$|NODE_NAME$)/;
+const BRIDGE_VARIABLE = /^(BRIDGE_|NATS_|TARGET_|GRPC_|CE_|LOG_|METRICS_(ENABLE|PORT|ADDRESS)$|AVRO_SINGLE_OBJECT$|NODE_NAME$)/;
 
 const INTRODUCTION: Record<Command, string[]> = {
   'flowcast-agent': [

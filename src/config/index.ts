@@ -232,7 +232,13 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
       warnings.push({ variable: sources[name], value: values[name], problem: `the file is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): make it readable by its owner only (chmod 600, or defaultMode: 0400 for a Kubernetes Secret volume)` });
     }
   }
-  if (command === 'flowcast-bridge') return { issues, warnings, agentIp }; // EXPORT and the metrics server are the agent's
+  if (command === 'flowcast-bridge') {
+    // EXPORT is the agent's; the bridge's metrics server has a fixed prefix and no TLS.
+    for (const name of ['METRICS_PREFIX', 'METRICS_TLS_CERT', 'METRICS_TLS_KEY']) {
+      if (sources[name]) warnings.push({ variable: sources[name], value: values[name], problem: 'ignored: flowcast-bridge serves its metrics over plain HTTP, named flowcast_bridge_*' });
+    }
+    return { issues, warnings, agentIp };
+  }
   if (env.EXPORT === undefined || env.EXPORT === '') {
     if (values.TARGET_HOST !== undefined) warnings.push({ variable: 'EXPORT', value: undefined, problem: `unset, so batches go to stdout (NetObserv's default is grpc): set EXPORT=grpc to send to ${sources.TARGET_HOST}` });
   }

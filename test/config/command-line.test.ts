@@ -46,10 +46,10 @@ test('--version, --help and unknown arguments, for both commands', async () => {
       if (command === 'agent') {
         assert.deepEqual(listed, Object.keys(CONFIG_SCHEMA.properties));
       } else {
-        for (const variable of ['BRIDGE_MODE', 'BRIDGE_LISTEN_PORT', 'BRIDGE_DURABLE', 'NATS_URL', 'NATS_STREAM', 'TARGET_HOST', 'GRPC_TLS_CA', 'CE_MODE', 'LOG_LEVEL']) {
+        for (const variable of ['BRIDGE_MODE', 'BRIDGE_LISTEN_PORT', 'BRIDGE_DURABLE', 'NATS_URL', 'NATS_STREAM', 'TARGET_HOST', 'GRPC_TLS_CA', 'CE_MODE', 'LOG_LEVEL', 'METRICS_PORT', 'METRICS_ADDRESS']) {
           assert.ok(listed.includes(variable), `bridge help lists ${variable}`);
         }
-        for (const variable of ['INTERFACES', 'CACHE_ACTIVE_TIMEOUT', 'SAMPLING', 'METRICS_PORT', 'EXPORT']) {
+        for (const variable of ['INTERFACES', 'CACHE_ACTIVE_TIMEOUT', 'SAMPLING', 'METRICS_PREFIX', 'METRICS_TLS_CERT', 'EXPORT']) {
           assert.ok(!listed.includes(variable), `bridge help leaves out the agent's ${variable}`);
         }
       }

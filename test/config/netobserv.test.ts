@@ -181,12 +181,14 @@ test('METRICS_TLS_CERT_PATH and METRICS_TLS_KEY_PATH serve the metrics over HTTP
 test('the bridge logs its warnings at start too, and none about the agent\'s settings', async () => {
   // nats-to-grpc without TARGET_PORT: the warnings are logged, then it exits 2 before connecting anywhere.
   const child = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
-    cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, TARGET_HOST: 'flp', FLOWS_TARGET_HOST: 'old-flp', PPROF_ADDR: ':6060', ENABLE_RTT: 'true' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, TARGET_HOST: 'flp', FLOWS_TARGET_HOST: 'old-flp', PPROF_ADDR: ':6060', ENABLE_RTT: 'true', METRICS_PREFIX: 'ebpf_agent_' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   assert.equal(await exitOf(child), 2);
-  const [warning, ...rest] = stderr.split('\n');
-  assert.deepEqual(JSON.parse(warning), { ...JSON.parse(warning), variable: 'FLOWS_TARGET_HOST', msg: 'FLOWS_TARGET_HOST="old-flp": ignored: TARGET_HOST is set too and takes precedence' });
-  assert.ok(!rest.join('\n').includes('"level":40'), 'no EXPORT warning, no NetObserv agent variable checked');
+  const warnings = stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)).filter((line) => line.level === 40);
+  assert.deepEqual(warnings.map((line) => line.msg), [
+    'FLOWS_TARGET_HOST="old-flp": ignored: TARGET_HOST is set too and takes precedence',
+    'METRICS_PREFIX="ebpf_agent_": ignored: flowcast-bridge serves its metrics over plain HTTP, named flowcast_bridge_*',
+  ], 'no EXPORT warning, no NetObserv agent variable checked');
 });
