@@ -28,13 +28,21 @@ struct flow_key {
 	__u8 pad[6];
 };
 
+/* metrics.tcp_flags packs, per flow, the OR over its packets of:
+ * - bits 0-15: the TCP header's flag bits as they are (FIN 0x01 ... CWR 0x80, NS 0x100);
+ * - bits 16-31: NetObserv's per-packet value, one bit per packet chosen by priority: SYN+ACK
+ *   0x100, FIN+ACK 0x200, RST+ACK 0x400, else FIN 0x01, SYN 0x02, ACK 0x10, RST 0x04, PSH 0x08,
+ *   URG 0x20, ECE 0x40, CWR 0x80 (what pbflow's `flags` carries). */
+#define FLOWCAST_TCP_HEADER_MASK 0xffff
+#define FLOWCAST_TCP_NETOBSERV_SHIFT 16
+
 /* What the kernel accumulates per flow. One copy shared by all CPUs, updated with atomics. */
 struct flow_metrics {
 	__u64 packets;
 	__u64 bytes;      /* frame bytes: skb->len at TC, L2 header included, FCS excluded */
 	__u64 first_seen; /* CLOCK_BOOTTIME ns in the kernel; CLOCK_REALTIME ns once drained */
 	__u64 last_seen;
-	__u32 tcp_flags;  /* OR of the 9 TCP header flag bits (NS..FIN); 32 bits for atomic OR */
+	__u32 tcp_flags;  /* two ORs in one word, so one atomic OR updates both (FLOWCAST_TCP_*) */
 	__u32 sampling;   /* 1 in N packets was counted; 1 = every packet */
 	__u8 dscp;
 	__u8 pad[7];

@@ -74,6 +74,41 @@ static __always_inline void ipv4_mapped(__u8 *dst, __be32 addr)
 	__builtin_memcpy(dst + 12, &addr, 4);
 }
 
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_ECE 0x40
+#define TCP_CWR 0x80
+
+/* NetObserv's value of one packet's TCP flags byte: the first rule that matches (bpf/flow.h). */
+static __always_inline __u32 netobserv_tcp_flags(__u8 flags)
+{
+	if ((flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		return 0x100;
+	if ((flags & (TCP_FIN | TCP_ACK)) == (TCP_FIN | TCP_ACK))
+		return 0x200;
+	if ((flags & (TCP_RST | TCP_ACK)) == (TCP_RST | TCP_ACK))
+		return 0x400;
+	if (flags & TCP_FIN)
+		return TCP_FIN;
+	if (flags & TCP_SYN)
+		return TCP_SYN;
+	if (flags & TCP_ACK)
+		return TCP_ACK;
+	if (flags & TCP_RST)
+		return TCP_RST;
+	if (flags & TCP_PSH)
+		return TCP_PSH;
+	if (flags & TCP_URG)
+		return TCP_URG;
+	if (flags & TCP_ECE)
+		return TCP_ECE;
+	return flags & TCP_CWR;
+}
+
 /* Fills key and the per-packet metrics; returns the offset where the L4 payload starts
  * (0 when unknown), used to count GSO segments as wire packets. Reads the headers in place
  * (direct packet access: no copies, no helper calls); at TC they are in the linear part of the
@@ -145,7 +180,8 @@ static __always_inline __u32 parse(struct __sk_buff *skb, struct flow_key *key,
 	case IPPROTO_TCP:
 		if ((void *)(l4 + 14) > data_end)
 			return 0;
-		m->tcp_flags = ((__u32)(l4[12] & 1) << 8) | l4[13];
+		m->tcp_flags = ((__u32)(l4[12] & 1) << 8) | l4[13] |
+			       netobserv_tcp_flags(l4[13]) << FLOWCAST_TCP_NETOBSERV_SHIFT;
 		key->src_port = (l4[0] << 8) | l4[1];
 		key->dst_port = (l4[2] << 8) | l4[3];
 		return (l4 - (__u8 *)data) + (l4[12] >> 4) * 4;
@@ -177,7 +213,7 @@ static __always_inline void add(struct flow_metrics *cur, const struct flow_metr
 	if (m->last_seen > cur->last_seen)
 		cur->last_seen = m->last_seen;
 	cur->dscp = m->dscp;
-	if (m->tcp_flags & ~cur->tcp_flags) /* new flags are rare: skip the atomic otherwise */
+	if (m->tcp_flags & ~cur->tcp_flags) /* new flags (either half) are rare: skip the atomic otherwise */
 		__sync_fetch_and_or(&cur->tcp_flags, m->tcp_flags);
 }
 

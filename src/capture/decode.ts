@@ -1,6 +1,8 @@
 // Decodes the Buffer a drain returns into flow records. Reads at fixed offsets from layout.ts.
 // A FlowRecord is the Avro Flow record of schemas/flow-batch.avsc as it is: same names, same types
-// (test/encode/avro.test.ts checks), so encoding needs no per-flow conversion.
+// (test/encode/avro.test.ts checks), so encoding needs no per-flow conversion. The fields of
+// NetObserv's optional features are optional here: a drained flow leaves them out, and Avro
+// writes their defaults.
 import ipaddr from 'ipaddr.js';
 
 import type { Direction } from '../native/index.js';
@@ -29,10 +31,79 @@ export interface FlowRecord {
   /** Microseconds since the Unix epoch. */
   firstSeen: number;
   lastSeen: number;
+  /** Raw TCP header flags, OR'ed over the packets (FIN 0x01 ... CWR 0x80, NS 0x100). */
   tcpFlags: number;
   dscp: number;
   /** 1 in `sampling` packets was counted. */
   sampling: number;
+  /** TCP flags as NetObserv counts them (pbflow `flags`): one value per packet, SYN+ACK 0x100, FIN+ACK 0x200, RST+ACK 0x400, ..., OR'ed. */
+  netobservTcpFlags: number;
+  /** The interfaces the flow was seen on (NetObserv's dup_list); the first is the one counted. A drained flow has one: interface, direction. */
+  dupList: InterfaceDirection[];
+  /** NetObserv's optional features, carried from NetObserv agents (absent or null: not tracked). */
+  drops?: FlowDrops | null;
+  dns?: FlowDns | null;
+  /** Smoothed TCP RTT in nanoseconds; 0: not measured. */
+  rtt?: number;
+  networkEvents?: Record<string, string>[];
+  xlat?: FlowXlat | null;
+  ipsec?: FlowIpsec | null;
+  tls?: FlowTls | null;
+  quic?: FlowQuic | null;
+}
+
+export interface InterfaceDirection {
+  interface: string;
+  /** both: seen each way on this interface (NetObserv's direction 3). */
+  direction: Direction | 'both';
+  /** User-defined network; '' if none. */
+  udn: string;
+}
+
+export interface FlowDrops {
+  bytes: number;
+  packets: number;
+  /** The last dropped packet's flags, valued as netobservTcpFlags. */
+  latestFlags: number;
+  latestState: number;
+  latestDropCause: number;
+}
+
+export interface FlowDns {
+  id: number;
+  flags: number;
+  /** Nanoseconds. */
+  latency: number;
+  errno: number;
+  name: string;
+}
+
+export interface FlowXlat {
+  /** 16 bytes each, IPv4 mapped. */
+  srcAddr: Buffer;
+  dstAddr: Buffer;
+  srcPort: number;
+  dstPort: number;
+  zoneId: number;
+}
+
+export interface FlowIpsec {
+  encrypted: boolean;
+  encryptedRet: number;
+}
+
+export interface FlowTls {
+  sslVersion: number;
+  sslMismatch: boolean;
+  types: number;
+  cipherSuite: number;
+  keyShare: number;
+}
+
+export interface FlowQuic {
+  version: number;
+  seenLongHeader: number;
+  seenShortHeader: number;
 }
 
 const at = (field: keyof typeof FIELD_OFFSETS): number => FIELD_OFFSETS[field][0];
@@ -55,6 +126,9 @@ const LAST_SEEN = at('metrics.last_seen');
 const TCP_FLAGS = at('metrics.tcp_flags');
 const DSCP = at('metrics.dscp');
 const SAMPLING = at('metrics.sampling');
+/** tcp_flags packs the header's bits below and NetObserv's value above (FLOWCAST_TCP_* in bpf/flow.h). */
+const TCP_HEADER_FLAGS = TCP_FLAGS;
+const NETOBSERV_TCP_FLAGS = TCP_FLAGS + 2;
 
 const TWO_32 = 2 ** 32;
 
@@ -73,10 +147,12 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
   const flows: FlowRecord[] = new Array(drained.length / RECORD_SIZE);
   for (let index = 0, base = 0; base < drained.length; index++, base += RECORD_SIZE) {
     const ifIndex = drained.readUInt32LE(base + IF_INDEX);
+    const name = interfaceName(ifIndex);
+    const direction = drained[base + DIRECTION] === DIRECTION_EGRESS ? 'egress' : 'ingress';
     flows[index] = {
       ifIndex,
-      interface: interfaceName(ifIndex),
-      direction: drained[base + DIRECTION] === DIRECTION_EGRESS ? 'egress' : 'ingress',
+      interface: name,
+      direction,
       etherType: drained.readUInt16LE(base + ETH_PROTOCOL),
       srcMac: drained.subarray(base + SRC_MAC, base + SRC_MAC + 6),
       dstMac: drained.subarray(base + DST_MAC, base + DST_MAC + 6),
@@ -91,9 +167,11 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
       bytes: readUint64(drained, base + BYTES),
       firstSeen: readNsAsUs(drained, base + FIRST_SEEN),
       lastSeen: readNsAsUs(drained, base + LAST_SEEN),
-      tcpFlags: drained.readUInt32LE(base + TCP_FLAGS),
+      tcpFlags: drained.readUInt16LE(base + TCP_HEADER_FLAGS),
       dscp: drained[base + DSCP],
       sampling: drained.readUInt32LE(base + SAMPLING),
+      netobservTcpFlags: drained.readUInt16LE(base + NETOBSERV_TCP_FLAGS),
+      dupList: [{ interface: name, direction, udn: '' }],
     };
   }
   return flows;

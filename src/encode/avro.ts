@@ -16,6 +16,7 @@ interface ReadableType {
   size?: number;
   fields?: { type: ReadableType }[];
   itemsType?: ReadableType;
+  valuesType?: ReadableType;
   _read(tap: AvscTap): unknown;
 }
 interface AvscTap {
@@ -28,11 +29,23 @@ interface AvscTap {
 const minimumBytes = (type: ReadableType): number =>
   type.typeName === 'fixed' ? type.size! : type.fields ? type.fields.reduce((sum, field) => sum + minimumBytes(field.type), 0) : 1;
 
+/** An array's or map's next block count, checked against the bytes left (each item takes at least `smallest`). */
+function blockCount(tap: AvscTap, smallest: number, what: string): number {
+  let count = tap.readLong();
+  if (count < 0) {
+    count = -count;
+    tap.skipLong(); // the block's size in bytes
+  }
+  const left = tap.buf.length - tap.pos;
+  if (count > 0 && count * smallest > left) throw new Error(`a block of ${count} ${what} cannot fit in the ${left} bytes left`);
+  return count;
+}
+
 /**
- * avsc trusts an array's block count: a corrupted count would make it allocate and loop that many
- * times (a hung collector). This is avsc's ArrayType._read with every block checked against the
- * bytes left first (each item takes at least its fixed fields' bytes); avsc's typeHook puts it in
- * place of the flows array's type.
+ * avsc trusts an array's or a map's block count: a corrupted count would make it allocate and
+ * loop that many times (a hung collector). These are avsc's ArrayType._read and MapType._read with
+ * every block checked against the bytes left first (each item takes at least its fixed fields'
+ * bytes); avsc's typeHook puts them in place of every array and map type of the schema.
  */
 class BoundedArrayType extends (avro.types.ArrayType as unknown as new (schema: object, options: object) => ReadableType) {
   _read(tap: AvscTap): unknown[] {
@@ -40,24 +53,36 @@ class BoundedArrayType extends (avro.types.ArrayType as unknown as new (schema: 
     const smallest = minimumBytes(items);
     const values: unknown[] = [];
     let count: number;
-    while ((count = tap.readLong())) {
-      if (count < 0) {
-        count = -count;
-        tap.skipLong(); // the block's size in bytes
-      }
-      const left = tap.buf.length - tap.pos;
-      if (count * smallest > left) throw new Error(`a block of ${count} array items cannot fit in the ${left} bytes left`);
+    while ((count = blockCount(tap, smallest, 'array items'))) {
       while (count--) values.push(items._read(tap));
     }
     return values;
   }
 }
 
+class BoundedMapType extends (avro.types.MapType as unknown as new (schema: object, options: object) => ReadableType) {
+  _read(tap: AvscTap): Record<string, unknown> {
+    const values = this.valuesType!;
+    const smallest = 1 + minimumBytes(values); // the key's length, then the value
+    const map: Record<string, unknown> = {};
+    let count: number;
+    while ((count = blockCount(tap, smallest, 'map entries'))) {
+      while (count--) {
+        const key = (tap as AvscTap & { readString(): string }).readString();
+        map[key] = values._read(tap);
+      }
+    }
+    return map;
+  }
+}
+
 export const flowBatchType = avro.Type.forSchema(JSON.parse(readFileSync(FLOW_BATCH_SCHEMA_PATH, 'utf8')), {
-  typeHook: (schema, options) =>
-    typeof schema === 'object' && (schema as { type?: string }).type === 'array'
-      ? (new BoundedArrayType(schema, options) as unknown as avro.Type)
-      : undefined,
+  typeHook: (schema, options) => {
+    const type = typeof schema === 'object' ? (schema as { type?: string }).type : undefined;
+    if (type === 'array') return new BoundedArrayType(schema as object, options) as unknown as avro.Type;
+    if (type === 'map') return new BoundedMapType(schema as object, options) as unknown as avro.Type;
+    return undefined;
+  },
 });
 
 /** The schema's Parsing Canonical Form (avsc's schema() without extra attributes is exactly that). */

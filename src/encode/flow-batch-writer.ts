@@ -10,7 +10,7 @@ import type avro from 'avsc';
 
 import type { FlowBatch } from '../aggregate/index.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
-import { DIRECTION_SYMBOLS, FLOW_FIELD_SOURCES, type FieldConversion } from './flow-fields.js';
+import { DIRECTION_SYMBOLS, DUP_DIRECTION_SYMBOLS, FLOW_FIELD_SOURCES, type FieldSource } from './flow-fields.js';
 import { Scratch, writeVarintHalves } from './scratch.js';
 
 /** What avsc's parsed types expose that the plan needs. */
@@ -19,27 +19,57 @@ interface ParsedType {
   size?: number;
   symbols?: string[];
   itemsType?: ParsedType;
-  fields?: { name: string; type: ParsedType }[];
+  fields?: ParsedField[];
+  toBuffer(value: unknown): Buffer;
+}
+interface ParsedField {
+  name: string;
+  type: ParsedType;
+  defaultValue(): unknown;
 }
 
-const enum Kind { Int8, Int16, Int32, Long, TimeUs, Fixed, Enum, InterfaceName }
+const enum Kind { Int8, Int16, Int32, Long, TimeUs, Fixed, Enum, InterfaceName, High16, DupList, Constant }
 
 interface Step {
   kind: Kind;
   offset: number;
   size: number;
+  /** Kind.Constant: the bytes of the schema's default. */
+  bytes?: Buffer;
 }
 
+const DIRECTION_OFFSET = FIELD_OFFSETS['key.direction'][0];
+
 /** Checks each Flow field's Avro type against its conversion and returns the per-record steps. */
-function planFlow(fields: { name: string; type: ParsedType }[]): Step[] {
-  return fields.map(({ name, type }) => {
-    const source = (FLOW_FIELD_SOURCES as Record<string, { from: keyof typeof FIELD_OFFSETS; as: FieldConversion }>)[name];
+function planFlow(fields: ParsedField[]): Step[] {
+  return fields.map((field) => {
+    const { name, type } = field;
+    const source = (FLOW_FIELD_SOURCES as Record<string, FieldSource>)[name];
     if (!source) throw new Error(`Avro Flow field ${name} has no source in FLOW_FIELD_SOURCES`);
-    const [offset, size] = FIELD_OFFSETS[source.from];
+    if (source.as === 'default') {
+      const value = field.defaultValue();
+      if (value === undefined) throw new Error(`Avro Flow field ${name} has no default, and no C field feeds it`);
+      const bytes = type.toBuffer(value);
+      return { kind: Kind.Constant, offset: 0, size: bytes.length, bytes };
+    }
+    const [offset, size] = FIELD_OFFSETS[source.from!];
     const expect = (wanted: string) => {
       if (type.typeName !== wanted) throw new Error(`Avro Flow field ${name} is ${type.typeName}, but ${source.as} needs ${wanted}`);
     };
     switch (source.as) {
+      case 'low16':
+      case 'high16':
+        expect('int');
+        if (size !== 4) throw new Error(`Avro Flow field ${name}: ${source.as} needs a 32-bit C field`);
+        return { kind: source.as === 'low16' ? Kind.Int16 : Kind.High16, offset, size };
+      case 'dupList': {
+        expect('array');
+        const entry = type.itemsType?.fields?.map((item) => `${item.name}:${item.type.typeName}`).join();
+        if (entry !== 'interface:string,direction:enum,udn:string' || type.itemsType!.fields![1].type.symbols?.join() !== DUP_DIRECTION_SYMBOLS.join()) {
+          throw new Error(`Avro Flow field ${name} must be an array of {interface, direction (${DUP_DIRECTION_SYMBOLS.join(', ')}), udn}`);
+        }
+        return { kind: Kind.DupList, offset, size };
+      }
       case 'int':
         expect('int');
         return { kind: size === 1 ? Kind.Int8 : size === 2 ? Kind.Int16 : Kind.Int32, offset, size };
@@ -104,10 +134,32 @@ function compileRecords(steps: Step[]): (records: Buffer, out: Buffer, pos: numb
         return Array.from({ length: step.size }, (_, i) => `out[pos + ${i}] = ${at(i)};`).join(' ') + ` pos += ${step.size};`;
       case Kind.InterfaceName:
         return `n = name(${u32}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i];`;
+      case Kind.High16:
+        return smallVarint(`${at(2)} | (${at(3)} << 8)`);
+      case Kind.DupList: // a block of one entry: name, direction's symbol index, empty UDN; the end
+        return `out[pos++] = 2; n = name(${u32}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i]; ` +
+          `out[pos++] = records[b + ${DIRECTION_OFFSET}] * 2; out[pos++] = 0; out[pos++] = 0;`;
+      case Kind.Constant:
+        return Array.from(step.bytes!, (byte) => `out[pos++] = ${byte};`).join(' ');
     }
   });
   const source = `let z, n; for (let b = 0; b < records.length; b += ${RECORD_SIZE}) {\n${body.join('\n')}\n} return pos;`;
   return new Function('writeLongAt', `return (records, out, pos, name) => { ${source} };`)(writeLongAt);
+}
+
+/** The most bytes a step writes: 10 per varint, fixed and constant bytes as they are, the name. */
+function bound(step: Step): number {
+  switch (step.kind) {
+    case Kind.Fixed:
+    case Kind.Constant:
+      return step.size;
+    case Kind.InterfaceName:
+      return 1 + NAME_MAX_BYTES;
+    case Kind.DupList:
+      return 5 + NAME_MAX_BYTES;
+    default:
+      return 10;
+  }
 }
 
 const scratch = new Scratch();
@@ -131,7 +183,7 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
   const steps = planFlow(flowFields);
   const writeRecords = compileRecords(steps);
   // The most one record can take: 10 bytes per varint, fixed fields as they are, the name.
-  const recordBound = steps.reduce((sum, step) => sum + (step.kind === Kind.Fixed ? step.size : step.kind === Kind.InterfaceName ? 1 + NAME_MAX_BYTES : 10), 0);
+  const recordBound = steps.reduce((sum, step) => sum + bound(step), 0);
   const header = fields.filter((field) => field.name !== 'flows').map((field) => ({ name: field.name, type: field.type.typeName }));
 
   return (batch: FlowBatch): Buffer => {

@@ -9,7 +9,16 @@ export type FieldConversion =
   | 'timeUs' // CLOCK_REALTIME ns, as Avro long of microseconds (timestamp-micros)
   | 'fixed' // bytes as they are, as Avro fixed of the same size
   | 'enum' // FLOWCAST_DIRECTION_* as the index of the Avro enum symbol
-  | 'interfaceName'; // the interface index, as the interface's name (Avro string)
+  | 'interfaceName' // the interface index, as the interface's name (Avro string)
+  | 'low16' // the low 16 bits of a 32-bit field, as Avro int (tcp_flags: the header's bits)
+  | 'high16' // the high 16 bits of a 32-bit field, as Avro int (tcp_flags: NetObserv's value)
+  | 'dupList' // one InterfaceDirection: the name of the interface index, key.direction, no UDN
+  | 'default'; // nothing the kernel measures: the schema's default value
+
+export interface FieldSource {
+  from?: keyof typeof FIELD_OFFSETS;
+  as: FieldConversion;
+}
 
 export const FLOW_FIELD_SOURCES = {
   interface: { from: 'key.if_index', as: 'interfaceName' },
@@ -29,10 +38,24 @@ export const FLOW_FIELD_SOURCES = {
   bytes: { from: 'metrics.bytes', as: 'long' },
   firstSeen: { from: 'metrics.first_seen', as: 'timeUs' },
   lastSeen: { from: 'metrics.last_seen', as: 'timeUs' },
-  tcpFlags: { from: 'metrics.tcp_flags', as: 'int' },
+  tcpFlags: { from: 'metrics.tcp_flags', as: 'low16' },
   dscp: { from: 'metrics.dscp', as: 'int' },
   sampling: { from: 'metrics.sampling', as: 'int' },
-} as const satisfies Record<string, { from: keyof typeof FIELD_OFFSETS; as: FieldConversion }>;
+  netobservTcpFlags: { from: 'metrics.tcp_flags', as: 'high16' },
+  dupList: { from: 'key.if_index', as: 'dupList' },
+  // NetObserv's optional features (pbflow fields 16-38): carried for NetObserv agents through
+  // flowcast-bridge; flowcast's kernel program does not measure them.
+  drops: { as: 'default' },
+  dns: { as: 'default' },
+  rtt: { as: 'default' },
+  networkEvents: { as: 'default' },
+  xlat: { as: 'default' },
+  ipsec: { as: 'default' },
+  tls: { as: 'default' },
+  quic: { as: 'default' },
+} as const satisfies Record<string, FieldSource>;
 
 /** The Avro Direction enum's symbols, in the order of FLOWCAST_DIRECTION_* (0 ingress, 1 egress). */
 export const DIRECTION_SYMBOLS = ['ingress', 'egress'];
+/** The Avro DupDirection enum's symbols: the two above, then NetObserv's "both" (pbflow value 3). */
+export const DUP_DIRECTION_SYMBOLS = ['ingress', 'egress', 'both'];

@@ -6,35 +6,71 @@ import ipaddr from 'ipaddr.js';
 import protobuf from 'protobufjs';
 
 import type { FlowRecord } from '../capture/decode.js';
-import { Scratch, writeVarint } from './scratch.js';
+import { Scratch, writeVarint, writeVarintHalves } from './scratch.js';
 
 export const FLOW_PROTO_PATH = fileURLToPath(new URL('../../proto/flow.proto', import.meta.url));
 const root = protobuf.loadSync(FLOW_PROTO_PATH);
 const RecordsType = root.lookupType('pbflow.Records');
 
-const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
-/** pbflow gives bit 0x100 and up NetObserv-specific meanings (SYN_ACK, ...): only the TCP header's 8. */
-const PBFLOW_TCP_FLAGS = 0xff;
 const IPV4_MAPPED = Buffer.from('00000000000000000000ffff', 'hex');
+
+/** NetObserv's per-packet TCP flag values past the header's eight, and what each stands for. */
+const SYN_ACK = 0x100;
+const FIN_ACK = 0x200;
+const RST_ACK = 0x400;
+const [FIN, SYN, RST, ACK] = [0x01, 0x02, 0x04, 0x10];
 
 /** A pbflow Record as the decoder returns it (proto3 defaults filled in, 64-bit values as numbers). */
 export interface PbflowRecord {
   ethProtocol: number;
-  direction: 'INGRESS' | 'EGRESS';
-  timeFlowStart?: { seconds: number; nanos: number };
-  timeFlowEnd?: { seconds: number; nanos: number };
-  dataLink?: { srcMac: number; dstMac: number };
-  network?: { srcAddr?: PbflowIp; dstAddr?: PbflowIp; dscp: number };
-  transport?: { srcPort: number; dstPort: number; protocol: number };
+  direction: PbflowDirection;
+  timeFlowStart?: PbflowTime | null;
+  timeFlowEnd?: PbflowTime | null;
+  dataLink?: { srcMac: number; dstMac: number } | null;
+  network?: { srcAddr?: PbflowIp | null; dstAddr?: PbflowIp | null; dscp: number } | null;
+  transport?: { srcPort: number; dstPort: number; protocol: number } | null;
   bytes: number;
   packets: number;
   interface: string;
-  agentIp?: PbflowIp;
+  duplicate: boolean;
+  agentIp?: PbflowIp | null;
+  /** NetObserv's TCP flags: one value per packet (SYN_ACK 0x100, FIN_ACK 0x200, RST_ACK 0x400, ...), OR'ed. */
   flags: number;
   icmpType: number;
   icmpCode: number;
+  pktDropBytes: number;
+  pktDropPackets: number;
+  pktDropLatestFlags: number;
+  pktDropLatestState: number;
+  pktDropLatestDropCause: number;
+  dnsId: number;
+  dnsFlags: number;
+  dnsLatency?: PbflowTime | null;
+  timeFlowRtt?: PbflowTime | null;
+  dnsErrno: number;
+  /** The interfaces seen, the first the one counted; direction 3 (a number) is NetObserv's "both". */
+  dupList: { interface: string; direction: PbflowDirection | number; udn: string }[];
+  networkEventsMetadata: { events: Record<string, string> }[];
+  xlat?: { srcAddr?: PbflowIp | null; dstAddr?: PbflowIp | null; srcPort: number; dstPort: number; zoneId: number } | null;
   sampling: number;
+  ipsecEncrypted: number;
+  ipsecEncryptedRet: number;
+  dnsName: string;
+  sslVersion: number;
+  sslMismatch: boolean;
+  tlsTypes: number;
+  tlsCipherSuite: number;
+  tlsKeyShare: number;
+  quic?: { version: number; seenLongHdr: number; seenShortHdr: number } | null;
+}
+
+export type PbflowDirection = 'INGRESS' | 'EGRESS';
+
+/** google.protobuf.Timestamp or Duration. */
+export interface PbflowTime {
+  seconds: number;
+  nanos: number;
 }
 
 export interface PbflowIp {
@@ -44,11 +80,13 @@ export interface PbflowIp {
 
 // The Records writer is hand-written over a reused Buffer: protobufjs's Writer queues one object
 // per write (about 40 a record) and spent 59% of the export in garbage collection (see
-// docs/benchmarks.md). Every nested message here is under 128 bytes, so its length is one byte
-// written after its body; a Record can pass 127 and gets two bytes, compacted when it fits.
-// test/collector/pbflow.test.ts decodes the output with protobufjs loading proto/flow.proto.
+// docs/benchmarks.md). A nested message's length gets one byte, written after its body, and
+// the body is moved along in the rare case it needs more; a Record's gets two, compacted the same
+// way. test/collector/pbflow.test.ts decodes the output with protobufjs loading proto/flow.proto.
+const VARINT = 0;
 const LENGTH_DELIMITED = 2;
 const FIXED32 = 5;
+const DIRECTION_VALUES: Record<string, number> = { ingress: 0, egress: 1, both: 3 };
 
 const scratch = new Scratch();
 
@@ -56,26 +94,59 @@ function varint(value: number): void {
   scratch.pos = writeVarint(scratch.buffer, scratch.pos, value);
 }
 
-/** A varint field (field numbers below 16: a one-byte tag); proto3 leaves zero out. */
+function tag(field: number, wireType: number): void {
+  if (field < 16) scratch.buffer[scratch.pos++] = (field << 3) | wireType;
+  else varint((field << 3) | wireType);
+}
+
+/** A varint field of a non-negative value; proto3 leaves zero out. */
 function uint(field: number, value: number): void {
   if (!value) return;
-  scratch.buffer[scratch.pos++] = field << 3;
+  tag(field, VARINT);
   varint(value);
+}
+
+/** An int32 field: a negative value is the varint of its 64-bit two's complement. */
+function int32(field: number, value: number): void {
+  if (!value) return;
+  tag(field, VARINT);
+  scratch.pos = value < 0 ? writeVarintHalves(scratch.buffer, scratch.pos, 0xffffffff, value >>> 0) : writeVarint(scratch.buffer, scratch.pos, value);
+}
+
+function bytes(field: number, value: Uint8Array): void {
+  scratch.ensure(value.length + 8);
+  tag(field, LENGTH_DELIMITED);
+  varint(value.length);
+  scratch.buffer.set(value, scratch.pos);
+  scratch.pos += value.length;
+}
+
+function string(field: number, text: string): void {
+  if (text) bytes(field, Buffer.from(text, 'utf8'));
 }
 
 /** Opens a nested message: returns where its one-byte length goes. */
 function open(field: number): number {
-  scratch.buffer[scratch.pos++] = (field << 3) | LENGTH_DELIMITED;
+  tag(field, LENGTH_DELIMITED);
   return scratch.pos++;
 }
 
-function close(lengthAt: number): void {
-  scratch.buffer[lengthAt] = scratch.pos - lengthAt - 1;
+/** Writes the length of the message opened at `at` with `reserved` bytes for it, moving the body if it needs other than that. */
+function close(at: number, reserved = 1): void {
+  const length = scratch.pos - at - reserved;
+  const needed = length < 0x80 ? 1 : length < 0x4000 ? 2 : length < 0x200000 ? 3 : length < 0x10000000 ? 4 : 5;
+  if (needed !== reserved) {
+    scratch.ensure(needed);
+    scratch.buffer.copyWithin(at + needed, at + reserved, scratch.pos);
+    scratch.pos += needed - reserved;
+  }
+  writeVarint(scratch.buffer, at, length);
 }
 
-function writeIp(field: number, address: Uint8Array): void {
+/** An IP message: IPv6 when the flow is IPv6, else IPv4 from the last four bytes (as NetObserv's FlowToPB). */
+function writeIp(field: number, address: Uint8Array, ipv6: boolean): void {
   const at = open(field);
-  if (Buffer.from(address.buffer, address.byteOffset, 12).equals(IPV4_MAPPED)) {
+  if (!ipv6) {
     scratch.buffer[scratch.pos++] = (1 << 3) | FIXED32; // the address as an integer, fixed32 is little-endian on the wire
     scratch.buffer[scratch.pos++] = address[15];
     scratch.buffer[scratch.pos++] = address[14];
@@ -89,71 +160,142 @@ function writeIp(field: number, address: Uint8Array): void {
   close(at);
 }
 
-function writeTimestamp(field: number, microseconds: number): void {
-  const seconds = Math.floor(microseconds / 1e6);
+const isMapped = (address: Uint8Array) => Buffer.from(address.buffer, address.byteOffset, 12).equals(IPV4_MAPPED);
+
+function writeTime(field: number, seconds: number, nanos: number): void {
   const at = open(field);
   uint(1, seconds); // int64 and int32 of non-negative values encode as these varints
-  uint(2, (microseconds - seconds * 1e6) * 1000);
+  uint(2, nanos);
   close(at);
+}
+
+function writeTimestamp(field: number, microseconds: number): void {
+  const seconds = Math.floor(microseconds / 1e6);
+  writeTime(field, seconds, (microseconds - seconds * 1e6) * 1000);
+}
+
+function writeDuration(field: number, nanoseconds: number): void {
+  const seconds = Math.floor(nanoseconds / 1e9);
+  writeTime(field, seconds, nanoseconds - seconds * 1e9);
 }
 
 /** One pbflow Records message holding `flows`; `agentIp` (text) goes into every record. */
 export function encodeRecords(flows: readonly FlowRecord[], agentIp: string): Uint8Array {
   const agentAddress = agentIp ? ipToMapped(agentIp) : undefined;
   const names = new Map<string, Buffer>();
+  const encoded = (text: string) => {
+    let name = names.get(text);
+    if (!name) names.set(text, (name = Buffer.from(text, 'utf8')));
+    return name;
+  };
   scratch.pos = 0;
   for (const flow of flows) {
-    let name = names.get(flow.interface);
-    if (!name) names.set(flow.interface, (name = Buffer.from(flow.interface, 'utf8')));
-    scratch.ensure(256 + name.length);
-    scratch.buffer[scratch.pos++] = (1 << 3) | LENGTH_DELIMITED; // Records.entries
+    const name = encoded(flow.interface);
+    scratch.ensure(320 + 2 * name.length);
+    tag(1, LENGTH_DELIMITED); // Records.entries
     const recordAt = scratch.pos;
     scratch.pos += 2; // room for a two-byte length
     uint(1, flow.etherType);
-    uint(2, flow.direction === 'egress' ? 1 : 0);
+    uint(2, DIRECTION_VALUES[flow.direction]);
     writeTimestamp(3, flow.firstSeen);
     writeTimestamp(4, flow.lastSeen);
     const link = open(5);
     uint(1, flow.srcMac.readUIntBE(0, 6));
     uint(2, flow.dstMac.readUIntBE(0, 6));
     close(link);
-    if (flow.etherType === ETH_IPV4 || flow.etherType === ETH_IPV6) {
-      const network = open(6);
-      writeIp(1, flow.srcAddr);
-      writeIp(2, flow.dstAddr);
-      uint(3, flow.dscp);
-      close(network);
-      const transport = open(7);
-      uint(1, flow.srcPort);
-      uint(2, flow.dstPort);
-      uint(3, flow.protocol);
-      close(transport);
-    }
+    // Network and Transport for every flow, non-IP too (zero addresses as IPv4), as NetObserv.
+    const ipv6 = flow.etherType === ETH_IPV6;
+    const network = open(6);
+    writeIp(1, flow.srcAddr, ipv6);
+    writeIp(2, flow.dstAddr, ipv6);
+    uint(3, flow.dscp);
+    close(network);
+    const transport = open(7);
+    uint(1, flow.srcPort);
+    uint(2, flow.dstPort);
+    uint(3, flow.protocol);
+    close(transport);
     uint(8, flow.bytes);
     uint(9, flow.packets);
-    scratch.buffer[scratch.pos++] = (10 << 3) | LENGTH_DELIMITED;
-    varint(name.length);
-    name.copy(scratch.buffer, scratch.pos);
-    scratch.pos += name.length;
-    if (agentAddress) writeIp(12, agentAddress);
-    uint(13, flow.tcpFlags & PBFLOW_TCP_FLAGS);
+    bytes(10, name);
+    if (agentAddress) writeIp(12, agentAddress, !isMapped(agentAddress));
+    uint(13, flow.netobservTcpFlags);
     uint(14, flow.icmpType);
     uint(15, flow.icmpCode);
-    if (flow.sampling) {
-      varint(29 << 3); // field 29's tag takes two bytes
-      varint(flow.sampling);
+    if (flow.drops) {
+      uint(16, flow.drops.bytes);
+      uint(17, flow.drops.packets);
+      uint(18, flow.drops.latestFlags);
+      uint(19, flow.drops.latestState);
+      uint(20, flow.drops.latestDropCause);
     }
-    const length = scratch.pos - recordAt - 2;
-    if (length < 0x80) {
-      scratch.buffer[recordAt] = length;
-      scratch.buffer.copyWithin(recordAt + 1, recordAt + 2, scratch.pos);
-      scratch.pos--;
-    } else {
-      scratch.buffer[recordAt] = (length & 0x7f) | 0x80;
-      scratch.buffer[recordAt + 1] = length >>> 7;
+    if (flow.dns) {
+      uint(21, flow.dns.id);
+      uint(22, flow.dns.flags);
+      if (flow.dns.latency) writeDuration(23, flow.dns.latency);
     }
+    if (flow.rtt) writeDuration(24, flow.rtt);
+    if (flow.dns) uint(25, flow.dns.errno);
+    // Current Flowlogs Pipeline takes interfaces and directions only from dup_list.
+    if (flow.dupList.length === 0) writeDupEntry(name, DIRECTION_VALUES[flow.direction], '');
+    for (const entry of flow.dupList) writeDupEntry(encoded(entry.interface), DIRECTION_VALUES[entry.direction], entry.udn);
+    if (flow.networkEvents) for (const event of flow.networkEvents) writeNetworkEvent(event);
+    if (flow.xlat) {
+      const xlat = open(28);
+      writeIp(1, flow.xlat.srcAddr, ipv6);
+      writeIp(2, flow.xlat.dstAddr, ipv6);
+      uint(3, flow.xlat.srcPort);
+      uint(4, flow.xlat.dstPort);
+      uint(5, flow.xlat.zoneId);
+      close(xlat);
+    }
+    uint(29, flow.sampling);
+    if (flow.ipsec) {
+      uint(30, flow.ipsec.encrypted ? 1 : 0);
+      int32(31, flow.ipsec.encryptedRet);
+    }
+    if (flow.dns) string(32, flow.dns.name);
+    if (flow.tls) {
+      scratch.ensure(64);
+      uint(33, flow.tls.sslVersion);
+      uint(34, flow.tls.sslMismatch ? 1 : 0);
+      uint(35, flow.tls.types);
+      uint(36, flow.tls.cipherSuite);
+      uint(37, flow.tls.keyShare);
+    }
+    if (flow.quic) {
+      scratch.ensure(32);
+      const quic = open(38);
+      uint(1, flow.quic.version);
+      uint(2, flow.quic.seenLongHeader);
+      uint(3, flow.quic.seenShortHeader);
+      close(quic);
+    }
+    close(recordAt, 2);
   }
   return scratch.copy();
+}
+
+function writeDupEntry(name: Buffer, direction: number, udn: string): void {
+  scratch.ensure(name.length + 16);
+  const at = open(26);
+  bytes(1, name);
+  uint(2, direction);
+  string(3, udn);
+  close(at);
+}
+
+function writeNetworkEvent(events: Record<string, string>): void {
+  scratch.ensure(8);
+  const at = open(27);
+  for (const [key, value] of Object.entries(events)) {
+    scratch.ensure(8);
+    const entry = open(1);
+    bytes(1, Buffer.from(key, 'utf8'));
+    bytes(2, Buffer.from(value, 'utf8'));
+    close(entry);
+  }
+  close(at);
 }
 
 /** "10.0.0.1" or "fd00::1" as 16 bytes, IPv4 mapped (::ffff:a.b.c.d) as the flows carry it. */
@@ -193,7 +335,8 @@ export const COLLECTOR_SERVICE: ServiceDefinition = {
   },
 };
 
-const microseconds = (time?: { seconds: number; nanos: number }) => (time ? time.seconds * 1e6 + Math.floor(time.nanos / 1000) : 0);
+const microseconds = (time?: PbflowTime | null) => (time ? time.seconds * 1e6 + Math.floor(time.nanos / 1000) : 0);
+const nanoseconds = (time?: PbflowTime | null) => (time ? time.seconds * 1e9 + time.nanos : 0);
 
 function mac(value = 0): Buffer {
   const bytes = Buffer.alloc(6);
@@ -202,7 +345,7 @@ function mac(value = 0): Buffer {
 }
 
 /** 16 bytes, IPv4 mapped, from a pbflow IP (zero when absent). */
-function mappedAddress(ip?: PbflowIp): Buffer {
+function mappedAddress(ip?: PbflowIp | null): Buffer {
   if (ip?.ipv6?.length === 16) return Buffer.from(ip.ipv6);
   const address = Buffer.alloc(16);
   if (ip?.ipv4) {
@@ -213,17 +356,40 @@ function mappedAddress(ip?: PbflowIp): Buffer {
 }
 
 /** A pbflow IP as text ("" when absent). */
-export function ipText(ip?: PbflowIp): string {
+export function ipText(ip?: PbflowIp | null): string {
   if (ip?.ipv6?.length === 16) return ipaddr.fromByteArray(Array.from(ip.ipv6)).toString();
   return ip?.ipv4 ? ipaddr.fromByteArray(Array.from(mappedAddress(ip).subarray(12))).toString() : '';
 }
 
-/** A pbflow record (from a NetObserv agent, say) as a flowcast flow; pbflow has no interface index. */
+/** A pbflow direction (enum name, or NetObserv's 3 as a number) as flowcast's. */
+function direction(value: PbflowDirection | number): 'ingress' | 'egress' | 'both' {
+  return value === 'EGRESS' || value === 1 ? 'egress' : value === 3 ? 'both' : 'ingress';
+}
+
+/**
+ * The raw TCP header flags NetObserv's value implies: its eight low bits mean the header's bits,
+ * and SYN_ACK, FIN_ACK, RST_ACK stand for both their flags. (What NetObserv's rule hid, a PSH
+ * beside an ACK say, cannot be recovered.)
+ */
+export function headerFlagsOf(netobservFlags: number): number {
+  return (netobservFlags & 0xff) | (netobservFlags & SYN_ACK ? SYN | ACK : 0) | (netobservFlags & FIN_ACK ? FIN | ACK : 0) | (netobservFlags & RST_ACK ? RST | ACK : 0);
+}
+
+/**
+ * A pbflow record (from a NetObserv agent, say) as a flowcast flow; pbflow has no interface index.
+ * The interface and direction are dup_list's first entry (the one NetObserv counts), or fields 10
+ * and 2 from agents that send no dup_list; every other current field is carried.
+ */
 export function toFlowRecord(record: PbflowRecord): FlowRecord {
+  const first = record.dupList[0];
+  const firstDirection = first ? direction(first.direction) : 'both';
+  const flowDirection = firstDirection !== 'both' ? firstDirection : record.direction === 'EGRESS' ? 'egress' : 'ingress';
+  const flowInterface = first ? first.interface : record.interface;
+  const dnsLatency = nanoseconds(record.dnsLatency);
   return {
-    interface: record.interface,
+    interface: flowInterface,
     ifIndex: 0,
-    direction: record.direction === 'EGRESS' ? 'egress' : 'ingress',
+    direction: flowDirection,
     etherType: record.ethProtocol,
     srcMac: mac(record.dataLink?.srcMac),
     dstMac: mac(record.dataLink?.dstMac),
@@ -238,8 +404,43 @@ export function toFlowRecord(record: PbflowRecord): FlowRecord {
     bytes: record.bytes,
     firstSeen: microseconds(record.timeFlowStart),
     lastSeen: microseconds(record.timeFlowEnd),
-    tcpFlags: record.flags,
+    tcpFlags: headerFlagsOf(record.flags),
     dscp: record.network?.dscp ?? 0,
     sampling: record.sampling || 1,
+    netobservTcpFlags: record.flags,
+    dupList: first
+      ? record.dupList.map((entry) => ({ interface: entry.interface, direction: direction(entry.direction), udn: entry.udn }))
+      : [{ interface: flowInterface, direction: flowDirection, udn: '' }],
+    drops:
+      record.pktDropBytes || record.pktDropPackets || record.pktDropLatestFlags || record.pktDropLatestState || record.pktDropLatestDropCause
+        ? {
+            bytes: record.pktDropBytes,
+            packets: record.pktDropPackets,
+            latestFlags: record.pktDropLatestFlags,
+            latestState: record.pktDropLatestState,
+            latestDropCause: record.pktDropLatestDropCause,
+          }
+        : null,
+    dns:
+      record.dnsId || record.dnsFlags || dnsLatency || record.dnsErrno || record.dnsName
+        ? { id: record.dnsId, flags: record.dnsFlags, latency: dnsLatency, errno: record.dnsErrno, name: record.dnsName }
+        : null,
+    rtt: nanoseconds(record.timeFlowRtt),
+    networkEvents: record.networkEventsMetadata.map((event) => ({ ...event.events })),
+    xlat: record.xlat
+      ? {
+          srcAddr: mappedAddress(record.xlat.srcAddr),
+          dstAddr: mappedAddress(record.xlat.dstAddr),
+          srcPort: record.xlat.srcPort,
+          dstPort: record.xlat.dstPort,
+          zoneId: record.xlat.zoneId,
+        }
+      : null,
+    ipsec: record.ipsecEncrypted || record.ipsecEncryptedRet ? { encrypted: record.ipsecEncrypted !== 0, encryptedRet: record.ipsecEncryptedRet } : null,
+    tls:
+      record.sslVersion || record.sslMismatch || record.tlsTypes || record.tlsCipherSuite || record.tlsKeyShare
+        ? { sslVersion: record.sslVersion, sslMismatch: record.sslMismatch, types: record.tlsTypes, cipherSuite: record.tlsCipherSuite, keyShare: record.tlsKeyShare }
+        : null,
+    quic: record.quic ? { version: record.quic.version, seenLongHeader: record.quic.seenLongHdr, seenShortHeader: record.quic.seenShortHdr } : null,
   };
 }

@@ -1,23 +1,31 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import protobuf from 'protobufjs';
 
-import { FLOW_PROTO_PATH, encodeRecords } from '../../src/encode/pbflow.js';
+import { FLOW_PROTO_PATH, encodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
 import { GrpcExporter } from '../../src/export/grpc.js';
 import { startGrpcCollector } from '../../src/collector/index.js';
+import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
+import { AgentProcess } from '../helpers/agent.js';
 import { sampleBatch } from '../helpers/batches.js';
+import { PROJECT_ROOT, TestNet, exec, exitOf, spawnIn } from '../helpers/netns.js';
 import { makeCertificates } from '../helpers/certs.js';
 
 test('a decoder built from proto/flow.proto at run time reads every field the exporter wrote', () => {
   const Records = protobuf.loadSync(FLOW_PROTO_PATH).lookupType('pbflow.Records');
-  const flows = sampleBatch(3).flows.decode();
+  const batch = sampleBatch(3);
+  batch.flows.records.writeUInt32LE(0x03100013, RECORD_SIZE + FIELD_OFFSETS['metrics.tcp_flags'][0]); // header bits below, NetObserv's above
+  const flows = batch.flows.decode();
   flows[2].etherType = 0x86dd;
   flows[2].srcAddr = Buffer.from('fd00fc00000000000000000000000001', 'hex');
   const decoded = Records.toObject(Records.decode(encodeRecords(flows, '198.18.0.9')), { longs: Number, enums: String, bytes: Buffer, defaults: true });
-  const [first, , third] = decoded.entries;
+  const [first, second, third] = decoded.entries;
+  const written = ['ethProtocol', 'direction', 'timeFlowStart', 'timeFlowEnd', 'dataLink', 'network', 'transport', 'bytes', 'packets', 'interface', 'agentIp', 'flags',
+    'icmpType', 'icmpCode', 'dupList', 'sampling'];
   assert.deepEqual(
-    { ...first, timeFlowStart: first.timeFlowStart, dataLink: first.dataLink },
+    Object.fromEntries(written.map((key) => [key, first[key]])),
     {
       ethProtocol: 0x0800,
       direction: 'INGRESS',
@@ -33,12 +41,63 @@ test('a decoder built from proto/flow.proto at run time reads every field the ex
       flags: 0,
       icmpType: 0,
       icmpCode: 0,
+      dupList: [{ interface: 'eth2', direction: 'INGRESS', udn: '' }],
       sampling: 1,
     },
   );
-  assert.equal(decoded.entries[1].direction, 'EGRESS');
-  assert.equal(decoded.entries[1].flags, 0x12);
+  // Nothing else: the NetObserv features flowcast does not measure stay at their defaults.
+  const unset = Records.toObject(Records.decode(Records.encode({ entries: [{}] }).finish()), { longs: Number, enums: String, bytes: Buffer, defaults: true }).entries[0];
+  for (const key of Object.keys(unset).filter((key) => !written.includes(key))) assert.deepEqual(first[key], unset[key], key);
+  assert.equal(second.direction, 'EGRESS');
+  assert.deepEqual(second.dupList, [{ interface: 'eth3', direction: 'EGRESS', udn: '' }]);
+  assert.equal(second.flags, 0x310, "pbflow flags is NetObserv's value, not the header's bits");
   assert.deepEqual(third.network.srcAddr, { ipv6: Buffer.from('fd00fc00000000000000000000000001', 'hex') });
+});
+
+test('an ARP flow carries Network (zero IPv4 addresses) and Transport, as NetObserv sends them, and its dup_list', () => {
+  const Records = protobuf.loadSync(FLOW_PROTO_PATH).lookupType('pbflow.Records');
+  const [flow] = sampleBatch(1).flows.decode();
+  Object.assign(flow, { etherType: 0x0806, srcAddr: Buffer.alloc(16), dstAddr: Buffer.alloc(16), protocol: 0, srcPort: 0, dstPort: 0 });
+  const encoded = encodeRecords([flow], '');
+  const [entry] = Records.toObject(Records.decode(encoded), { longs: Number, enums: String, oneofs: true }).entries;
+  assert.deepEqual(entry.network, { srcAddr: { ipv4: 0, ipFamily: 'ipv4' }, dstAddr: { ipv4: 0, ipFamily: 'ipv4' } });
+  assert.deepEqual(entry.transport, {});
+  assert.deepEqual(entry.dupList, [{ interface: 'eth2' }]);
+});
+
+test("real TCP in namespaces: pbflow flags per direction is NetObserv's rule, every record has dup_list", async () => {
+  const net = await TestNet.create();
+  const collector = spawnIn(net.a.ns, process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}test/helpers/grpc-collector-child.ts`, '9999']);
+  try {
+    await once(collector, 'message');
+    const agent = AgentProcess.start(net.a.ns, { EXPORT: 'grpc', TARGET_HOST: '127.0.0.1', TARGET_PORT: '9999', INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '1h' });
+    await agent.waitForLog('capturing');
+    const tool = `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`;
+    const server = spawnIn(net.b.ns, process.execPath, [tool, 'server', '5201']);
+    const serverExit = exitOf(server);
+    await once(server.stdout!, 'data');
+    await exec(net.a.ns, process.execPath, tool, 'client', net.b.ipv4, '5201', '10000');
+    assert.equal(await serverExit, 0);
+    await exec(net.a.ns, process.execPath, tool, 'refused', net.b.ipv4, '5202');
+    assert.equal(await agent.stop('SIGTERM'), 0);
+    const reply = once(collector, 'message');
+    collector.send('collect');
+    const [{ records }] = (await reply) as [{ records: PbflowRecord[] }];
+
+    for (const record of records) assert.deepEqual(record.dupList, [{ interface: 'fca', direction: record.direction, udn: '' }]);
+    const tcp = records.filter((record) => record.transport?.protocol === 6);
+    const flags = (direction: string, port: number) =>
+      tcp.filter((record) => record.direction === direction && (direction === 'EGRESS' ? record.transport!.dstPort : record.transport!.srcPort) === port).map((record) => record.flags);
+    // Out: SYN 0x02, ACK 0x10, PSH-ACK 0x10, FIN-ACK 0x200. Back: SYN-ACK 0x100, ACK 0x10, FIN-ACK 0x200.
+    assert.deepEqual(flags('EGRESS', 5201), [0x212]);
+    assert.deepEqual(flags('INGRESS', 5201), [0x310]);
+    // A closed port: SYN, then RST-ACK 0x400.
+    assert.deepEqual(flags('EGRESS', 5202), [0x002]);
+    assert.deepEqual(flags('INGRESS', 5202), [0x400]);
+  } finally {
+    collector.kill();
+    await net.destroy();
+  }
 });
 
 test('a record longer than 127 bytes (IPv6 everywhere) keeps its two-byte length', () => {

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import avro from 'avsc';
 
 import { canonicalForm, decodeFlowBatch, encodeFlowBatch, FLOW_BATCH_FINGERPRINT, flowBatchType, AvroDecodeError } from '../../src/encode/avro.js';
 import { crc64Avro } from '../../src/encode/crc64-avro.js';
-import { FIELD_OFFSETS } from '../../src/capture/layout.js';
-import { FLOW_FIELD_SOURCES } from '../../src/encode/flow-fields.js';
+import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
+import { FLOW_FIELD_SOURCES, type FieldSource } from '../../src/encode/flow-fields.js';
 import { plain, sampleBatch } from '../helpers/batches.js';
+import { NETOBSERV_FEATURES, withDefaults } from './netobserv-features.js';
 
 // From the Avro specification's test data (share/test/data/schema-tests.txt): input schema,
 // its Parsing Canonical Form, and the CRC-64-AVRO fingerprint as a signed 64-bit number.
@@ -52,7 +54,7 @@ test('a flow batch survives Avro, plain and single-object', () => {
     const encoded = encodeFlowBatch(batch, singleObject);
     assert.equal(encoded.subarray(0, 2).equals(Buffer.from([0xc3, 0x01])), singleObject);
     if (singleObject) assert.deepEqual(encoded.subarray(2, 10), FLOW_BATCH_FINGERPRINT);
-    assert.deepEqual(plain(decodeFlowBatch(encoded)), plain({ ...batch, flows: batch.flows.decode() }));
+    assert.deepEqual(plain(decodeFlowBatch(encoded)), plain({ ...batch, flows: batch.flows.decode().map(withDefaults) }));
   }
 });
 
@@ -73,10 +75,83 @@ test('bad Avro is a typed error naming what is wrong', () => {
   assert.throws(() => decodeFlowBatch(encoded.subarray(10, encoded.length - 7)), /not a FlowBatch in Avro: truncated/);
 });
 
-test('every Avro Flow field has a C source, every C field feeds an Avro field, decoded records are Avro Flows', () => {
-  const flow = (flowBatchType.schema() as { fields: { name: string; type: { items: { fields: { name: string }[] } } }[] })
-    .fields.find((field) => field.name === 'flows')!.type.items.fields.map((field) => field.name);
-  assert.deepEqual(Object.keys(FLOW_FIELD_SOURCES).sort(), [...flow].sort());
-  assert.deepEqual([...new Set(Object.values(FLOW_FIELD_SOURCES).map((source) => source.from))].sort(), Object.keys(FIELD_OFFSETS).sort());
-  assert.deepEqual(Object.keys(sampleBatch(1).flows.decode()[0]).sort(), [...flow].sort());
+test('a corrupted map count (networkEvents) is an error at once, not a loop of billions', () => {
+  const batch = sampleBatch(1);
+  const encoded = encodeFlowBatch({ ...batch, flows: [{ ...batch.flows.decode()[0], networkEvents: [{ Action: 'drop' }] }] }, false);
+  const entry = Buffer.concat([Buffer.from([2, 12]), Buffer.from('Action')]); // one entry, then the 6-byte key
+  const at = encoded.indexOf(entry);
+  assert.ok(at > 0);
+  const corrupted = Buffer.concat([encoded.subarray(0, at), Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f]), encoded.subarray(at + 1)]); // 2^31 - 1 entries
+  assert.throws(() => decodeFlowBatch(corrupted), /a block of 2147483647 map entries cannot fit/);
 });
+
+test('every Avro Flow field has a C source or a default, every C field feeds an Avro field, decoded records are Avro Flows', () => {
+  const fields = flowFields();
+  assert.deepEqual(Object.keys(FLOW_FIELD_SOURCES).sort(), fields.map((field) => field.name).sort());
+  const sources = Object.values(FLOW_FIELD_SOURCES) as FieldSource[];
+  assert.deepEqual([...new Set(sources.map((source) => source.from).filter(Boolean))].sort(), Object.keys(FIELD_OFFSETS).sort());
+  const measured = Object.entries(FLOW_FIELD_SOURCES as Record<string, FieldSource>).filter(([, source]) => source.as !== 'default').map(([name]) => name);
+  assert.deepEqual(Object.keys(sampleBatch(1).flows.decode()[0]).sort(), measured.sort());
+  for (const field of fields) {
+    if (!measured.includes(field.name)) assert.notEqual(field.default, undefined, `${field.name} has a default`);
+  }
+});
+
+test('new fields have a default and a doc, so readers of the previous schema still decode new events', () => {
+  const previous = JSON.parse(readFileSync(new URL('fixtures/flow-batch-before-issue-9.avsc', import.meta.url), 'utf8'));
+  const previousFields = new Set(flowFields(avro.Type.forSchema(previous)).map((field) => field.name));
+  const added = flowFields().filter((field) => !previousFields.has(field.name));
+  assert.deepEqual(added.map((field) => field.name), ['netobservTcpFlags', 'dupList', 'drops', 'dns', 'rtt', 'networkEvents', 'xlat', 'ipsec', 'tls', 'quic']);
+  const docs = (flowBatchType.schema({ exportAttrs: true }) as unknown as { fields: { name: string; type: { items: { fields: { name: string; doc?: string }[] } } }[] })
+    .fields.find((field) => field.name === 'flows')!.type.items.fields;
+  for (const field of added) {
+    assert.notEqual(field.default, undefined, `${field.name} has a default`);
+    assert.ok(docs.find((doc) => doc.name === field.name)?.doc, `${field.name} has a doc`);
+  }
+
+  const reader = avro.Type.forSchema(previous);
+  const resolver = reader.createResolver(flowBatchType);
+  // From the agent's Buffer writer: flags in both halves, the one-entry dupList, the defaults.
+  const batch = sampleBatch(4);
+  const records = batch.flows.records;
+  records.writeUInt32LE(0x0212001b, FIELD_OFFSETS['metrics.tcp_flags'][0]);
+  const old = reader.fromBuffer(encodeFlowBatch(batch, false), resolver) as { flows: Record<string, unknown>[] };
+  assert.deepEqual(plain(old.flows), plain(batch.flows.decode().map(({ netobservTcpFlags, dupList, ...before }) => before)));
+  assert.equal(old.flows[0].tcpFlags, 0x1b, 'tcpFlags keeps its meaning: the raw header bits');
+  // From avsc, a flow with every NetObserv feature set (what flowcast-bridge republishes).
+  const full = { ...batch, flows: [{ ...batch.flows.decode()[0], ...NETOBSERV_FEATURES }] };
+  const fromObjects = reader.fromBuffer(flowBatchType.toBuffer(full), resolver) as { flows: Record<string, unknown>[] };
+  assert.deepEqual(plain(fromObjects.flows), plain(batch.flows.decode().slice(0, 1).map(({ netobservTcpFlags, dupList, ...before }) => before)));
+});
+
+test('NetObserv flags and dupList from the drained struct: the Buffer writer still writes what avsc writes', () => {
+  const batch = sampleBatch(6);
+  const offset = FIELD_OFFSETS['metrics.tcp_flags'][0];
+  const values = [0x0212001b, 0x03100013, 0x00020002, 0x04000014, 0x07ff01ff, 0];
+  values.forEach((value, i) => batch.flows.records.writeUInt32LE(value, i * RECORD_SIZE + offset));
+  const flows = batch.flows.decode();
+  assert.deepEqual(flows.map((flow) => [flow.tcpFlags, flow.netobservTcpFlags]), values.map((value) => [value & 0xffff, value >>> 16]));
+  assert.deepEqual(flows.map((flow) => flow.dupList), flows.map((flow) => [{ interface: flow.interface, direction: flow.direction, udn: '' }]));
+  const encoded = encodeFlowBatch(batch, false);
+  assert.ok(encoded.equals(flowBatchType.toBuffer({ ...batch, flows })));
+  const decoded = decodeFlowBatch(encoded).flows;
+  assert.deepEqual(plain(decoded), plain(flows.map(withDefaults)));
+});
+
+test('flows with every NetObserv feature set survive Avro', () => {
+  const batch = sampleBatch(1);
+  const flow = { ...batch.flows.decode()[0], ...NETOBSERV_FEATURES };
+  const decoded = decodeFlowBatch(encodeFlowBatch({ ...batch, flows: [flow] }, true));
+  assert.deepEqual(plain(decoded.flows), plain([flow]));
+});
+
+interface FieldOf {
+  name: string;
+  default?: unknown;
+}
+
+/** The Flow record's fields of a FlowBatch type (this schema's by default). */
+function flowFields(type: avro.Type = flowBatchType): FieldOf[] {
+  return (type.schema({ exportAttrs: true }) as unknown as { fields: { name: string; type: { items: { fields: FieldOf[] } } }[] })
+    .fields.find((field) => field.name === 'flows')!.type.items.fields;
+}
