@@ -123,11 +123,6 @@ function recordBytes(flow: FlowRecord, name: Buffer): number {
   return (isIpv6(flow) ? IPV6_FIXED : IPV4_FIXED) + 1 + name.length;
 }
 
-/** NetObserv's 16-bit flags rule value when the capture provides it, else the TCP header bits. */
-function tcpControlBits(flow: FlowRecord): number {
-  return flow.tcpFlags & 0xffff;
-}
-
 function writeRecord(out: Buffer, pos: number, flow: FlowRecord, name: Buffer): number {
   const v6 = isIpv6(flow);
   pos = out.writeUInt16BE(flow.etherType, pos);
@@ -143,7 +138,7 @@ function writeRecord(out: Buffer, pos: number, flow: FlowRecord, name: Buffer): 
   out[pos++] = flow.icmpType;
   out[pos++] = flow.icmpCode;
   pos = writeUint64(out, pos, flow.bytes);
-  pos = out.writeUInt16BE(tcpControlBits(flow), pos);
+  pos = out.writeUInt16BE(flow.netobservTcpFlags, pos); // NetObserv's value (SYN+ACK 0x100, ...), as its IPFIX has it
   pos = out.writeUInt32BE(Math.floor(flow.firstSeen / 1e6), pos);
   pos = writeUint64(out, pos, Math.floor(flow.firstSeen / 1e3));
   pos = out.writeUInt32BE(Math.floor(flow.lastSeen / 1e6), pos);

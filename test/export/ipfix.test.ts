@@ -38,7 +38,9 @@ interface Spec {
   bytes: number;
   egress: boolean;
   ifIndex: number;
+  /** The TCP header's flags, and NetObserv's per-packet value (SYN+ACK 0x100, FIN+ACK 0x200, ...): both OR'ed. */
   tcpFlags: number;
+  netobservFlags: number;
   firstNs: bigint;
   lastNs: bigint;
 }
@@ -53,18 +55,18 @@ function spec(partial: Partial<Spec> & Pick<Spec, 'protocol'>): Spec {
   const v6 = partial.v6 ?? false;
   return {
     v6, src: v6 ? 'fd00:fc::1' : '198.18.0.1', dst: v6 ? 'fd00:fc::2' : '198.18.0.2',
-    srcPort: 0, dstPort: 0, icmpType: 0, icmpCode: 0, packets: 1, bytes: 100, egress: true, ifIndex: 2, tcpFlags: 0,
+    srcPort: 0, dstPort: 0, icmpType: 0, icmpCode: 0, packets: 1, bytes: 100, egress: true, ifIndex: 2, tcpFlags: 0, netobservFlags: 0,
     firstNs: T0, lastNs: T0 + 2_500_000_000n, ...partial,
   };
 }
 
 /** Every kind: IPv4 and IPv6, TCP, UDP, ICMP; a byte count past 2^32; interface names of several lengths. */
 const KNOWN: Spec[] = [
-  spec({ protocol: 6, srcPort: 43210, dstPort: 80, packets: 12, bytes: 3456, tcpFlags: 0x1b }),
+  spec({ protocol: 6, srcPort: 43210, dstPort: 80, packets: 12, bytes: 3456, tcpFlags: 0x1b, netobservFlags: 0x212 }),
   spec({ protocol: 17, srcPort: 5353, dstPort: 53, packets: 3_500_000, bytes: 5_000_000_123, egress: false, ifIndex: 3 }),
   spec({ protocol: 1, dst: '198.18.0.3', icmpType: 8, icmpCode: 0, packets: 4, bytes: 392 }),
   spec({ protocol: 1, dst: '198.18.0.4', icmpType: 3, icmpCode: 3, packets: 1, bytes: 590, egress: false, ifIndex: 7 }),
-  spec({ v6: true, protocol: 6, srcPort: 44000, dstPort: 443, packets: 7, bytes: 1234, tcpFlags: 0x12, ifIndex: 3 }),
+  spec({ v6: true, protocol: 6, srcPort: 44000, dstPort: 443, packets: 7, bytes: 1234, tcpFlags: 0x12, netobservFlags: 0x310, ifIndex: 3 }),
   spec({ v6: true, protocol: 17, srcPort: 40001, dstPort: 4789, packets: 100_001, bytes: 123_456_789_012, egress: false }),
   spec({ v6: true, protocol: 58, dst: 'fd00:fc::3', icmpType: 128, icmpCode: 0, packets: 3, bytes: 354, ifIndex: 7 }),
   spec({ v6: true, protocol: 58, dst: 'fd00:fc::4', icmpType: 1, icmpCode: 4, packets: 2, bytes: 1180 }),
@@ -74,7 +76,7 @@ const KNOWN: Spec[] = [
 function many(count: number, base: number): Spec[] {
   return Array.from({ length: count }, (_, i) => spec({
     v6: i % 2 === 1, protocol: i % 4 < 2 ? 17 : 6, srcPort: 10000 + ((base + i) % 50000), dstPort: 20000 + (i % 40000), packets: base + i + 1,
-    bytes: (base + i + 1) * 100 + i, egress: i % 3 === 0, ifIndex: [2, 3, 7][i % 3], tcpFlags: i % 4 < 2 ? 0 : 0x10,
+    bytes: (base + i + 1) * 100 + i, egress: i % 3 === 0, ifIndex: [2, 3, 7][i % 3], tcpFlags: i % 4 < 2 ? 0 : 0x18, netobservFlags: i % 4 < 2 ? 0 : 0x18,
     firstNs: T0 + BigInt(i) * 1_000_000n, lastNs: T0 + BigInt(i) * 1_000_000n + 999_999_999n,
   }));
 }
@@ -104,7 +106,7 @@ function batchOf(specs: Spec[], sequence: number): FlowBatch {
     buffer.writeBigUInt64LE(BigInt(flow.bytes), base + at('metrics.bytes'));
     buffer.writeBigUInt64LE(flow.firstNs, base + at('metrics.first_seen'));
     buffer.writeBigUInt64LE(flow.lastNs, base + at('metrics.last_seen'));
-    buffer.writeUInt32LE(flow.tcpFlags, base + at('metrics.tcp_flags'));
+    buffer.writeUInt32LE(flow.tcpFlags | (flow.netobservFlags << 16), base + at('metrics.tcp_flags')); // bpf/flow.h FLOWCAST_TCP_*
     buffer.writeUInt32LE(1, base + at('metrics.sampling'));
   });
   return {
@@ -209,7 +211,7 @@ function expectedFlow(flow: Spec): ReturnType<typeof flowOf> {
     etherType: flow.v6 ? 0x86dd : 0x0800, direction: flow.egress ? 1 : 0, srcMac: SRC_MAC, dstMac: DST_MAC,
     src: ipaddr.parse(flow.src).toString(), dst: ipaddr.parse(flow.dst).toString(), protocol: flow.protocol,
     srcPort: flow.srcPort, dstPort: flow.dstPort, icmpType: flow.icmpType, icmpCode: flow.icmpCode, bytes: flow.bytes,
-    tcpFlags: flow.tcpFlags, startSeconds: Number(flow.firstNs / 1_000_000_000n), startMs: Number(flow.firstNs / 1_000_000n),
+    tcpFlags: flow.netobservFlags, startSeconds: Number(flow.firstNs / 1_000_000_000n), startMs: Number(flow.firstNs / 1_000_000n),
     endSeconds: Number(flow.lastNs / 1_000_000_000n), endMs: Number(flow.lastNs / 1_000_000n), packets: flow.packets,
     interface: NAMES.get(flow.ifIndex)!,
   };
@@ -323,7 +325,7 @@ function expectedNfdump(flow: Spec) {
     src: ipaddr.parse(flow.src).toString(), dst: ipaddr.parse(flow.dst).toString(), protocol: flow.v6 ? 0 : flow.protocol,
     srcPort: icmpV4 ? undefined : flow.srcPort, dstPort: icmpV4 ? undefined : flow.dstPort,
     packets: flow.packets, bytes: flow.bytes, first: iso(flow.firstNs), last: iso(flow.lastNs), direction: flow.egress ? 1 : 0,
-    tcpFlags: icmpV4 ? undefined : nfdumpFlags(flow.tcpFlags), srcMac: '0a:1b:2c:3d:4e:5f', dstMac: 'f0:e1:d2:c3:b4:a5',
+    tcpFlags: icmpV4 ? undefined : nfdumpFlags(flow.netobservFlags), srcMac: '0a:1b:2c:3d:4e:5f', dstMac: 'f0:e1:d2:c3:b4:a5',
   };
 }
 
