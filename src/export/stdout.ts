@@ -6,7 +6,8 @@ import { formatAddress, formatMac, type FlowRecord } from '../capture/index.js';
 import type { Exporter } from './queue.js';
 
 const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
-const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'];
+/** NetObserv's (and Flowlogs Pipeline's) names of its TCP flag bits, by bit (netobservTcpFlags). */
+const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'SYN_ACK', 'FIN_ACK', 'RST_ACK'];
 
 function protocolName(flow: FlowRecord): string {
   if (flow.etherType === 0x0806) return 'ARP';
@@ -55,7 +56,7 @@ export function formatTable(batch: FlowBatch, topFlows: number): string {
       flow.protocol ? endpoint(flow.dstAddr, flow.dstPort, flow) : formatMac(flow.dstMac),
       String(flow.packets),
       humanBytes(flow.bytes),
-      flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.tcpFlags),
+      flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.netobservTcpFlags),
     ]),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
 import { formatJsonLines, formatTable } from '../../src/export/stdout.js';
 import { AgentProcess } from '../helpers/agent.js';
 import { sampleBatch } from '../helpers/batches.js';
@@ -19,12 +20,24 @@ test('the table shows the interval totals and the top flows by bytes', () => {
   assert.equal(lines[7], '… 25 more flows');
 });
 
+test("the table names TCP flags as NetObserv does (SYN_ACK, FIN_ACK, RST_ACK)", () => {
+  const batch = sampleBatch(2);
+  for (const [i, flags] of [0x0212001b, 0x04000014].entries()) {
+    batch.flows.records[i * RECORD_SIZE + FIELD_OFFSETS['key.protocol'][0]] = 6;
+    batch.flows.records.writeUInt32LE(flags, i * RECORD_SIZE + FIELD_OFFSETS['metrics.tcp_flags'][0]);
+  }
+  const rows = formatTable(batch, 5).trimEnd().split('\n').slice(2);
+  assert.deepEqual(rows.map((row) => row.split(/\s+/).at(-1)).sort(), ['RST_ACK', 'SYN,ACK,FIN_ACK']);
+});
+
 test('JSON lines: one readable object per flow', () => {
   const lines = formatJsonLines(sampleBatch(3)).trimEnd().split('\n').map((line) => JSON.parse(line));
   assert.equal(lines.length, 3);
   assert.equal(lines[0].srcAddr, '198.18.0.1');
   assert.equal(lines[0].srcMac, '02:00:00:00:01:02');
   assert.equal(lines[0].firstSeen, new Date(1_790_000_000_000).toISOString());
+  assert.deepEqual(lines[1].dupList, [{ interface: 'eth3', direction: 'egress', udn: '' }]);
+  assert.equal(lines[1].netobservTcpFlags, 0);
 });
 
 test('stdout mode: a long interval is still emitted, exactly, when SIGTERM arrives', async () => {
