@@ -5,9 +5,11 @@ import { AgentProcess, Subscriber, udpTotals } from '../helpers/agent.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { TestNet, sendUdp } from '../helpers/netns.js';
 import type { ReceivedEvent } from '../helpers/subscriber.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const FRAME = (payload: number) => 14 + 20 + 8 + payload;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The broker outage of the JetStream test: a scenario's length, not a wait for an event. */
+const OUTAGE_MS = 30_000;
 
 let net: TestNet;
 before(async () => {
@@ -48,14 +50,15 @@ test('binary mode on core NATS: exact totals, valid CloudEvents, the last interv
   try {
     await agent.waitForLog('capturing');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 3000, payload: 50, srcPort: 31000 });
-    await sleep(700);
+    // The second send must fall in a later interval: wait until the first one was published.
+    await waitUntil(async () => udpTotals(await subscriber.collect(), 31000).packets === 3000, 'the first 3000 packets on NATS');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 30, payload: 50, srcPort: 31000 });
     assert.equal(await agent.stop('SIGTERM'), 0);
     const events = await subscriber.collect();
     assertValidEvents(events);
     assert.ok(events.every((event) => event.mode === 'binary'));
     assert.deepEqual(udpTotals(events, 31000), { packets: 3030, bytes: 3030 * FRAME(50) });
-    assert.ok(events.length >= 3, `${events.length} intervals`);
+    assert.ok(events.length >= 2, `${events.length} intervals: the first send's, then the one flushed at SIGTERM`);
   } finally {
     subscriber.close();
     await nats.stop();
@@ -88,13 +91,23 @@ test('JetStream across a 30-second NATS outage: every interval stored exactly on
   try {
     await agent.waitForLog('created JetStream stream');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: 4000, payload: 30, srcPort: 31002 });
-    await sleep(1500);
+    const stored = async () => {
+      const reader = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows', stream: 'FLOWS' });
+      try {
+        return udpTotals(await reader.collect(), 31002).packets;
+      } finally {
+        reader.close();
+      }
+    };
+    await waitUntil(async () => (await stored()) === 4000, 'the first 4000 packets stored before the outage');
     await nats.kill();
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: 2000, payload: 30, srcPort: 31002 });
-    await sleep(30_000);
+    await agent.waitForLog('export failed; will retry');
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
     await nats.resume();
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: 1000, payload: 30, srcPort: 31002 });
-    await sleep(8000); // the reconnect, then the queued intervals
+    // The reconnect, then the queued intervals: done when the stream holds every packet.
+    await waitUntil(async () => (await stored()) === 7000, 'all 7000 packets stored after the outage', 60_000, 500);
     assert.equal(await agent.stop('SIGTERM'), 0);
     assert.match(agent.stderr, /export failed; will retry/, 'the outage was noticed');
 
@@ -102,7 +115,8 @@ test('JetStream across a 30-second NATS outage: every interval stored exactly on
     const events = await reader.collect();
     reader.close();
     assertValidEvents(events);
-    assert.ok(events.length >= 35, `${events.length} intervals stored`);
+    // Contiguous sequences from 0 (assertValidEvents) prove no interval of the outage went missing.
+    assert.ok(events.length >= 2, `${events.length} intervals stored`);
     assert.ok(events.every((event) => event.natsMsgId === event.attributes.id), 'Nats-Msg-Id is the event id');
     assert.deepEqual(udpTotals(events, 31002), { packets: 7000, bytes: 7000 * FRAME(30) });
   } finally {
@@ -119,7 +133,7 @@ test('SIGTERM during a NATS outage: the agent exits (code 3), its last line coun
     const watcher = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows' });
     for (let tries = 0; (await watcher.collect()).length < 2; tries++) {
       assert.ok(tries < 100, 'batches are delivered before the outage');
-      await sleep(100);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     watcher.close();
     // Frozen before it dies: it stores nothing it did not acknowledge.
