@@ -15,8 +15,8 @@ import { PROJECT_ROOT } from '../helpers/netns.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !condition(); ) {
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
@@ -52,11 +52,15 @@ test('bridge: JetStream to a gRPC collector that goes away and comes back; every
 
     await collector.close();
     for (let sequence = 5; sequence < 10; sequence++) await publish(sequence);
-    await sleep(3000);
+    await until(() => log.includes('forwarding failed; NATS will redeliver'), 'a failed Send');
     assert.equal(received.length, 35, 'nothing arrives while the collector is down');
     collector = await startCollector();
-    await until(() => received.length >= 70, `70 records (have ${received.length})`);
-    await sleep(1500); // would a duplicate follow?
+    // Done once the consumer has nothing pending or unacknowledged: a duplicate would have arrived by then.
+    const manager = await jetstreamManager(nc);
+    await until(async () => {
+      const info = await manager.consumers.info('FLOWS', 'flowcast-bridge');
+      return info.num_pending === 0 && info.num_ack_pending === 0 && received.length >= 70;
+    }, `every event acknowledged (${received.length} records)`);
 
     assert.equal(received.length, 70);
     const packets = sampleBatch(7).flows.decode().reduce((sum, flow) => sum + flow.packets, 0);
@@ -88,14 +92,15 @@ test('reverse bridge: what a pbflow agent sends arrives on NATS as flowcast Clou
   const agent = new PbflowClient('127.0.0.1', port, { maxFlows: 1000 });
   try {
     await until(() => log.includes('bridging pbflow to NATS'), 'the bridge to listen');
-    const sent = sampleBatch(6).flows.decode();
+    // pbflow carries NetObserv's flags (0x212: FIN_ACK, ACK and SYN, its per-packet values OR'ed).
+    const sent = sampleBatch(6).flows.decode().map((flow, i) => ({ ...flow, netobservTcpFlags: i % 2 ? 0x212 : 0x10 }));
     await agent.send(encodeRecords(sent, '198.18.0.7'));
     await until(() => batches.length === 1, 'the batch on NATS');
     const [batch] = batches;
     assert.equal(batch.agentIp, '198.18.0.7');
     assert.equal(batch.agentName, '198.18.0.7');
     const fields = (flow: FlowRecord) => [flow.interface, flow.direction, flow.etherType, formatMac(flow.srcMac), formatAddress(flow.srcAddr),
-      formatAddress(flow.dstAddr), flow.protocol, flow.srcPort, flow.dstPort, flow.packets, flow.bytes, flow.firstSeen, flow.lastSeen, flow.tcpFlags, flow.sampling];
+      formatAddress(flow.dstAddr), flow.protocol, flow.srcPort, flow.dstPort, flow.packets, flow.bytes, flow.firstSeen, flow.lastSeen, flow.netobservTcpFlags, flow.sampling];
     assert.deepEqual(batch.flows.map(fields), sent.map(fields));
     bridge.kill('SIGTERM');
     assert.deepEqual(await once(bridge, 'exit'), [0, null]);
