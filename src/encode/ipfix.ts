@@ -2,8 +2,13 @@
 // for IPv4 flows (id 256) and one for IPv6 (id 257), with the IANA information elements and order
 // of NetObserv's pkg/exporter/ipfix.go, observation domain 1, no enterprise-specific elements.
 // Written by hand into Buffers: npm has no maintained IPFIX writer (the packages there are
-// collectors/parsers or unmaintained), and the format is a handful of fixed-width fields.
-import type { FlowRecord } from '../capture/decode.js';
+// collectors/parsers or unmaintained), and the format is a handful of fixed-width fields. Records
+// are written straight from the drained flow_record structs (no per-flow objects), at the offsets
+// src/encode/flow-fields.ts gives for the same FlowRecord fields.
+import { readNsAsUs } from '../capture/decode.js';
+import type { DrainedFlows } from '../capture/drained.js';
+import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
+import { FLOW_FIELD_SOURCES, type FieldSource } from './flow-fields.js';
 
 const IPFIX_VERSION = 10;
 const TEMPLATE_SET_ID = 2;
@@ -88,64 +93,109 @@ function templateSet(): Buffer {
 
 const TEMPLATE_SET = templateSet();
 
-const TWO_32 = 2 ** 32;
-
-function writeUint64(out: Buffer, pos: number, value: number): number {
-  const high = Math.floor(value / TWO_32);
-  out.writeUInt32BE(high, pos);
-  out.writeUInt32BE(value - high * TWO_32, pos + 4);
-  return pos + 8;
+/** Where a FlowRecord field lives in a flow_record (the NetObserv flags are tcp_flags' high half). */
+function offsetOf(field: keyof typeof FLOW_FIELD_SOURCES): number {
+  const source: FieldSource = FLOW_FIELD_SOURCES[field];
+  if (!source.from) throw new Error(`${field} is not in the drained flow_record`);
+  return FIELD_OFFSETS[source.from][0] + (source.as === 'high16' ? 2 : 0);
 }
 
-const isIpv6 = (flow: FlowRecord): boolean => flow.etherType === ETH_IPV6;
+const ETHER_TYPE = offsetOf('etherType');
+const DIRECTION = offsetOf('direction');
+const SRC_MAC = offsetOf('srcMac');
+const DST_MAC = offsetOf('dstMac');
+const SRC_ADDR = offsetOf('srcAddr');
+const DST_ADDR = offsetOf('dstAddr');
+const PROTOCOL = offsetOf('protocol');
+const SRC_PORT = offsetOf('srcPort');
+const DST_PORT = offsetOf('dstPort');
+const ICMP_TYPE = offsetOf('icmpType');
+const ICMP_CODE = offsetOf('icmpCode');
+const BYTES = offsetOf('bytes');
+const PACKETS = offsetOf('packets');
+const FIRST_SEEN = offsetOf('firstSeen');
+const LAST_SEEN = offsetOf('lastSeen');
+const NETOBSERV_TCP_FLAGS = offsetOf('netobservTcpFlags');
+const IF_INDEX = offsetOf('ifIndex');
 
-/** Flows reordered IPv4 (and non-IP, on the IPv4 template as NetObserv does) first, then IPv6: at most two data sets a message. */
-export function byTemplate(flows: readonly FlowRecord[]): FlowRecord[] {
-  return [...flows.filter((flow) => !isIpv6(flow)), ...flows.filter(isIpv6)];
+const isIpv6 = (records: Buffer, base: number): boolean => records.readUInt16LE(base + ETHER_TYPE) === ETH_IPV6;
+
+/**
+ * The flows' indexes, IPv4 (and non-IP, on the IPv4 template as NetObserv does) first, then IPv6:
+ * at most two data sets a message.
+ */
+export function byTemplate(flows: DrainedFlows): Uint32Array {
+  const order = new Uint32Array(flows.length);
+  let v4 = 0;
+  let v6 = flows.length;
+  for (let index = 0; index < flows.length; index++) {
+    if (isIpv6(flows.records, index * RECORD_SIZE)) order[--v6] = index;
+    else order[v4++] = index;
+  }
+  order.subarray(v6).reverse(); // IPv6 flows in drain order too
+  return order;
 }
 
 /** Linux names are at most 15 bytes; the cap keeps the name's length prefix to one byte (RFC 7011 §7). */
 const NAME_MAX_BYTES = 64;
 
-/** A flow's interface name as UTF-8, memoised per name. */
+/** An interface's name as UTF-8, memoised per name. */
 const names = new Map<string, Buffer>();
-function nameOf(flow: FlowRecord): Buffer {
-  let name = names.get(flow.interface);
+function nameOf(flows: DrainedFlows, base: number): Buffer {
+  const text = flows.interfaceName(flows.records.readUInt32LE(base + IF_INDEX));
+  let name = names.get(text);
   if (!name) {
-    name = Buffer.from(flow.interface, 'utf8').subarray(0, NAME_MAX_BYTES);
+    name = Buffer.from(text, 'utf8').subarray(0, NAME_MAX_BYTES);
     if (names.size > 4096) names.clear();
-    names.set(flow.interface, name);
+    names.set(text, name);
   }
   return name;
 }
 
-function recordBytes(flow: FlowRecord, name: Buffer): number {
-  return (isIpv6(flow) ? IPV6_FIXED : IPV4_FIXED) + 1 + name.length;
+/** A few bytes as they are: a loop beats Buffer.copy at these sizes (6 to 16 bytes). */
+function copyBytes(from: Uint8Array, at: number, length: number, out: Buffer, pos: number): number {
+  for (let i = 0; i < length; i++) out[pos + i] = from[at + i];
+  return pos + length;
 }
 
-function writeRecord(out: Buffer, pos: number, flow: FlowRecord, name: Buffer): number {
-  const v6 = isIpv6(flow);
-  pos = out.writeUInt16BE(flow.etherType, pos);
-  out[pos++] = flow.direction === 'egress' ? 1 : 0;
-  pos += flow.srcMac.copy(out, pos, 0, 6);
-  pos += flow.dstMac.copy(out, pos, 0, 6);
+/** A little-endian counter of the struct, big-endian on the wire: the bytes reversed, exact at any size. */
+function copyUint64(records: Buffer, at: number, out: Buffer, pos: number): number {
+  for (let i = 0; i < 8; i++) out[pos + i] = records[at + 7 - i];
+  return pos + 8;
+}
+
+function writeTime(records: Buffer, at: number, out: Buffer, pos: number): number {
+  const microseconds = readNsAsUs(records, at);
+  pos = out.writeUInt32BE(Math.floor(microseconds / 1e6), pos); // flowStart/EndSeconds
+  const milliseconds = Math.floor(microseconds / 1e3);
+  const high = Math.floor(milliseconds / 2 ** 32);
+  pos = out.writeUInt32BE(high, pos); // flowStart/EndMilliseconds, 64 bits
+  return out.writeUInt32BE(milliseconds - high * 2 ** 32, pos);
+}
+
+/** One data record in template order (IPV4_FIELDS or IPV6_FIELDS). */
+function writeRecord(out: Buffer, pos: number, records: Buffer, base: number, v6: boolean, name: Buffer): number {
+  pos = out.writeUInt16BE(records.readUInt16LE(base + ETHER_TYPE), pos);
+  out[pos++] = records[base + DIRECTION]; // FLOWCAST_DIRECTION_*: 0 ingress, 1 egress, as flowDirection
+  pos = copyBytes(records, base + SRC_MAC, 6, out, pos);
+  pos = copyBytes(records, base + DST_MAC, 6, out, pos);
   // Addresses are 16 bytes, IPv4 mapped (::ffff:a.b.c.d): IPv4 takes the last four.
-  pos += flow.srcAddr.copy(out, pos, v6 ? 0 : 12, 16);
-  pos += flow.dstAddr.copy(out, pos, v6 ? 0 : 12, 16);
-  out[pos++] = flow.protocol;
-  pos = out.writeUInt16BE(flow.srcPort, pos);
-  pos = out.writeUInt16BE(flow.dstPort, pos);
-  out[pos++] = flow.icmpType;
-  out[pos++] = flow.icmpCode;
-  pos = writeUint64(out, pos, flow.bytes);
-  pos = out.writeUInt16BE(flow.netobservTcpFlags, pos); // NetObserv's value (SYN+ACK 0x100, ...), as its IPFIX has it
-  pos = out.writeUInt32BE(Math.floor(flow.firstSeen / 1e6), pos);
-  pos = writeUint64(out, pos, Math.floor(flow.firstSeen / 1e3));
-  pos = out.writeUInt32BE(Math.floor(flow.lastSeen / 1e6), pos);
-  pos = writeUint64(out, pos, Math.floor(flow.lastSeen / 1e3));
-  pos = writeUint64(out, pos, flow.packets);
+  const skip = v6 ? 0 : 12;
+  pos = copyBytes(records, base + SRC_ADDR + skip, 16 - skip, out, pos);
+  pos = copyBytes(records, base + DST_ADDR + skip, 16 - skip, out, pos);
+  out[pos++] = records[base + PROTOCOL];
+  pos = out.writeUInt16BE(records.readUInt16LE(base + SRC_PORT), pos);
+  pos = out.writeUInt16BE(records.readUInt16LE(base + DST_PORT), pos);
+  out[pos++] = records[base + ICMP_TYPE];
+  out[pos++] = records[base + ICMP_CODE];
+  pos = copyUint64(records, base + BYTES, out, pos);
+  // NetObserv's value (SYN+ACK 0x100, ...), as its IPFIX has it
+  pos = out.writeUInt16BE(records.readUInt16LE(base + NETOBSERV_TCP_FLAGS), pos);
+  pos = writeTime(records, base + FIRST_SEEN, out, pos);
+  pos = writeTime(records, base + LAST_SEEN, out, pos);
+  pos = copyUint64(records, base + PACKETS, out, pos);
   out[pos++] = name.length;
-  return pos + name.copy(out, pos);
+  return copyBytes(name, 0, name.length, out, pos);
 }
 
 export interface IpfixMessage {
@@ -172,22 +222,23 @@ export class IpfixWriter {
   }
 
   /**
-   * One message holding `flows[from...]` as far as they fit (flows ordered by `byTemplate`), with
-   * the template set first when `templates`. `exportSeconds` is the header's export time.
+   * One message holding the flows `order[from...]` as far as they fit (`order` from byTemplate),
+   * with the template set first when `templates`. `exportSeconds` is the header's export time.
    */
-  message(flows: readonly FlowRecord[], from: number, sequence: number, exportSeconds: number, templates: boolean): IpfixMessage {
+  message(flows: DrainedFlows, order: Uint32Array, from: number, sequence: number, exportSeconds: number, templates: boolean): IpfixMessage {
     const out = this.scratch;
+    const records = flows.records;
     let pos = MESSAGE_HEADER_BYTES;
     if (templates) pos += TEMPLATE_SET.copy(out, pos);
     let setAt = -1;
     let setV6 = false;
     let index = from;
-    for (; index < flows.length; index++) {
-      const flow = flows[index];
-      const name = nameOf(flow);
-      const v6 = isIpv6(flow);
+    for (; index < order.length; index++) {
+      const base = order[index] * RECORD_SIZE;
+      const name = nameOf(flows, base);
+      const v6 = isIpv6(records, base);
       const opensSet = setAt < 0 || v6 !== setV6;
-      if (pos + (opensSet ? SET_HEADER_BYTES : 0) + recordBytes(flow, name) > this.maxBytes) break;
+      if (pos + (opensSet ? SET_HEADER_BYTES : 0) + (v6 ? IPV6_FIXED : IPV4_FIXED) + 1 + name.length > this.maxBytes) break;
       if (opensSet) {
         if (setAt >= 0) out.writeUInt16BE(pos - setAt, setAt + 2);
         setAt = pos;
@@ -195,7 +246,7 @@ export class IpfixWriter {
         pos = out.writeUInt16BE(v6 ? TEMPLATE_IPV6 : TEMPLATE_IPV4, pos);
         pos += 2; // the set's length, written when it closes
       }
-      pos = writeRecord(out, pos, flow, name);
+      pos = writeRecord(out, pos, records, base, v6, name);
     }
     if (setAt >= 0) out.writeUInt16BE(pos - setAt, setAt + 2);
     out.writeUInt16BE(IPFIX_VERSION, 0);

@@ -120,13 +120,13 @@ export class IpfixExporter implements Exporter {
 
   async send(batch: FlowBatch): Promise<void> {
     const udp = this.options.transport === 'udp';
-    const flows = byTemplate(batch.flows.decode());
+    const order = byTemplate(batch.flows);
     // IPFIX has no acknowledgements: what a failed attempt wrote may or may not have reached the
     // collector (UDP: a refused send means nothing listened, for the earlier datagrams too). A retry
     // sends the whole batch again.
     let from = 0;
     try {
-      while (from < flows.length) {
+      while (from < order.length) {
         if (!this.session || this.session.closed) {
           const { host, port, writeDeadlineMs = WRITE_DEADLINE_MS } = this.options;
           this.session = await (udp ? openUdp(host, port) : openTcp(host, port, writeDeadlineMs));
@@ -134,7 +134,7 @@ export class IpfixExporter implements Exporter {
         const session = this.session;
         const now = Date.now();
         const templates = now - session.templatesAt >= this.refreshMs;
-        const message = this.writer.message(flows, from, session.sequence, Math.floor(now / 1000), templates);
+        const message = this.writer.message(batch.flows, order, from, session.sequence, Math.floor(now / 1000), templates);
         await session.write(message.bytes);
         if (templates) session.templatesAt = now;
         session.sequence += message.records;

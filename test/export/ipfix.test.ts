@@ -27,6 +27,8 @@ import { sh } from '../helpers/netns.js';
 
 interface Spec {
   v6: boolean;
+  /** Default: IPv4 or IPv6 by `v6`. */
+  etherType?: number;
   src: string;
   dst: string;
   protocol: number;
@@ -70,6 +72,8 @@ const KNOWN: Spec[] = [
   spec({ v6: true, protocol: 17, srcPort: 40001, dstPort: 4789, packets: 100_001, bytes: 123_456_789_012, egress: false }),
   spec({ v6: true, protocol: 58, dst: 'fd00:fc::3', icmpType: 128, icmpCode: 0, packets: 3, bytes: 354, ifIndex: 7 }),
   spec({ v6: true, protocol: 58, dst: 'fd00:fc::4', icmpType: 1, icmpCode: 4, packets: 2, bytes: 1180 }),
+  // ARP: no addresses or ports; on the IPv4 template as NetObserv sends it.
+  spec({ etherType: 0x0806, protocol: 0, src: '0.0.0.0', dst: '0.0.0.0', packets: 2, bytes: 84, egress: false }),
 ];
 
 /** `count` flows alternating IPv4/IPv6 and UDP/TCP, each with its own ports and counts. */
@@ -95,7 +99,7 @@ function batchOf(specs: Spec[], sequence: number): FlowBatch {
     Buffer.from(addressBytes(flow.src)).copy(buffer, base + at('key.src_ip'));
     Buffer.from(addressBytes(flow.dst)).copy(buffer, base + at('key.dst_ip'));
     buffer.writeUInt32LE(flow.ifIndex, base + at('key.if_index'));
-    buffer.writeUInt16LE(flow.v6 ? 0x86dd : 0x0800, base + at('key.eth_protocol'));
+    buffer.writeUInt16LE(flow.etherType ?? (flow.v6 ? 0x86dd : 0x0800), base + at('key.eth_protocol'));
     buffer.writeUInt16LE(flow.srcPort, base + at('key.src_port'));
     buffer.writeUInt16LE(flow.dstPort, base + at('key.dst_port'));
     buffer[base + at('key.direction')] = flow.egress ? 1 : 0;
@@ -208,7 +212,7 @@ function flowOf(record: Map<number, Buffer>) {
 
 function expectedFlow(flow: Spec): ReturnType<typeof flowOf> {
   return {
-    etherType: flow.v6 ? 0x86dd : 0x0800, direction: flow.egress ? 1 : 0, srcMac: SRC_MAC, dstMac: DST_MAC,
+    etherType: flow.etherType ?? (flow.v6 ? 0x86dd : 0x0800), direction: flow.egress ? 1 : 0, srcMac: SRC_MAC, dstMac: DST_MAC,
     src: ipaddr.parse(flow.src).toString(), dst: ipaddr.parse(flow.dst).toString(), protocol: flow.protocol,
     srcPort: flow.srcPort, dstPort: flow.dstPort, icmpType: flow.icmpType, icmpCode: flow.icmpCode, bytes: flow.bytes,
     tcpFlags: flow.netobservFlags, startSeconds: Number(flow.firstNs / 1_000_000_000n), startMs: Number(flow.firstNs / 1_000_000n),
