@@ -76,14 +76,17 @@ class BoundedMapType extends (avro.types.MapType as unknown as new (schema: obje
   }
 }
 
-export const flowBatchType = avro.Type.forSchema(JSON.parse(readFileSync(FLOW_BATCH_SCHEMA_PATH, 'utf8')), {
-  typeHook: (schema, options) => {
-    const type = typeof schema === 'object' ? (schema as { type?: string }).type : undefined;
-    if (type === 'array') return new BoundedArrayType(schema as object, options) as unknown as avro.Type;
-    if (type === 'map') return new BoundedMapType(schema as object, options) as unknown as avro.Type;
-    return undefined;
-  },
-});
+const parseSchema = (path: URL) =>
+  avro.Type.forSchema(JSON.parse(readFileSync(path, 'utf8')), {
+    typeHook: (schema, options) => {
+      const type = typeof schema === 'object' ? (schema as { type?: string }).type : undefined;
+      if (type === 'array') return new BoundedArrayType(schema as object, options) as unknown as avro.Type;
+      if (type === 'map') return new BoundedMapType(schema as object, options) as unknown as avro.Type;
+      return undefined;
+    },
+  });
+
+export const flowBatchType = parseSchema(FLOW_BATCH_SCHEMA_PATH);
 
 /** The schema's Parsing Canonical Form (avsc's schema() without extra attributes is exactly that). */
 export function canonicalForm(type: avro.Type): string {
@@ -92,11 +95,23 @@ export function canonicalForm(type: avro.Type): string {
 
 /** Single-object encoding: C3 01, the 8-byte little-endian CRC-64-AVRO of the canonical form, the body. */
 export const SINGLE_OBJECT_MARKER = Buffer.from([0xc3, 0x01]);
-export const FLOW_BATCH_FINGERPRINT = (() => {
+function fingerprintOf(type: avro.Type): Buffer {
   const fingerprint = Buffer.alloc(8);
-  fingerprint.writeBigUInt64LE(crc64Avro(Buffer.from(canonicalForm(flowBatchType), 'utf8')));
+  fingerprint.writeBigUInt64LE(crc64Avro(Buffer.from(canonicalForm(type), 'utf8')));
   return fingerprint;
-})();
+}
+export const FLOW_BATCH_FINGERPRINT = fingerprintOf(flowBatchType);
+
+/**
+ * Earlier revisions of the schema (schemas/history), by single-object fingerprint: events of agents
+ * not yet upgraded are read through Avro schema resolution, new fields taking their defaults.
+ */
+const EARLIER_SCHEMAS = new Map(
+  ['flow-batch-1.avsc'].map((name) => {
+    const writer = parseSchema(new URL(`../../schemas/history/${name}`, import.meta.url));
+    return [fingerprintOf(writer).toString('hex'), flowBatchType.createResolver(writer)] as const;
+  }),
+);
 const SINGLE_OBJECT_HEADER = Buffer.concat([SINGLE_OBJECT_MARKER, FLOW_BATCH_FINGERPRINT]);
 
 const writeFlowBatch = createFlowBatchWriter(flowBatchType);
@@ -111,21 +126,25 @@ export class AvroDecodeError extends Error {
   override name = 'AvroDecodeError';
 }
 
-
-
-/** Decodes plain or single-object Avro; throws AvroDecodeError saying what is wrong. */
+/**
+ * Decodes plain or single-object Avro; throws AvroDecodeError saying what is wrong. Single-object
+ * data written with an earlier revision of the schema is resolved to this one; plain data is read
+ * as written with this one.
+ */
 export function decodeFlowBatch(data: Uint8Array): DecodedFlowBatch {
   let body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let resolver: avro.Resolver | undefined;
   if (body.subarray(0, 2).equals(SINGLE_OBJECT_MARKER)) {
     if (body.length < 10) throw new AvroDecodeError('single-object Avro shorter than its 10-byte header');
     const fingerprint = body.subarray(2, 10);
-    if (!fingerprint.equals(FLOW_BATCH_FINGERPRINT)) {
+    resolver = EARLIER_SCHEMAS.get(fingerprint.toString('hex'));
+    if (!resolver && !fingerprint.equals(FLOW_BATCH_FINGERPRINT)) {
       throw new AvroDecodeError(`unknown schema fingerprint ${fingerprint.toString('hex')} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
     }
     body = body.subarray(10);
   }
   try {
-    return flowBatchType.fromBuffer(body) as DecodedFlowBatch;
+    return flowBatchType.fromBuffer(body, resolver) as DecodedFlowBatch;
   } catch (error) {
     throw new AvroDecodeError(`not a FlowBatch in Avro: ${(error as Error).message}`);
   }

@@ -98,7 +98,7 @@ test('every Avro Flow field has a C source or a default, every C field feeds an 
 });
 
 test('new fields have a default and a doc, so readers of the previous schema still decode new events', () => {
-  const previous = JSON.parse(readFileSync(new URL('fixtures/flow-batch-before-issue-9.avsc', import.meta.url), 'utf8'));
+  const previous = JSON.parse(readFileSync(new URL('../../schemas/history/flow-batch-1.avsc', import.meta.url), 'utf8'));
   const previousFields = new Set(flowFields(avro.Type.forSchema(previous)).map((field) => field.name));
   const added = flowFields().filter((field) => !previousFields.has(field.name));
   assert.deepEqual(added.map((field) => field.name), ['netobservTcpFlags', 'dupList', 'drops', 'dns', 'rtt', 'networkEvents', 'xlat', 'ipsec', 'tls', 'quic']);
@@ -122,6 +122,17 @@ test('new fields have a default and a doc, so readers of the previous schema sti
   const full = { ...batch, flows: [{ ...batch.flows.decode()[0], ...NETOBSERV_FEATURES }] };
   const fromObjects = reader.fromBuffer(flowBatchType.toBuffer(full), resolver) as { flows: Record<string, unknown>[] };
   assert.deepEqual(plain(fromObjects.flows), plain(batch.flows.decode().slice(0, 1).map(({ netobservTcpFlags, dupList, ...before }) => before)));
+});
+
+test('single-object events of agents with the previous schema are read, the new fields at their defaults', () => {
+  const previous = avro.Type.forSchema(JSON.parse(readFileSync(new URL('../../schemas/history/flow-batch-1.avsc', import.meta.url), 'utf8')));
+  const fingerprint = Buffer.alloc(8);
+  fingerprint.writeBigUInt64LE(crc64Avro(Buffer.from(canonicalForm(previous), 'utf8')));
+  const batch = sampleBatch(3);
+  const flows = batch.flows.decode().map(({ netobservTcpFlags, dupList, ...before }) => before);
+  const event = Buffer.concat([Buffer.from([0xc3, 0x01]), fingerprint, previous.toBuffer({ ...batch, flows })]);
+  const decoded = decodeFlowBatch(event);
+  assert.deepEqual(plain(decoded.flows), plain(flows.map((flow) => withDefaults({ ...flow, netobservTcpFlags: 0, dupList: [] }))));
 });
 
 test('NetObserv flags and dupList from the drained struct: the Buffer writer still writes what avsc writes', () => {
