@@ -6,9 +6,23 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { AgentProcess } from '../helpers/agent.js';
-import { TestNet, exec, exitOf, sendUdp, sh, spawnIn } from '../helpers/netns.js';
+import { PROJECT_ROOT, TestNet, exec, exitOf, sendUdp, sh, spawnIn } from '../helpers/netns.js';
 
 const PORT = 4739; // IPFIX's port, free in the test's own namespace
+
+interface NfdumpFlow {
+  src4_addr?: string;
+  dst4_addr?: string;
+  src_port: number;
+  dst_port: number;
+  proto: number;
+  in_packets: number;
+  in_bytes: number;
+  direction: number;
+  tcp_flags: string;
+  in_src_mac: string;
+  in_dst_mac: string;
+}
 
 /** Waits, a bounded time, until `done()` resolves to true. */
 async function until(what: string, done: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -19,8 +33,11 @@ async function until(what: string, done: () => Promise<boolean>, timeoutMs = 20_
   }
 }
 
-test('agent with EXPORT=ipfix+udp: nfcapd/nfdump read the captured traffic with exact counts', async () => {
-  const net = await TestNet.create();
+/**
+ * Runs `traffic` with nfcapd on 127.0.0.1:PORT and the agent (EXPORT=ipfix+udp, `env` besides) in
+ * namespace a; returns what nfdump reads once the agent stopped and nfcapd read every datagram.
+ */
+async function capture(net: TestNet, env: Record<string, string>, traffic: () => Promise<void>): Promise<{ flows: NfdumpFlow[]; stats: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'flowcast-nfcapd-'));
   const nfcapd = spawnIn(net.a.ns, 'nfcapd', ['-b', '127.0.0.1', '-p', String(PORT), '-w', dir, '-t', '3600']);
   let output = '';
@@ -28,11 +45,9 @@ test('agent with EXPORT=ipfix+udp: nfcapd/nfdump read the captured traffic with 
   nfcapd.stderr!.on('data', (chunk) => (output += chunk));
   try {
     await until('nfcapd to start', async () => output.includes('Startup nfcapd.'));
-    const agent = AgentProcess.start(net.a.ns, {
-      EXPORT: 'ipfix+udp', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(PORT), INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '500ms',
-    });
+    const agent = AgentProcess.start(net.a.ns, { EXPORT: 'ipfix+udp', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(PORT), INTERFACES: 'fca', ...env });
     await agent.waitForLog('capturing');
-    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 5, packets: 5000, payload: 100, srcPort: 32000 });
+    await traffic();
     assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr);
 
     // nfcapd has read every datagram once its socket's receive queue (rx_queue in /proc/net/udp) is empty.
@@ -44,11 +59,18 @@ test('agent with EXPORT=ipfix+udp: nfcapd/nfdump read the captured traffic with 
     const exited = exitOf(nfcapd);
     nfcapd.kill('SIGTERM');
     assert.equal(await exited, 0, output);
+    return { flows: JSON.parse(await sh('nfdump', '-R', dir, '-o', 'json')) as NfdumpFlow[], stats: await sh('nfdump', '-R', dir, '-I') };
+  } finally {
+    nfcapd.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
-    const flows = JSON.parse(await sh('nfdump', '-R', dir, '-o', 'json')) as {
-      src4_addr?: string; dst4_addr?: string; src_port: number; dst_port: number; proto: number; in_packets: number; in_bytes: number;
-      direction: number; in_src_mac: string; in_dst_mac: string;
-    }[];
+test('agent with EXPORT=ipfix+udp: nfcapd/nfdump read the captured traffic with exact counts', async () => {
+  const net = await TestNet.create();
+  try {
+    const { flows, stats } = await capture(net, { CACHE_ACTIVE_TIMEOUT: '500ms' },
+      () => sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 5, packets: 5000, payload: 100, srcPort: 32000 }));
     const ours = flows.filter((flow) => flow.src_port === 32000);
     const perPort = new Map<number, number>();
     for (const flow of ours) perPort.set(flow.dst_port, (perPort.get(flow.dst_port) ?? 0) + flow.in_packets);
@@ -62,10 +84,35 @@ test('agent with EXPORT=ipfix+udp: nfcapd/nfdump read the captured traffic with 
       assert.equal(flow.in_src_mac, net.a.mac);
       assert.equal(flow.in_dst_mac, net.b.mac);
     }
-    assert.match(await sh('nfdump', '-R', dir, '-I'), /^Sequence failures: 0$/m);
+    assert.match(stats, /^Sequence failures: 0$/m);
   } finally {
-    nfcapd.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await net.destroy();
+  }
+});
+
+test("agent with EXPORT=ipfix+udp, real TCP: tcpControlBits is NetObserv's flags value, as nfdump shows its low byte", async () => {
+  const net = await TestNet.create();
+  const tool = `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`;
+  try {
+    const { flows } = await capture(net, { CACHE_ACTIVE_TIMEOUT: '1h' }, async () => {
+      const server = spawnIn(net.b.ns, process.execPath, [tool, 'server', '5201']);
+      const serverExit = exitOf(server);
+      await new Promise((resolve) => server.stdout!.once('data', resolve));
+      await exec(net.a.ns, process.execPath, tool, 'client', net.b.ipv4, '5201', '10000');
+      assert.equal(await serverExit, 0);
+      await exec(net.a.ns, process.execPath, tool, 'refused', net.b.ipv4, '5202');
+    });
+    const tcp = flows.filter((flow) => flow.proto === 6);
+    const flags = (direction: number, port: number) =>
+      tcp.filter((flow) => flow.direction === direction && (direction === 1 ? flow.dst_port : flow.src_port) === port).map((flow) => flow.tcp_flags);
+    // NetObserv's values (see test/collector/pbflow.test.ts): out 0x212, back 0x310; the raw header
+    // bits would be 0x1b ("...AP.SF") and 0x13 ("...A..SF"). nfdump keeps the low byte.
+    assert.deepEqual(flags(1, 5201), ['...A..S.']); // 0x212
+    assert.deepEqual(flags(0, 5201), ['...A....']); // 0x310
+    // A closed port: SYN, then RST-ACK, NetObserv's 0x400 (no low bits; raw would be "...A.R..").
+    assert.deepEqual(flags(1, 5202), ['......S.']);
+    assert.deepEqual(flags(0, 5202), ['........']);
+  } finally {
     await net.destroy();
   }
 });
