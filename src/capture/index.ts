@@ -160,7 +160,11 @@ export class FlowCapture {
   drain(): Promise<DrainedFlows> {
     return this.serialized(async () => {
       const flows = new DrainedFlows(await this.native.drain(false), this.names);
-      this.checkHooks();
+      try {
+        this.checkHooks();
+      } catch (error) {
+        this.options.onError?.(error as Error); // the drained flows are delivered all the same
+      }
       return flows;
     });
   }

@@ -107,3 +107,27 @@ test('tc: a hook that cannot be attached again stays reported as unhooked, and i
   await sendUdp(net.a, net.b.ipv4, { firstPort: 22000, flows: 2, packets: 200, payload: 10, srcPort: 30104 });
   assert.deepEqual(udpPackets((await probe.close()).flows, 30104), [100, 100]);
 });
+
+test('tc: an exception while rescanning interfaces is reported, and the next event rescans', async () => {
+  await exec(net.a.ns, 'ip', 'link', 'add', 'fcr0', 'type', 'veth', 'peer', 'name', 'fcr1');
+  const probe = await Probe.start(net.a, { interfaces: ['/^fcr/'], attachMode: 'tc', direction: 'egress', listen: 'watch' });
+  assert.deepEqual(probe.attachments.map((a) => a.name).sort(), ['fcr0', 'fcr1']);
+  // fcr0's filter replaced by a shared egress block, where detaching through the device fails;
+  // then renamed, so that the rescan detaches from "fcr0".
+  await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fcr0', 'clsact');
+  await exec(net.a.ns, 'tc', 'qdisc', 'add', 'dev', 'fcr0', 'egress_block', '10', 'clsact');
+  await exec(net.a.ns, 'ip', 'link', 'set', 'fcr0', 'name', 'fcrx');
+  const failed = await probe.drain();
+  assert.ok(failed.hooks.errors.some((message) => /^detach from fcr0 egress: EOPNOTSUPP/.test(message)), failed.hooks.errors.join('; '));
+  assert.deepEqual(failed.hooks.hooksLost, 0, 'a renamed interface is the rescan\'s business, not a lost hook');
+
+  await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fcrx', 'clsact');
+  await exec(net.a.ns, 'ip', 'link', 'set', 'fcrx', 'up'); // a link event: the next rescan
+  let names: string[] = [];
+  for (let attempt = 0; attempt < 100 && names.join() !== 'fcr1,fcrx'; attempt++) {
+    names = (await probe.currentAttachments()).map((a) => a.name).sort();
+  }
+  assert.deepEqual(names, ['fcr1', 'fcrx']);
+  await probe.close();
+  await exec(net.a.ns, 'ip', 'link', 'del', 'fcrx');
+});
