@@ -150,7 +150,7 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
   let stopping = false;
   let wakeBackoff = () => undefined as void;
   const publisher = (async () => {
-    for (let backoff = 100; ; ) {
+    for (;;) {
       const next = await hold.next();
       if (!next) return;
       let batch: DecodedFlowBatch;
@@ -163,19 +163,21 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
         hold.release();
         continue;
       }
-      try {
-        await exporter.send(batch);
-      } catch (error) {
-        if (stopping) return;
-        log.warn({ err: error, held: hold.stats.held }, 'NATS did not take a held Send; holding it and trying again');
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, backoff);
-          wakeBackoff = () => (clearTimeout(timer), resolve());
-        });
-        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
-        continue;
+      // The same batch object on every attempt: the exporter resumes at its first part not taken.
+      for (let backoff = 100; ; backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)) {
+        try {
+          await exporter.send(batch);
+          break;
+        } catch (error) {
+          if (stopping) return;
+          log.warn({ err: error, held: hold.stats.held }, 'NATS did not take a held Send; holding it and trying again');
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, backoff);
+            wakeBackoff = () => (clearTimeout(timer), resolve());
+          });
+          if (stopping) return;
+        }
       }
-      backoff = 100;
       totals.publishedRecords += batch.flows.length;
       if (stopping) return; // the spool is left as it is; its next replay is deduplicated by JetStream
       hold.release();
