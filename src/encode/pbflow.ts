@@ -191,7 +191,8 @@ export function encodeRecords(flows: readonly FlowRecord[], agentIp: string): Ui
   scratch.pos = 0;
   for (const flow of flows) {
     const name = encoded(flow.interface);
-    scratch.ensure(320 + 2 * name.length);
+    // Every field but the lists and the DNS name, each at its largest, takes 378 bytes and the name.
+    scratch.ensure(512 + name.length);
     tag(1, LENGTH_DELIMITED); // Records.entries
     const recordAt = scratch.pos;
     scratch.pos += 2; // room for a two-byte length

@@ -127,3 +127,27 @@ test("headerFlagsOf: NetObserv's per-packet values back to the TCP header bits t
   ];
   assert.deepEqual(cases.map(([netobserv]) => [netobserv, headerFlagsOf(netobserv)]), cases);
 });
+
+test('the reused buffer grows in time whichever record reaches its end, every value at its largest', async () => {
+  const max = 2 ** 53 - 1;
+  const ipv6 = { ipv6: Buffer.alloc(16, 0xff) };
+  const time = { seconds: 2 ** 40, nanos: 999_999_999 };
+  const [flow] = decodeRecords(Records.encode(Records.fromObject({ entries: [{
+    ethProtocol: 0x86dd, direction: 'EGRESS', timeFlowStart: time, timeFlowEnd: time, dataLink: { srcMac: 0xffffffffffff, dstMac: 0xffffffffffff },
+    network: { srcAddr: ipv6, dstAddr: ipv6, dscp: 63 }, transport: { srcPort: 65535, dstPort: 65535, protocol: 255 }, bytes: max, packets: max,
+    flags: 0xffff, icmpType: 255, icmpCode: 255, pktDropBytes: max, pktDropPackets: max, pktDropLatestFlags: 0xffffffff, pktDropLatestState: 0xffffffff,
+    pktDropLatestDropCause: 0xffffffff, dnsId: 0xffff, dnsFlags: 0xffff, dnsLatency: time, timeFlowRtt: time, dnsErrno: 0xff, dupList: [{ interface: 'eth0', direction: 'EGRESS' }],
+    xlat: { srcAddr: ipv6, dstAddr: ipv6, srcPort: 0xffffffff, dstPort: 0xffffffff, zoneId: 0xffffffff }, sampling: 0xffffffff, ipsecEncrypted: 1, ipsecEncryptedRet: -1,
+    sslVersion: 0xffff, sslMismatch: true, tlsTypes: 0xffffffff, tlsCipherSuite: 0xffff, tlsKeyShare: 0xffff, quic: { version: 0xffffffff, seenLongHdr: 0xffffffff, seenShortHdr: 0xffffffff },
+  }] })).finish()).map(toFlowRecord);
+  const one = Buffer.from(encodeRecords([flow], 'fd00::1'));
+  const count = Math.ceil((1 << 20) / one.length) + 2; // past the buffer's first 1 MiB
+  // A first record of every length up to one record's shifts where the 1 MiB boundary falls; each
+  // pass loads the module anew, so that its buffer starts at 1 MiB again.
+  for (let pad = 0; pad < one.length; pad++) {
+    const fresh = (await import(`../../src/encode/pbflow.js?pad=${pad}`)) as { encodeRecords: typeof encodeRecords };
+    const first = { ...flow, dns: { ...flow.dns!, name: 'x'.repeat(pad) } };
+    const expected = Buffer.concat([encodeRecords([first], 'fd00::1'), ...new Array(count).fill(one)]);
+    assert.ok(Buffer.from(fresh.encodeRecords([first, ...new Array(count).fill(flow)], 'fd00::1')).equals(expected), `a first record with a ${pad}-byte name`);
+  }
+});
