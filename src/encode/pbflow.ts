@@ -376,10 +376,17 @@ export function headerFlagsOf(netobservFlags: number): number {
   return (netobservFlags & 0xff) | (netobservFlags & SYN_ACK ? SYN | ACK : 0) | (netobservFlags & FIN_ACK ? FIN | ACK : 0) | (netobservFlags & RST_ACK ? RST | ACK : 0);
 }
 
+/** NetObserv's kernel widths, to which Flowlogs Pipeline narrows pbflow's uint32 fields too. */
+const U8 = 0xff;
+const U16 = 0xffff;
+const INT_MAX = 2 ** 31 - 1;
+
 /**
  * A pbflow record (from a NetObserv agent, say) as a flowcast flow; pbflow has no interface index.
  * The interface and direction are dup_list's first entry (the one NetObserv counts), or fields 10
- * and 2 from agents that send no dup_list; every other current field is carried.
+ * and 2 from agents that send no dup_list; every other current field is carried. uint32 fields
+ * are narrowed to the width NetObserv measures them in (ports, flags, DNS id: 16 bits; protocol,
+ * DSCP, TCP state, errno: 8), as Flowlogs Pipeline does, so each fits its Avro int.
  */
 export function toFlowRecord(record: PbflowRecord): FlowRecord {
   const first = record.dupList[0];
@@ -391,24 +398,24 @@ export function toFlowRecord(record: PbflowRecord): FlowRecord {
     interface: flowInterface,
     ifIndex: 0,
     direction: flowDirection,
-    etherType: record.ethProtocol,
+    etherType: record.ethProtocol & U16,
     srcMac: mac(record.dataLink?.srcMac),
     dstMac: mac(record.dataLink?.dstMac),
     srcAddr: mappedAddress(record.network?.srcAddr),
     dstAddr: mappedAddress(record.network?.dstAddr),
-    protocol: record.transport?.protocol ?? 0,
-    srcPort: record.transport?.srcPort ?? 0,
-    dstPort: record.transport?.dstPort ?? 0,
-    icmpType: record.icmpType,
-    icmpCode: record.icmpCode,
+    protocol: (record.transport?.protocol ?? 0) & U8,
+    srcPort: (record.transport?.srcPort ?? 0) & U16,
+    dstPort: (record.transport?.dstPort ?? 0) & U16,
+    icmpType: record.icmpType & U8,
+    icmpCode: record.icmpCode & U8,
     packets: record.packets,
     bytes: record.bytes,
     firstSeen: microseconds(record.timeFlowStart),
     lastSeen: microseconds(record.timeFlowEnd),
-    tcpFlags: headerFlagsOf(record.flags),
-    dscp: record.network?.dscp ?? 0,
-    sampling: record.sampling || 1,
-    netobservTcpFlags: record.flags,
+    tcpFlags: headerFlagsOf(record.flags & U16),
+    dscp: (record.network?.dscp ?? 0) & U8,
+    sampling: Math.min(record.sampling, INT_MAX) || 1,
+    netobservTcpFlags: record.flags & U16,
     dupList: first
       ? record.dupList.map((entry) => ({ interface: entry.interface, direction: direction(entry.direction), udn: entry.udn }))
       : [{ interface: flowInterface, direction: flowDirection, udn: '' }],
@@ -417,14 +424,14 @@ export function toFlowRecord(record: PbflowRecord): FlowRecord {
         ? {
             bytes: record.pktDropBytes,
             packets: record.pktDropPackets,
-            latestFlags: record.pktDropLatestFlags,
-            latestState: record.pktDropLatestState,
+            latestFlags: record.pktDropLatestFlags & U16,
+            latestState: record.pktDropLatestState & U8,
             latestDropCause: record.pktDropLatestDropCause,
           }
         : null,
     dns:
       record.dnsId || record.dnsFlags || dnsLatency || record.dnsErrno || record.dnsName
-        ? { id: record.dnsId, flags: record.dnsFlags, latency: dnsLatency, errno: record.dnsErrno, name: record.dnsName }
+        ? { id: record.dnsId & U16, flags: record.dnsFlags & U16, latency: dnsLatency, errno: record.dnsErrno & U8, name: record.dnsName }
         : null,
     rtt: nanoseconds(record.timeFlowRtt),
     networkEvents: record.networkEventsMetadata.map((event) => ({ ...event.events })),
@@ -432,16 +439,16 @@ export function toFlowRecord(record: PbflowRecord): FlowRecord {
       ? {
           srcAddr: mappedAddress(record.xlat.srcAddr),
           dstAddr: mappedAddress(record.xlat.dstAddr),
-          srcPort: record.xlat.srcPort,
-          dstPort: record.xlat.dstPort,
-          zoneId: record.xlat.zoneId,
+          srcPort: record.xlat.srcPort & U16,
+          dstPort: record.xlat.dstPort & U16,
+          zoneId: record.xlat.zoneId & U16,
         }
       : null,
     ipsec: record.ipsecEncrypted || record.ipsecEncryptedRet ? { encrypted: record.ipsecEncrypted !== 0, encryptedRet: record.ipsecEncryptedRet } : null,
     tls:
       record.sslVersion || record.sslMismatch || record.tlsTypes || record.tlsCipherSuite || record.tlsKeyShare
-        ? { sslVersion: record.sslVersion, sslMismatch: record.sslMismatch, types: record.tlsTypes, cipherSuite: record.tlsCipherSuite, keyShare: record.tlsKeyShare }
+        ? { sslVersion: record.sslVersion & U16, sslMismatch: record.sslMismatch, types: record.tlsTypes, cipherSuite: record.tlsCipherSuite & U16, keyShare: record.tlsKeyShare & U16 }
         : null,
-    quic: record.quic ? { version: record.quic.version, seenLongHeader: record.quic.seenLongHdr, seenShortHeader: record.quic.seenShortHdr } : null,
+    quic: record.quic ? { version: record.quic.version, seenLongHeader: record.quic.seenLongHdr & U8, seenShortHeader: record.quic.seenShortHdr & U8 } : null,
   };
 }

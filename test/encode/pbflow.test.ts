@@ -120,6 +120,25 @@ test('toFlowRecord: an agent without dup_list (older NetObserv) gives fields 10 
   assert.deepEqual(again.dupList, [{ interface: 'eth1', direction: 'EGRESS', udn: '' }]);
 });
 
+test('out-of-range uint32 values are narrowed to NetObserv widths, as Flowlogs Pipeline does, and the flow encodes in Avro', () => {
+  const huge = 0xfffffff0;
+  const [flow] = decodeRecords(Records.encode(Records.fromObject({ entries: [{
+    ...NETOBSERV_RECORD, ethProtocol: huge, transport: { srcPort: huge, dstPort: huge, protocol: huge }, icmpType: huge, icmpCode: huge, flags: huge,
+    network: { ...NETOBSERV_RECORD.network, dscp: huge }, sampling: huge, pktDropLatestFlags: huge, pktDropLatestState: huge, dnsId: huge, dnsFlags: huge, dnsErrno: huge,
+    xlat: { ...NETOBSERV_RECORD.xlat, srcPort: huge, dstPort: huge, zoneId: huge }, sslVersion: huge, tlsCipherSuite: huge, tlsKeyShare: huge,
+    quic: { version: huge, seenLongHdr: huge, seenShortHdr: huge },
+  }] })).finish()).map(toFlowRecord);
+  assert.deepEqual(
+    [flow.etherType, flow.srcPort, flow.dstPort, flow.protocol, flow.icmpType, flow.icmpCode, flow.netobservTcpFlags, flow.tcpFlags, flow.dscp, flow.sampling],
+    [0xfff0, 0xfff0, 0xfff0, 0xf0, 0xf0, 0xf0, 0xfff0, 0xf7, 0xf0, 2 ** 31 - 1],
+  );
+  assert.deepEqual([flow.drops!.latestFlags, flow.drops!.latestState, flow.dns!.id, flow.dns!.flags, flow.dns!.errno], [0xfff0, 0xf0, 0xfff0, 0xfff0, 0xf0]);
+  assert.deepEqual([flow.xlat!.srcPort, flow.xlat!.zoneId, flow.tls!.sslVersion, flow.tls!.cipherSuite, flow.tls!.keyShare], [0xfff0, 0xfff0, 0xfff0, 0xfff0, 0xfff0]);
+  assert.deepEqual(flow.quic, { version: huge, seenLongHeader: 0xf0, seenShortHeader: 0xf0 });
+  const batch: DecodedFlowBatch = { agentName: 'a', agentIp: '', sequence: 0, part: 0, parts: 1, intervalStart: 0, intervalEnd: 0, ringBufferPackets: 0, lostPackets: 0, flows: [flow] };
+  assert.equal(decodeFlowBatch(encodeFlowBatch(batch, false)).flows[0].quic?.version, huge);
+});
+
 test("headerFlagsOf: NetObserv's per-packet values back to the TCP header bits they stand for", () => {
   const cases: [number, number][] = [
     [0x000, 0x00], [0x002, 0x02], [0x010, 0x10], [0x008, 0x08], [0x0c0, 0xc0],
