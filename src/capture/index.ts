@@ -47,7 +47,11 @@ export interface CaptureOptions {
   onError?: (error: Error) => void;
   /** Called when one of our hooks was found removed or replaced from outside (it is reattached). */
   onHookLost?: (hook: { name: string; direction: Direction }) => void;
+  /** Hooks are checked after every drain, and this often besides (ms; 0: only after drains). */
+  hookCheckPeriodMs?: number;
 }
+
+const DEFAULT_HOOK_CHECK_PERIOD_MS = 5000;
 
 export interface Attachment {
   name: string;
@@ -67,6 +71,7 @@ export class FlowCapture {
   private finalCounters: KernelCounters | undefined;
   private watcher: NativeLinkWatcher | undefined;
   private poller: NodeJS.Timeout | undefined;
+  private hookChecker: NodeJS.Timeout | undefined;
   /** Hooks found removed or replaced from outside since open. */
   hooksLost = 0;
   /** Names given in `interfaces` that no interface had at open (attached when they appear). */
@@ -135,6 +140,9 @@ export class FlowCapture {
       for (const candidate of selected) capture.attach(candidate);
       if (options.listen === 'watch') capture.watcher = new LinkWatcher(() => capture.reconcile());
       if (options.listen === 'poll') capture.poller = setInterval(() => capture.reconcile(), options.pollPeriodMs ?? 10_000).unref();
+      // Drains may be far apart (CACHE_ACTIVE_TIMEOUT up to 24h): a lost hook is found sooner.
+      const period = options.hookCheckPeriodMs ?? DEFAULT_HOOK_CHECK_PERIOD_MS;
+      if (period > 0) capture.hookChecker = setInterval(() => capture.closed || capture.checkHooksReporting(), period).unref();
     } catch (error) {
       capture.watcher?.close();
       native.close();
@@ -160,11 +168,7 @@ export class FlowCapture {
   drain(): Promise<DrainedFlows> {
     return this.serialized(async () => {
       const flows = new DrainedFlows(await this.native.drain(false), this.names);
-      try {
-        this.checkHooks();
-      } catch (error) {
-        this.options.onError?.(error as Error); // the drained flows are delivered all the same
-      }
+      this.checkHooksReporting(); // the drained flows are delivered whatever it finds
       return flows;
     });
   }
@@ -182,6 +186,7 @@ export class FlowCapture {
   close(): Promise<DrainedFlows> {
     this.watcher?.close();
     clearInterval(this.poller);
+    clearInterval(this.hookChecker);
     return this.serialized(async () => {
       for (const name of [...this.attached.keys()]) this.detach(name);
       const remaining = new DrainedFlows(await this.native.drain(true), this.names);
@@ -231,6 +236,14 @@ export class FlowCapture {
       this.lostHooks.delete(`${name}/${direction}`);
     }
     this.attached.delete(name);
+  }
+
+  private checkHooksReporting(): void {
+    try {
+      this.checkHooks();
+    } catch (error) {
+      this.options.onError?.(error as Error);
+    }
   }
 
   /** Finds hooks removed or replaced from outside, reports them and attaches them again. */

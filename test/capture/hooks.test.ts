@@ -87,8 +87,21 @@ for (const { mode, skip } of ATTACH_MODES) {
   });
 }
 
+test('tc: between drains, a hook removed from outside is found and attached again by the periodic check', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tc', direction: 'egress', hookCheckPeriodMs: 100 });
+  await exec(net.a.ns, 'tc', 'filter', 'del', 'dev', 'fca', 'egress', 'pref', String(TC_PRIORITY));
+  let filters: string[] = [];
+  for (let attempt = 0; attempt < 500 && filters.length === 0; attempt++) filters = await flowcastFilters(net.a);
+  assert.deepEqual(filters, ['egress'], 'attached again with no drain');
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 23000, flows: 2, packets: 200, payload: 10, srcPort: 30105 });
+  const last = await probe.close();
+  assert.deepEqual([last.hooks.lost, last.hooks.hooksLost, last.hooks.unhooked], [['fca/egress'], 1, []]);
+  assert.deepEqual(udpPackets(last.flows, 30105), [100, 100]);
+});
+
 test('tc: a hook that cannot be attached again stays reported as unhooked, and is attached once it can be', async () => {
-  const probe = await Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tc', direction: 'egress' });
+  // Checked after each drain only, so that the attempts below are counted exactly.
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tc', direction: 'egress', hookCheckPeriodMs: 0 });
   // A clsact qdisc whose egress block is shared: our filter is gone, and filters can no longer be
   // added through the device.
   await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fca', 'clsact');
