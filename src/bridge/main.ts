@@ -53,20 +53,8 @@ const stopSignal = () =>
     process.once('SIGINT', () => resolve());
   });
 
-/** A client whose next Send waits until the progress of the last one is stored. */
-class ProgressClient extends PbflowClient {
-  pending: Promise<void> = Promise.resolve();
-
-  override async send(message: Uint8Array): Promise<void> {
-    const stored = this.pending;
-    this.pending = Promise.resolve();
-    await stored;
-    return super.send(message);
-  }
-}
-
 async function natsToGrpc(config: Config, log: Logger): Promise<number> {
-  const client = new ProgressClient(config.target.host!, config.target.port!, config.grpc);
+  const client = new PbflowClient(config.target.host!, config.target.port!, config.grpc);
   const nc = await connect(connectionOptions(config.nats, 'flowcast-bridge-progress'));
   const progress = await ProgressStore.open(nc, `${config.nats.bridgeDurable}-progress`, config.nats.streamMaxAgeMs);
   // Flows taken, also in memory: a redelivery in this process needs no lookup.
@@ -86,11 +74,10 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
       const key = `${event.source} ${event.id}`;
       const from = taken.get(key) ?? (await progress.get(key));
       if (from > 0) log.info({ id: event.id, from, flows: batch.flows.length }, 'resuming an event the target took in part');
-      await client.sendFlows(batch.flows, batch.agentIp, config.grpc.maxFlows, from, (flows) => {
+      await client.sendFlows(batch.flows, batch.agentIp, config.grpc.maxFlows, from, async (flows) => {
         taken.set(key, flows);
-        client.pending = progress.put(key, flows);
+        await progress.put(key, flows);
       });
-      await client.pending;
       taken.delete(key);
       finished.push(key);
       log.debug({ id: event.id, flows: batch.flows.length }, 'forwarded');

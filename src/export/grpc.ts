@@ -81,7 +81,7 @@ export class PbflowClient {
    * size and sends the same flows again. Calls `taken(n)` once the collector took the first n
    * flows, so that a retry resumes after them (whatever the next messages' sizes).
    */
-  async sendFlows(flows: readonly FlowRecord[], agentIp: string, maxFlows: number, from: number, taken: (flows: number) => void): Promise<void> {
+  async sendFlows(flows: readonly FlowRecord[], agentIp: string, maxFlows: number, from: number, taken: (flows: number) => void | Promise<void>): Promise<void> {
     let start = from;
     while (start < flows.length) {
       let count = Math.max(1, Math.min(maxFlows, flows.length - start, Math.floor((this.maxBytes * 0.95) / this.bytesPerRecord)));
@@ -100,7 +100,7 @@ export class PbflowClient {
         throw error;
       }
       start += count;
-      taken(start);
+      await taken(start); // stored before the next Send: a resume never skips what was not taken
     }
   }
 
@@ -134,7 +134,7 @@ export class GrpcExporter implements Exporter {
     const from = this.acknowledged.get(batch) ?? 0;
     const flows = Array.isArray(batch.flows) ? batch.flows : batch.flows.decode();
     try {
-      await this.client.sendFlows(flows, this.agentIp, this.maxFlows, from, (flows) => this.acknowledged.set(batch, flows));
+      await this.client.sendFlows(flows, this.agentIp, this.maxFlows, from, (flows) => void this.acknowledged.set(batch, flows));
     } catch (error) {
       if (error instanceof SendError && error.kind === 'refused') throw new ExportError(error.message, 'refused');
       throw error;
