@@ -6,7 +6,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } fro
 import { CloudEvent, HTTP } from 'cloudevents';
 
 import { decodeFlowBatch, type DecodedFlowBatch } from '../encode/avro.js';
-import { DATA_CONTENT_TYPE } from '../encode/cloudevent.js';
+import { DATA_CONTENT_TYPE, schemaFingerprintOf } from '../encode/cloudevent.js';
 import { connectionOptions, type NatsConnectionSettings } from '../export/nats.js';
 import { CollectorError } from './errors.js';
 
@@ -67,7 +67,7 @@ export function decodeEvent(data: Uint8Array, natsHeaders: MsgHdrs | undefined):
   if (!avro) throw new CollectorError('cloudevent', 'a structured event without data_base64');
   try {
     const { data: _data, data_base64: _base64, ...attributes } = event.toJSON();
-    return { batch: decodeFlowBatch(avro), event: attributes as EventAttributes };
+    return { batch: decodeFlowBatch(avro, schemaFingerprintOf(event.dataschema)), event: attributes as EventAttributes };
   } catch (error) {
     throw new CollectorError('avro', (error as Error).message, { cause: error });
   }

@@ -112,6 +112,8 @@ const EARLIER_SCHEMAS = new Map(
     return [fingerprintOf(writer).toString('hex'), flowBatchType.createResolver(writer)] as const;
   }),
 );
+/** The first revision, whose events' dataschema carried no fingerprint. */
+export const FIRST_SCHEMA_FINGERPRINT = [...EARLIER_SCHEMAS.keys()][0];
 const SINGLE_OBJECT_HEADER = Buffer.concat([SINGLE_OBJECT_MARKER, FLOW_BATCH_FINGERPRINT]);
 
 const writeFlowBatch = createFlowBatchWriter(flowBatchType);
@@ -127,13 +129,18 @@ export class AvroDecodeError extends Error {
 }
 
 /**
- * Decodes plain or single-object Avro; throws AvroDecodeError saying what is wrong. Single-object
- * data written with an earlier revision of the schema is resolved to this one; plain data is read
- * as written with this one.
+ * Decodes plain or single-object Avro; throws AvroDecodeError saying what is wrong. Data written
+ * with an earlier revision of the schema is resolved to this one: single-object data names its
+ * writer's fingerprint itself, plain data through `writerFingerprint` (hex, from the event's
+ * dataschema); plain data without it is read as written with this revision.
  */
-export function decodeFlowBatch(data: Uint8Array): DecodedFlowBatch {
+export function decodeFlowBatch(data: Uint8Array, writerFingerprint?: string): DecodedFlowBatch {
   let body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let resolver: avro.Resolver | undefined;
+  if (writerFingerprint !== undefined && writerFingerprint !== FLOW_BATCH_FINGERPRINT.toString('hex')) {
+    resolver = EARLIER_SCHEMAS.get(writerFingerprint);
+    if (!resolver) throw new AvroDecodeError(`unknown schema fingerprint ${writerFingerprint} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+  }
   if (body.subarray(0, 2).equals(SINGLE_OBJECT_MARKER)) {
     if (body.length < 10) throw new AvroDecodeError('single-object Avro shorter than its 10-byte header');
     const fingerprint = body.subarray(2, 10);

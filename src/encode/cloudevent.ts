@@ -2,12 +2,25 @@
 import { randomUUID } from 'node:crypto';
 
 import type { AnyFlowBatch } from '../aggregate/index.js';
-import { encodeFlowBatch } from './avro.js';
+import { FIRST_SCHEMA_FINGERPRINT, FLOW_BATCH_FINGERPRINT, encodeFlowBatch } from './avro.js';
 
 export const EVENT_TYPE = 'dev.flowcast.flow.batch.v1';
 export const DATA_CONTENT_TYPE = 'application/avro';
-/** Names the Avro schema and its version (schemas/flow-batch.avsc, dev.flowcast.v1.FlowBatch). */
-export const DATA_SCHEMA = 'urn:flowcast:schema:dev.flowcast.v1.FlowBatch';
+/** The schema's name; events of the first revision carried it alone as their dataschema. */
+export const DATA_SCHEMA_NAME = 'urn:flowcast:schema:dev.flowcast.v1.FlowBatch';
+/**
+ * Names the Avro schema and its revision (schemas/flow-batch.avsc): the name, then the schema's
+ * CRC-64-AVRO fingerprint in hex (the 8 bytes of single-object encoding). A reader of plain Avro
+ * needs the writer's schema to decode: with the fingerprint it can tell which revision wrote it.
+ */
+export const DATA_SCHEMA = `${DATA_SCHEMA_NAME}:${FLOW_BATCH_FINGERPRINT.toString('hex')}`;
+
+/** The writer schema's fingerprint named by a dataschema; undefined when it is not ours. */
+export function schemaFingerprintOf(dataschema: unknown): string | undefined {
+  if (dataschema === DATA_SCHEMA_NAME) return FIRST_SCHEMA_FINGERPRINT;
+  if (typeof dataschema !== 'string' || !dataschema.startsWith(`${DATA_SCHEMA_NAME}:`)) return undefined;
+  return dataschema.slice(DATA_SCHEMA_NAME.length + 1);
+}
 
 export type ContentMode = 'binary' | 'structured';
 

@@ -34,7 +34,7 @@ function assertValidEvents(events: ReceivedEvent[]): void {
     assert.equal(attributes.type, 'dev.flowcast.flow.batch.v1');
     assert.equal(attributes.source, '/flowcast/node-a');
     assert.equal(attributes.datacontenttype, 'application/avro');
-    assert.equal(attributes.dataschema, 'urn:flowcast:schema:dev.flowcast.v1.FlowBatch');
+    assert.match(attributes.dataschema as string, /^urn:flowcast:schema:dev\.flowcast\.v1\.FlowBatch:[0-9a-f]{16}$/);
     assert.ok(!Number.isNaN(Date.parse(attributes.time as string)));
     assert.equal(batch.agentName, 'node-a');
   }
