@@ -127,6 +127,9 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
     const done = (async () => {
       for await (const message of subscription) await handle(message);
     })();
+    // Resolve only once the server has the subscription: a message published right after would
+    // otherwise be missed.
+    await nc.flush();
     stop = async () => {
       subscription.unsubscribe();
       await done;

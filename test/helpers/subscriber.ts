@@ -38,16 +38,21 @@ const failures: string[] = [];
 const send = (message: unknown) => new Promise<void>((resolve) => process.send!(message, () => resolve()));
 const nc = await connect({ servers: url });
 if (!stream) {
-  const subscription = nc.subscribe(subject);
-  void (async () => {
-    for await (const message of subscription) {
+  // A callback runs as the client parses each message, so every message that arrived before a
+  // flush's reply is in `events` once that flush resolves (an async iterator may lag behind).
+  nc.subscribe(subject, {
+    callback: (error, message) => {
+      if (error) {
+        failures.push(error.message);
+        return;
+      }
       try {
         events.push(decode(message));
-      } catch (error) {
-        failures.push((error as Error).message);
+      } catch (failure) {
+        failures.push((failure as Error).message);
       }
-    }
-  })();
+    },
+  });
   await nc.flush();
 }
 await send({ type: 'ready' });
