@@ -19,7 +19,7 @@ export class NatsServer {
   private readonly storeDir = mkdtempSync(join(tmpdir(), 'flowcast-nats-'));
 
   private constructor(
-    readonly port: number,
+    private clientPort: number | undefined,
     private readonly ns: string | undefined,
     private readonly jetstream: boolean,
     private readonly maxPayload: number | undefined,
@@ -27,18 +27,28 @@ export class NatsServer {
 
   /** `maxPayload`: the server's max_payload (bytes), set through a configuration file. */
   static async start(options: { ns?: string; jetstream?: boolean; port?: number; maxPayload?: number } = {}): Promise<NatsServer> {
-    const server = new NatsServer(options.port ?? (await freePort()), options.ns, options.jetstream ?? false, options.maxPayload);
+    const server = new NatsServer(options.port, options.ns, options.jetstream ?? false, options.maxPayload);
     await server.resume();
     return server;
+  }
+
+  get port(): number {
+    if (this.clientPort === undefined) throw new Error('nats-server has not started');
+    return this.clientPort;
   }
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  /** (Re)starts the server on the same port and JetStream store. */
+  /**
+   * (Re)starts the server on the same port and JetStream store. The first start lets the server
+   * bind a port of its choosing (-p -1) and reads it from its log: a port picked here and bound
+   * later could be taken in between.
+   */
   async resume(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port), ...(this.jetstream ? ['-js', '-sd', this.storeDir] : [])];
+    const port = this.clientPort === undefined ? '-1' : String(this.clientPort);
+    const args = ['-a', '127.0.0.1', '-p', port, ...(this.jetstream ? ['-js', '-sd', this.storeDir] : [])];
     if (this.maxPayload) {
       const file = join(this.storeDir, 'nats.conf');
       writeFileSync(file, `max_payload: ${this.maxPayload}\n`);
@@ -51,7 +61,11 @@ export class NatsServer {
     await new Promise<void>((resolve, reject) => {
       child.stderr!.on('data', (chunk) => {
         log += chunk;
-        if (log.includes('Server is ready')) resolve();
+        if (!log.includes('Server is ready')) return;
+        const listening = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
+        if (!listening) return reject(new Error(`nats-server did not log its client port: ${log}`));
+        this.clientPort = Number(listening[1]);
+        resolve();
       });
       child.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${log}`)));
     });
