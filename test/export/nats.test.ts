@@ -11,6 +11,7 @@ import { NatsExporter } from '../../src/export/nats.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import { sampleBatch } from '../helpers/batches.js';
 import { NatsServer } from '../helpers/nats-server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const silent = pino({ level: 'silent' });
 const servers: NatsServer[] = [];
@@ -46,12 +47,17 @@ async function waitForStored(url: string, stream: string, count: number): Promis
   const nc = await connect({ servers: url });
   try {
     const manager = await jetstreamManager(nc);
-    for (let tries = 0; tries < 2000; tries++) {
-      const info = await manager.streams.info(stream).catch(() => undefined);
-      if (info && info.state.messages >= count) return;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw new Error(`the stream never held ${count} messages`);
+    let held = 0;
+    await waitUntil(
+      async () => {
+        const info = await manager.streams.info(stream).catch(() => undefined);
+        held = info?.state.messages ?? held;
+        return held >= count;
+      },
+      () => `the stream to hold ${count} messages (it holds ${held})`,
+      30_000,
+      0, // the crash must come while parts are still being sent
+    );
   } finally {
     await nc.close();
   }
