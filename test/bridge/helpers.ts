@@ -18,7 +18,7 @@ export async function until(condition: () => boolean | Promise<boolean>, what: (
 export interface Bridge {
   process: ChildProcess;
   log(): string;
-  /** Resolves with [code, signal] once it exited. */
+  /** Resolves with [code, signal] once it exited and its stderr closed. */
   exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
@@ -30,7 +30,8 @@ export function startBridge(env: Record<string, string>): Bridge {
   });
   let log = '';
   child.stderr!.on('data', (chunk) => (log += chunk));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  // 'close', not 'exit': by then stderr is read to its end, so log() holds the last lines.
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   return { process: child, log: () => log, exited };
 }
 

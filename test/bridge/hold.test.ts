@@ -105,8 +105,10 @@ test('grpc-to-nats with BRIDGE_SPOOL_DIR: Sends held during an outage survive a 
     await until(async () => {
       try {
         return (await metric(metricsPort, 'flowcast_bridge_held_sends')) === 0;
-      } catch {
-        return false; // not listening yet
+      } catch (error) {
+        // Not listening yet; any other failure (the metric missing) fails the test.
+        if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED') return false;
+        throw error;
       }
     }, () => `the spool replayed: ${bridge.log()}`);
     assert.equal(await metric(metricsPort, 'flowcast_bridge_published_records_total'), 30);
