@@ -9,7 +9,7 @@ import { formatAddress, formatMac, startGrpcCollector, startNatsCollector, type 
 import { PbflowClient } from '../../src/export/grpc.js';
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
 import { encodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
-import { sampleBatch } from '../helpers/batches.js';
+import { sampleBatch, uniqueFlowsBatch } from '../helpers/batches.js';
 import { NatsServer, freePort } from '../helpers/nats-server.js';
 import { PROJECT_ROOT } from '../helpers/netns.js';
 
@@ -28,17 +28,23 @@ test('bridge: JetStream to a gRPC collector that goes away and comes back; every
   await (await jetstreamManager(nc)).streams.add({ name: 'FLOWS', subjects: ['test.flows'] });
   const js = jetstream(nc);
   const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  // Flow i of batch `sequence` has source port 100 * sequence + i: each record names its batch.
+  const batchOf = (sequence: number) => {
+    const batch = uniqueFlowsBatch(7, sequence);
+    return { ...batch, flows: batch.flows.map((flow, i) => ({ ...flow, srcPort: 100 * sequence + i })) };
+  };
   const publish = async (sequence: number) => {
-    const message = encode(sampleBatch(7, sequence));
+    const message = encode(batchOf(sequence));
     const natsHeaders = headers();
     for (const [name, value] of Object.entries(message.headers)) natsHeaders.set(name, value);
     await js.publish('test.flows', message.body, { msgID: message.id, headers: natsHeaders });
   };
 
-  const port = await freePort();
   const received: PbflowRecord[] = [];
-  const startCollector = () => startGrpcCollector({ port, host: '127.0.0.1', onRecords: (records) => void received.push(...records) });
-  let collector: RunningCollector = await startCollector();
+  const startCollector = (port: number) => startGrpcCollector({ port, host: '127.0.0.1', onRecords: (records) => void received.push(...records) });
+  // The collector picks its port; it comes back on the same one, where the bridge sends.
+  let collector: RunningCollector = await startCollector(0);
+  const { port } = collector;
   const bridge = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH, NATS_URL: nats.url, NATS_SUBJECT: 'test.flows', NATS_STREAM: 'FLOWS', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(port), GRPC_MESSAGE_MAX_FLOWS: '3' },
@@ -53,21 +59,25 @@ test('bridge: JetStream to a gRPC collector that goes away and comes back; every
     await collector.close();
     for (let sequence = 5; sequence < 10; sequence++) await publish(sequence);
     await until(() => log.includes('forwarding failed; NATS will redeliver'), 'a failed Send');
-    assert.equal(received.length, 35, 'nothing arrives while the collector is down');
-    collector = await startCollector();
-    // Done once the consumer has nothing pending or unacknowledged: a duplicate would have arrived by then.
+    // The events sent while the collector is down wait in the stream, not lost.
     const manager = await jetstreamManager(nc);
+    const waiting = await manager.consumers.info('FLOWS', 'flowcast-bridge');
+    assert.ok(waiting.num_pending + waiting.num_ack_pending > 0, `events waiting for the collector (pending ${waiting.num_pending}, unacknowledged ${waiting.num_ack_pending})`);
+    collector = await startCollector(port);
+    // Done once the consumer has nothing pending or unacknowledged: a duplicate would have arrived by then.
     await until(async () => {
       const info = await manager.consumers.info('FLOWS', 'flowcast-bridge');
       return info.num_pending === 0 && info.num_ack_pending === 0 && received.length >= 70;
     }, `every event acknowledged (${received.length} records)`);
 
-    assert.equal(received.length, 70);
-    const packets = sampleBatch(7).flows.decode().reduce((sum, flow) => sum + flow.packets, 0);
-    assert.equal(received.reduce((sum, record) => sum + record.packets, 0), 10 * packets);
+    // Each (sequence, flow) exactly once, with its packets.
+    const key = (srcPort: number, packets: number) => `${srcPort}/${packets}`;
+    const expected = Array.from({ length: 10 }, (_, sequence) => batchOf(sequence).flows.map((flow) => key(flow.srcPort, flow.packets))).flat();
+    assert.deepEqual(received.map((record) => key(record.transport!.srcPort, record.packets)).sort(), expected.sort());
     assert.match(log, /forwarding failed; NATS will redeliver/);
+    const closed = once(bridge, 'close');
     bridge.kill('SIGTERM');
-    assert.deepEqual(await once(bridge, 'exit'), [0, null]);
+    assert.deepEqual(await closed, [0, null]);
   } finally {
     bridge.kill('SIGKILL');
     await collector.close();

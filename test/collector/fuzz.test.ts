@@ -46,7 +46,7 @@ test(`${MUTATIONS.toLocaleString('en')} mutated messages: only typed errors or c
   const structured = (await createEventEncoder('structured', identity, false))(sampleBatch(20));
   const pbflow = Buffer.from(encodeRecords(sampleBatch(20).flows.decode(), '198.18.0.1'));
   const next = random(20261124);
-  const outcomes = { decoded: 0, rejected: new Map<string, number>() };
+  const outcomes = { rejected: new Map<string, number>() };
   const count = (kind: string) => outcomes.rejected.set(kind, (outcomes.rejected.get(kind) ?? 0) + 1);
   for (let i = 0; i < MUTATIONS; i++) {
     const which = i % 4;
@@ -61,13 +61,10 @@ test(`${MUTATIONS.toLocaleString('en')} mutated messages: only typed errors or c
     try {
       if (which === 3) decodeRecords(body);
       else decodeEvent(body, headers);
-      outcomes.decoded++;
     } catch (error) {
       assert.ok(error instanceof CollectorError || error instanceof PbflowDecodeError, `untyped ${(error as Error).stack}`);
       count(error instanceof CollectorError ? error.kind : 'protobuf');
     }
   }
-  const rejected = [...outcomes.rejected.values()].reduce((sum, value) => sum + value, 0);
-  assert.equal(outcomes.decoded + rejected, MUTATIONS);
   for (const kind of ['avro', 'cloudevent', 'protobuf']) assert.ok((outcomes.rejected.get(kind) ?? 0) > 100, `${kind} errors were exercised`);
 });
