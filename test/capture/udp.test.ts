@@ -21,6 +21,18 @@ after(async () => {
 const udpFrom = (flows: ProbeFlow[], srcPort: number) =>
   flows.filter((flow) => flow.protocol === UDP && flow.srcPort === srcPort).sort((x, y) => x.dstPort - y.dstPort);
 
+const sum = (flows: ProbeFlow[]) => flows.reduce((total, flow) => total + flow.packets, 0);
+
+/** One flow per destination port, packets and bytes summed over drains (sorted by port). */
+function merged(flows: ProbeFlow[]): ProbeFlow[] {
+  const byPort = new Map<number, ProbeFlow>();
+  for (const flow of flows) {
+    const seen = byPort.get(flow.dstPort);
+    byPort.set(flow.dstPort, seen ? { ...seen, packets: seen.packets + flow.packets, bytes: seen.bytes + flow.bytes } : flow);
+  }
+  return [...byPort.values()].sort((x, y) => x.dstPort - y.dstPort);
+}
+
 // Each test runs with TCX hooks (skipped before Linux 6.6) and with clsact filters.
 for (const { mode, skip } of ATTACH_MODES) {
   test(`UDP: exact packets and bytes per flow, egress at the sender, ingress at the receiver [${mode}]`, { skip }, async () => {
@@ -35,8 +47,10 @@ for (const { mode, skip } of ATTACH_MODES) {
     const payload = 100;
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows, packets, payload, srcPort: 33333 });
     const sent = udpFrom((await sender.close()).flows, 33333);
-    const received = udpFrom((await receiver.close()).flows, 33333);
     assert.equal(await interfaceStat(net.a, 'tx_dropped'), dropsBefore, 'the veth dropped packets: ingress cannot match');
+    // Ingress runs after the sender is done: drain until every packet has arrived, then detach.
+    const receivedDrains = await receiver.closeOnceCounted(packets, (drained) => sum(udpFrom(drained, 33333)));
+    const received = merged(udpFrom(receivedDrains.flatMap((drained) => drained.flows), 33333));
 
     const frame = ETH_HEADER + 20 + 8 + payload;
     assert.equal(sent.length, flows);

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
-import { PROJECT_ROOT, exitOf, spawnIn } from './netns.js';
+import { PROJECT_ROOT, exitOf, spawnIn, tracked } from './netns.js';
 import type { ReceivedEvent } from './subscriber.js';
 
 export class AgentProcess {
@@ -24,11 +24,11 @@ export class AgentProcess {
    */
   static start(ns: string, env: Record<string, string>, compiled = false): AgentProcess {
     const entry = compiled ? [`${PROJECT_ROOT}bin/flowcast-agent.js`] : ['--import', 'tsx', `${PROJECT_ROOT}src/agent/cli.ts`];
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...entry], {
+    const child = tracked(spawn('ip', ['netns', 'exec', ns, process.execPath, ...entry], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    }));
     return new AgentProcess(child);
   }
 
@@ -38,18 +38,19 @@ export class AgentProcess {
       const check = () => {
         if (this.stderr.split('\n').some((line) => line.includes(`"msg":"${text}`))) {
           this.child.stderr!.off('data', check);
-          this.child.off('exit', onExit);
+          this.child.off('close', onClose);
           resolve();
         }
       };
-      const onExit = (code: number) => reject(new Error(`agent exited (${code}) before logging "${text}": ${this.stderr}`));
+      // 'close': the last lines of stderr are read before giving up.
+      const onClose = (code: number) => reject(new Error(`agent exited (${code}) before logging "${text}": ${this.stderr}`));
       this.child.stderr!.on('data', check);
-      this.child.once('exit', onExit);
+      this.child.once('close', onClose);
       check();
     });
   }
 
-  /** Sends `signal` and resolves to the exit code. */
+  /** Sends `signal` and resolves to the exit code, once stdout and stderr are read to the end. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const exited = exitOf(this.child);
     this.child.kill(signal);
@@ -69,7 +70,7 @@ export class Subscriber {
     const child = spawnIn(ns, process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}test/helpers/subscriber.ts`, JSON.stringify(options)]);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
-    const [reply] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => [{ type: 'exit', stderr }])])) as [{ type: string }];
+    const [reply] = (await Promise.race([once(child, 'message'), once(child, 'close').then(() => [{ type: 'exit', stderr }])])) as [{ type: string }];
     if (reply.type !== 'ready') throw new Error(`subscriber did not start: ${stderr}`);
     return new Subscriber(child);
   }

@@ -48,8 +48,11 @@ export class TestNet {
       const hosts: Host[] = [];
       for (const host of [a, b]) {
         // No DAD and no router solicitations: IPv6 usable at once, and no stray packets.
+        // MLD reports (sent when the link comes up, then repeated on a timer) go out within a
+        // millisecond, long before the pings below end.
         await exec(host.ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
-          `net.ipv6.conf.${host.ifname}.accept_dad=0`, `net.ipv6.conf.${host.ifname}.router_solicitations=0`);
+          `net.ipv6.conf.${host.ifname}.accept_dad=0`, `net.ipv6.conf.${host.ifname}.router_solicitations=0`,
+          `net.ipv6.conf.${host.ifname}.mldv1_unsolicited_report_interval=1`, `net.ipv6.conf.${host.ifname}.mldv2_unsolicited_report_interval=1`);
         await exec(host.ns, 'ip', 'link', 'set', 'lo', 'up');
         await exec(host.ns, 'ip', 'addr', 'add', `${host.ipv4}/24`, 'dev', host.ifname);
         await exec(host.ns, 'ip', '-6', 'addr', 'add', `${host.ipv6}/64`, 'dev', host.ifname, 'nodad');
@@ -62,6 +65,13 @@ export class TestNet {
       for (const host of hosts) await retry(`${host.ifname} up`, 50, 50, async () => (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/operstate`)).trim() === 'up');
       await retry('IPv4 ping', 5, 0, async () => exec(a.ns, 'ping', '-c', '1', '-W', '1', b.ipv4).then(() => true, () => false));
       await retry('IPv6 ping', 5, 0, async () => exec(a.ns, 'ping', '-6', '-c', '1', '-W', '1', b.ipv6).then(() => true, () => false));
+      // Resolved entries still go stale and are probed again on the kernel's timers: pinned
+      // entries are never probed, so the tests' interfaces send no ARP or ND of their own.
+      for (const [host, peer] of [[hosts[0], hosts[1]], [hosts[1], hosts[0]]]) {
+        for (const address of [peer.ipv4, peer.ipv6]) {
+          await exec(host.ns, 'ip', 'neigh', 'replace', address, 'lladdr', peer.mac, 'nud', 'permanent', 'dev', host.ifname);
+        }
+      }
       return new TestNet(hosts[0], hosts[1]);
     } catch (error) {
       await half.destroy();
@@ -109,18 +119,36 @@ export async function interfaceStat(host: Host, name: string): Promise<number> {
   return Number(await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/statistics/${name}`));
 }
 
-/** Resolves to the child's exit code, at once if it has already exited (its 'exit' event is past). */
+const closes = new WeakMap<ChildProcess, Promise<number | null>>();
+
+/**
+ * Watches `child` for its 'close' event (the process ended and its stdout, stderr and IPC channel
+ * were read to the end) from now on, so that exitOf never misses it; returns the child.
+ */
+export function tracked(child: ChildProcess): ChildProcess {
+  closes.set(child, new Promise((resolve) => child.once('close', (code: number | null) => resolve(code))));
+  return child;
+}
+
+/**
+ * Resolves to the child's exit code once its output has been read to the end ('close', not
+ * 'exit', which may come while stdout/stderr still hold data); at once if that is already past.
+ */
 export function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const watched = closes.get(child);
+  if (watched) return watched;
+  const streamsDone = child.stdio.every((stream) => !stream || (stream as NodeJS.ReadableStream & { closed?: boolean }).closed === true);
+  if ((child.exitCode !== null || child.signalCode !== null) && streamsDone && !child.connected) return Promise.resolve(child.exitCode);
+  tracked(child);
+  return closes.get(child)!;
 }
 
 /** Spawns a process inside a namespace with an IPC channel (for Node children). */
 export function spawnIn(ns: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, command, ...args], {
+  return tracked(spawn('ip', ['netns', 'exec', ns, command, ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, ...env },
-  });
+  }));
 }
 
 /** clsact filters of ours on the host's interface, as "ingress"/"egress" entries. */

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Attachment, CaptureOptions, KernelCounters } from '../../src/capture/index.js';
 import { PROJECT_ROOT, exitOf, spawnIn, type Host } from './netns.js';
 import type { ProbeFlow } from './probe.js';
+import { waitUntil } from './wait.js';
 
 export interface Drained {
   flows: ProbeFlow[];
@@ -87,6 +88,24 @@ export class Probe {
     return drained;
   }
 
+  /**
+   * Drains until `count` over every drain reaches `expected`, then closes (bounded by
+   * `timeoutMs`); returns every drain. For a receiver: ingress is processed asynchronously, so
+   * packets may still be on their way when the sender has finished.
+   */
+  async closeOnceCounted(expected: number, count: (flows: ProbeFlow[]) => number, timeoutMs = 30_000): Promise<Drained[]> {
+    const drains: Drained[] = [];
+    let total = 0;
+    await waitUntil(async () => {
+      const drained = await this.drain();
+      drains.push(drained);
+      total += count(drained.flows);
+      return total >= expected;
+    }, () => `${expected} packets drained (${total} so far)`, timeoutMs);
+    drains.push(await this.close());
+    return drains;
+  }
+
   kill(): void {
     this.child.kill('SIGKILL');
   }
@@ -107,11 +126,12 @@ export class Probe {
 
   private static next(child: ChildProcess, stderr: () => string): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      const onExit = (code: number | null) =>
+      // 'close', not 'exit': an answer sent just before exiting may still be in the IPC channel.
+      const onClose = (code: number | null) =>
         reject(new Error(`probe exited (${code}) without answering; stderr: ${stderr()}`));
-      child.once('exit', onExit);
+      child.once('close', onClose);
       child.once('message', (message: Reply) => {
-        child.off('exit', onExit);
+        child.off('close', onClose);
         resolve(message);
       });
     });
