@@ -7,7 +7,7 @@ import { ConfigError, describeIssue, loadConfig, parseDuration } from '../../src
 import { configMarkdown, helpText } from '../../src/config/help.js';
 import { CONFIG_SCHEMA } from '../../src/config/schema.js';
 import { AgentProcess } from '../helpers/agent.js';
-import { PROJECT_ROOT, TestNet, exec, settledFlowcastPrograms } from '../helpers/netns.js';
+import { PROJECT_ROOT, TestNet, exec, flowcastFilters } from '../helpers/netns.js';
 
 // [variable, bad value, what the error must say is allowed]
 const BAD_VALUES: [string, string, RegExp][] = [
@@ -80,7 +80,6 @@ const BAD_VALUES: [string, string, RegExp][] = [
 ];
 
 test(`each of ${BAD_VALUES.length} bad values is reported with the variable, the value and what is allowed`, () => {
-  assert.ok(BAD_VALUES.length >= 30);
   for (const [variable, value, allowed] of BAD_VALUES) {
     assert.throws(() => loadConfig({ [variable]: value }), (error: ConfigError) => {
       assert.ok(error instanceof ConfigError, `${variable}=${value}`);
@@ -145,7 +144,9 @@ test('the agent exits 2 on bad configuration, naming each variable, before attac
       'CACHE_MAX_FLOWS="-3": must be an integer from 1 to 10000000',
       '',
     ].join('\n'));
-    assert.deepEqual(await settledFlowcastPrograms(), []);
+    // Programs die with the process anyway; tc filters and a clsact qdisc would outlive it.
+    assert.deepEqual(await flowcastFilters(net.a), []);
+    assert.doesNotMatch(await exec(net.a.ns, 'tc', 'qdisc', 'show', 'dev', net.a.ifname), /clsact/);
   } finally {
     await net.destroy();
   }
@@ -158,7 +159,6 @@ test('durations up to their bound are accepted (24h for timers: setTimeout fires
   const config = loadConfig({ CACHE_ACTIVE_TIMEOUT: '24h', LISTEN_POLL_PERIOD: '23h59m60s', NATS_STREAM_MAX_AGE: '8760h' });
   assert.equal(config.intervalMs, 86_400_000);
   assert.equal(config.capture.pollPeriodMs, 86_400_000);
-  assert.ok(config.intervalMs <= 2 ** 31 - 1);
   assert.deepEqual(loadConfig({ NATS_URL: 'nats://a:4222, tls://[::1]:4443,wss://u:p@b/ws' }).nats.servers, ['nats://a:4222', 'tls://[::1]:4443', 'wss://u:p@b/ws']);
   assert.equal(loadConfig({ K_SINK: 'https://broker-ingress.knative-eventing.svc.cluster.local/flowcast/default' }).http.url,
     'https://broker-ingress.knative-eventing.svc.cluster.local/flowcast/default');
