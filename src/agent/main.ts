@@ -34,7 +34,7 @@ async function createExporter(config: Config, log: Logger): Promise<Exporter> {
     case 'http': {
       const { HttpExporter } = await import('../export/http.js');
       const encode = await createEventEncoder(config.cloudEvents.mode, identity, config.cloudEvents.avroSingleObject);
-      return new HttpExporter(config.http.url!, encode, config.http.caCerts);
+      return new HttpExporter(config.http.url!, encode, { caCerts: config.http.caCerts, caCertsDir: config.http.caCertsDir, oidcTokenFile: config.http.oidcTokenFile });
     }
     case 'grpc': {
       const { GrpcExporter } = await import('../export/grpc.js');
@@ -51,8 +51,11 @@ async function createExporter(config: Config, log: Logger): Promise<Exporter> {
 /** Runs the agent; resolves to the process exit code. */
 export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   let config: Config;
+  // EXPORT=http before Knative's SinkBinding injected K_SINK: the rest is checked as usual (the URL
+  // stands in), then the agent waits; Kubernetes restarts the pod with K_SINK set.
+  const awaitingSink = env.EXPORT === 'http' && !env.HTTP_TARGET_URL && !env.K_SINK;
   try {
-    config = loadConfig(env);
+    config = loadConfig(awaitingSink ? { ...env, HTTP_TARGET_URL: 'http://k-sink.invalid/' } : env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`flowcast-agent: invalid configuration (see --help):\n${error.message}\n`);
@@ -65,6 +68,15 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  if (awaitingSink) {
+    // Idle rather than exiting: an exit before the binding is there would be a CrashLoopBackOff.
+    log.warn({ variable: 'K_SINK' }, 'EXPORT=http without HTTP_TARGET_URL or K_SINK: waiting for a SinkBinding to inject K_SINK (nothing is captured until then)');
+    const idle = setInterval(() => undefined, 2 ** 30); // signal listeners alone do not keep Node running
+    const signal = await stopSignal;
+    clearInterval(idle);
+    log.info({ signal }, 'stopped while waiting for K_SINK');
+    return 0;
+  }
   let exporter: Exporter;
   try {
     exporter = await createExporter(config, log);
@@ -97,11 +109,18 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     log.warn({ kernelMemory: memory }, `the flow maps (two of CACHE_MAX_FLOWS=${config.capture.maxFlows}) and the ring buffer take ${Math.round(kernelBytes / 2 ** 20)} MiB of kernel memory`);
   }
   let metrics: AgentMetrics | undefined;
+  let exported = 0;
   aggregator = new Aggregator(capture, {
     intervalMs: config.intervalMs,
     agentName: config.agent.nodeName,
     agentIp: config.agent.ip,
-    onBatch: (batch) => queue.push(batch),
+    // One place for every exporter. The sequence counts exported batches, so that a skipped empty
+    // interval leaves no gap: a gap in a consumer's sequence still means a lost batch.
+    onBatch: (batch) => {
+      if (!config.exportEmptyBatches && batch.flows.length === 0 && batch.lostPackets === 0 && batch.ringBufferPackets === 0) return;
+      batch.sequence = exported++;
+      queue.push(batch);
+    },
     onError: (error) => log.error({ err: error }, 'drain failed'),
     onDrainTime: (seconds) => metrics?.observeDrain(seconds),
   });

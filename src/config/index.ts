@@ -51,13 +51,17 @@ export interface Config {
   log: { level: string; pretty: boolean };
   metrics?: { port: number; address: string; prefix: string; tls?: { certFile: string; keyFile: string } };
   cloudEvents: { mode: 'binary' | 'structured'; avroSingleObject: boolean; extensions?: Record<string, string> };
-  http: { url?: string; caCerts?: string };
+  http: { url?: string; caCerts?: string; caCertsDir: string; oidcTokenFile: string };
+  /** Whether intervals without flows or lost packets are exported too. */
+  exportEmptyBatches: boolean;
   nats: {
     servers: string[];
     subject: string;
     jetstream: boolean;
     stream: string;
     streamMaxAgeMs: number;
+    /** Replicas of a stream the agent creates (default 1). */
+    streamReplicas?: number;
     bridgeDurable: string;
     credsFile?: string;
     user?: string;
@@ -318,13 +322,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
       avroSingleObject: values.AVRO_SINGLE_OBJECT,
       extensions: values.K_CE_OVERRIDES ? parseCeOverrides(values.K_CE_OVERRIDES) : undefined,
     },
-    http: { url: values.HTTP_TARGET_URL, caCerts: values.K_CA_CERTS },
+    http: { url: values.HTTP_TARGET_URL, caCerts: values.K_CA_CERTS, caCertsDir: values.K_CA_CERTS_DIR, oidcTokenFile: values.K_OIDC_TOKEN_FILE },
+    exportEmptyBatches: values.EXPORT_EMPTY_BATCHES,
     nats: {
       servers: list(values.NATS_URL),
       subject: values.NATS_SUBJECT,
       jetstream: values.NATS_JETSTREAM,
       stream: values.NATS_STREAM,
       streamMaxAgeMs: parseDuration(values.NATS_STREAM_MAX_AGE),
+      streamReplicas: values.NATS_STREAM_REPLICAS,
       bridgeDurable: values.BRIDGE_DURABLE,
       credsFile: values.NATS_CREDS,
       user: values.NATS_USER,

@@ -3,9 +3,17 @@
 // (failure.ts): 2xx delivered; 413 splits the batch; 400, 401, 403 and other 4xx drop it; 404, 408,
 // 409, 429 and 5xx are retried (after Retry-After on 429 and 503). The SDK's own httpTransport
 // would take every reply as success.
+// As a SinkBinding subject (docs/deploy.md): the OIDC token Knative mounts (/oidc/token, rotated
+// hourly) goes with each request as Authorization: Bearer, and the trust bundles it mounts
+// (/knative-custom-certs) are trusted besides K_CA_CERTS and the system's roots.
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+
+import { VERSION } from '../config/command-line.js';
 
 import { splitBatch, type AnyFlowBatch } from '../aggregate/index.js';
 import type { EventEncoder, EventMessage } from '../encode/cloudevent.js';
@@ -13,6 +21,28 @@ import { ExportError, httpFailureKind, parseRetryAfter } from './failure.js';
 import type { Exporter } from './queue.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
+const USER_AGENT = `flowcast-agent/${VERSION}`;
+
+export interface HttpExportOptions {
+  /** PEM certificates trusted besides the system's roots (K_CA_CERTS). */
+  caCerts?: string;
+  /** A directory whose *.pem and *.crt files are trusted too (K_CA_CERTS_DIR); skipped when missing. */
+  caCertsDir?: string;
+  /** A file holding the bearer token, read for every request (K_OIDC_TOKEN_FILE); none: no header. */
+  oidcTokenFile?: string;
+}
+
+/** The PEM files of `dir` (sorted, as Knative projects them); none when the directory does not exist. */
+export function readCaDirectory(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new Error(`cannot read the CA directory ${dir} (K_CA_CERTS_DIR): ${(error as Error).message}`);
+  }
+  return names.filter((name) => /\.(pem|crt)$/.test(name)).sort().map((name) => readFileSync(join(dir, name), 'utf8'));
+}
 
 /** How a batch is split, fixed once a part of it was delivered (part ids stay with their contents). */
 interface Plan {
@@ -29,14 +59,20 @@ export class HttpExporter implements Exporter {
   private tooLarge = Number.POSITIVE_INFINITY;
   private bytesPerFlow = 64;
 
+  private readonly tokenFile?: string;
+
+  /** `options`: a string is K_CA_CERTS alone. */
   constructor(
     url: string,
     private readonly encode: EventEncoder,
-    caCerts?: string,
+    options: HttpExportOptions | string = {},
   ) {
+    const { caCerts, caCertsDir, oidcTokenFile } = typeof options === 'string' ? { caCerts: options } : options;
     this.url = new URL(url);
+    this.tokenFile = oidcTokenFile;
+    const extra = [...(caCerts ? [caCerts] : []), ...(caCertsDir ? readCaDirectory(caCertsDir) : [])];
     this.agent = this.url.protocol === 'https:'
-      ? new https.Agent({ keepAlive: true, ca: caCerts ? [...rootCertificates, caCerts] : undefined })
+      ? new https.Agent({ keepAlive: true, ca: extra.length > 0 ? [...rootCertificates, ...extra] : undefined })
       : new http.Agent({ keepAlive: true });
   }
 
@@ -103,14 +139,28 @@ export class HttpExporter implements Exporter {
     return plan;
   }
 
-  private post(message: EventMessage): Promise<{ status: number; retryAfter?: string }> {
+  /** The token file's current content (it rotates), or undefined when there is no such file. */
+  private async token(): Promise<string | undefined> {
+    if (!this.tokenFile) return undefined;
+    try {
+      return (await readFile(this.tokenFile, 'utf8')).trim() || undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  private async post(message: EventMessage): Promise<{ status: number; retryAfter?: string }> {
     const transport = this.url.protocol === 'https:' ? https : http;
+    const token = await this.token();
+    const headers: http.OutgoingHttpHeaders = { ...message.headers, 'content-length': message.body.length, 'user-agent': USER_AGENT };
+    if (token) headers.authorization = `Bearer ${token}`;
     return new Promise((resolve, reject) => {
       const request = transport.request(this.url, {
         method: 'POST',
         agent: this.agent,
         timeout: REQUEST_TIMEOUT_MS,
-        headers: { ...message.headers, 'content-length': message.body.length },
+        headers,
       }, (response) => {
         response.resume(); // the reply's body is not needed
         response.on('end', () => {

@@ -172,7 +172,7 @@ export class NatsExporter implements Exporter {
   }
 
   private async ensureStream(nc: NatsConnection): Promise<void> {
-    const { stream, subject, streamMaxAgeMs } = this.options.nats;
+    const { stream, subject, streamMaxAgeMs, streamReplicas = 1 } = this.options.nats;
     const manager = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
     try {
       const info = await manager.streams.info(stream);
@@ -187,8 +187,9 @@ export class NatsExporter implements Exporter {
         storage: StorageType.File,
         max_age: nanos(streamMaxAgeMs),
         duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        num_replicas: streamReplicas,
       });
-      this.log.info({ stream, subject }, 'created JetStream stream');
+      this.log.info({ stream, subject, replicas: streamReplicas }, 'created JetStream stream');
     }
   }
 }
