@@ -30,7 +30,7 @@ export interface Config {
     spoolDir?: string;
     spoolMaxBytes: number;
   };
-  grpc: { maxFlows: number; maxMessageBytes?: number; tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string } };
+  grpc: { maxFlows: number; maxMessageBytes?: number; reconnect?: { periodMs: number; randomizationMs: number }; tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string } };
   capture: {
     interfaces: string[];
     excludeInterfaces: string[];
@@ -230,6 +230,10 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
       warnings.push({ variable: sources.AGENT_IP_IFACE, value: values.AGENT_IP_IFACE, problem: `no default route: reporting the first address of any interface (${agentIp || 'none'})` });
     }
   }
+  const reconnectMs = parseDuration(values.GRPC_RECONNECT_TIMER);
+  if (reconnectMs > 0 && parseDuration(values.GRPC_RECONNECT_TIMER_RANDOMIZATION) >= reconnectMs) {
+    issues.push({ variable: sources.GRPC_RECONNECT_TIMER_RANDOMIZATION ?? 'GRPC_RECONNECT_TIMER_RANDOMIZATION', value: values.GRPC_RECONNECT_TIMER_RANDOMIZATION, problem: `must be less than GRPC_RECONNECT_TIMER (${values.GRPC_RECONNECT_TIMER})` });
+  }
   for (const [name, property] of Object.entries(CONFIG_SCHEMA.properties)) {
     const mode = property['x-secret'] && values[name] !== undefined ? readableByOthers(values[name]) : undefined;
     if (mode !== undefined) {
@@ -290,6 +294,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
     grpc: {
       maxFlows: values.GRPC_MESSAGE_MAX_FLOWS,
       maxMessageBytes: values.GRPC_MESSAGE_MAX_BYTES,
+      reconnect: parseDuration(values.GRPC_RECONNECT_TIMER) > 0
+        ? { periodMs: parseDuration(values.GRPC_RECONNECT_TIMER), randomizationMs: parseDuration(values.GRPC_RECONNECT_TIMER_RANDOMIZATION) }
+        : undefined,
       tls: values.GRPC_TLS_CA
         ? { caFile: values.GRPC_TLS_CA, certFile: values.GRPC_TLS_CERT, keyFile: values.GRPC_TLS_KEY, serverName: values.GRPC_TLS_SERVER_NAME }
         : undefined,

@@ -1,7 +1,6 @@
 // Every environment variable of NetObserv's eBPF agent (its pkg/config/config.go, and the removed
 // ones a NetObserv configuration may still carry), and what flowcast does with it. The one source of
 // docs/config.md's "Coming from NetObserv" table and of the checks loadConfig makes at start.
-import { parseDuration } from './duration.js';
 
 export interface NetobservVariable {
   name: string;
@@ -26,7 +25,6 @@ const GO_FALSE = ['0', 'f', 'F', 'false', 'FALSE', 'False'];
 const GO_TRUE = ['1', 't', 'T', 'true', 'TRUE', 'True'];
 const isFalse = { text: 'false', test: (value: string) => GO_FALSE.includes(value) };
 const isTrue = { text: 'true', test: (value: string) => GO_TRUE.includes(value) };
-const isZeroDuration = { text: '0 or 0s', test: (value: string) => value === '0' || parseDuration(value) === 0 };
 const only = (text: string) => ({ text, test: (value: string) => value === text });
 
 const supported = (name: string, note = '', example = ''): NetobservVariable => ({ name, status: 'supported', note, example });
@@ -58,8 +56,8 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
   alias('TARGET_TLS_USER_CERT_PATH', 'GRPC_TLS_CERT', '/proc/self/status'),
   alias('TARGET_TLS_USER_KEY_PATH', 'GRPC_TLS_KEY', '/proc/self/status'),
   supported('GRPC_MESSAGE_MAX_FLOWS', '', '5000'),
-  warning('GRPC_RECONNECT_TIMER', 'flowcast keeps its gRPC connection (grpc-js reconnects when it breaks) and does not reconnect on a timer to spread agents over several Flowlogs Pipeline pods', '10m', isZeroDuration),
-  warning('GRPC_RECONNECT_TIMER_RANDOMIZATION', 'read only with GRPC_RECONNECT_TIMER, which flowcast ignores', '1m', isZeroDuration),
+  supported('GRPC_RECONNECT_TIMER', '', '10m'),
+  supported('GRPC_RECONNECT_TIMER_RANDOMIZATION', '', '30s'),
   // Interfaces and attachment
   supported('INTERFACES', '', 'eth0,/^veth/'),
   supported('EXCLUDE_INTERFACES', '', 'lo,/^br-/'),

@@ -49,7 +49,8 @@ type ClientSettings = Partial<Config['grpc']>;
 
 /** A pbflow.Collector client: sends Records messages that fit the collector's message size. */
 export class PbflowClient {
-  private readonly client: grpc.Client;
+  private client: grpc.Client;
+  private readonly connect: () => grpc.Client;
   /** Lowered when the collector answers RESOURCE_EXHAUSTED: its limit is below ours. */
   private maxBytes: number;
   /** Encoded bytes per record, learned from each message: where to cut the next one. */
@@ -58,7 +59,9 @@ export class PbflowClient {
   constructor(host: string, port: number, grpcConfig: ClientSettings) {
     const Client = grpc.makeGenericClientConstructor(COLLECTOR_SERVICE, 'Collector');
     const options: grpc.ChannelOptions = grpcConfig.tls?.serverName ? { 'grpc.ssl_target_name_override': grpcConfig.tls.serverName } : {};
-    this.client = new Client(`${host}:${port}`, channelCredentials(grpcConfig.tls), options);
+    const credentials = channelCredentials(grpcConfig.tls);
+    this.connect = () => new Client(`${host}:${port}`, credentials, options);
+    this.client = this.connect();
     this.maxBytes = grpcConfig.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
@@ -104,6 +107,12 @@ export class PbflowClient {
     }
   }
 
+  /** A new channel (a new connection, maybe to another pod behind the collector's Service). */
+  reconnect(): void {
+    this.client.close();
+    this.client = this.connect();
+  }
+
   close(): void {
     this.client.close();
   }
@@ -121,6 +130,8 @@ export class GrpcExporter implements Exporter {
   private readonly maxFlows: number;
   /** Flows of a batch the collector already took: a retry sends only the rest. */
   private readonly acknowledged = new WeakMap<AnyFlowBatch, number>();
+  private readonly reconnect: Config['grpc']['reconnect'];
+  private reconnectAt = Infinity;
 
   constructor(
     config: Pick<Config, 'target' | 'grpc'>,
@@ -128,9 +139,23 @@ export class GrpcExporter implements Exporter {
   ) {
     this.client = new PbflowClient(config.target.host!, config.target.port!, config.grpc);
     this.maxFlows = config.grpc.maxFlows;
+    this.reconnect = config.grpc.reconnect;
+    this.scheduleReconnect();
+  }
+
+  /** GRPC_RECONNECT_TIMER ± GRPC_RECONNECT_TIMER_RANDOMIZATION from now, as NetObserv's agent. */
+  private scheduleReconnect(): void {
+    if (!this.reconnect) return;
+    const { periodMs, randomizationMs } = this.reconnect;
+    this.reconnectAt = Date.now() + periodMs + (Math.random() * 2 - 1) * randomizationMs;
   }
 
   async send(batch: AnyFlowBatch): Promise<void> {
+    // Between batches only: a batch's Sends stay on one connection.
+    if (Date.now() >= this.reconnectAt && !this.acknowledged.has(batch)) {
+      this.client.reconnect();
+      this.scheduleReconnect();
+    }
     const from = this.acknowledged.get(batch) ?? 0;
     const flows = Array.isArray(batch.flows) ? batch.flows : batch.flows.decode();
     try {
