@@ -56,7 +56,9 @@ const SHAPES: Record<string, (where: string, manifest: Manifest) => void> = {
     assert.equal(typeof m.spec.serviceName, 'string', `${where}: serviceName`);
     assertPodTemplate(where, m.spec.template, m.spec.selector.matchLabels);
   },
+  'apps/v1/Deployment': (where, m) => assertPodTemplate(where, m.spec.template, m.spec.selector.matchLabels),
   'eventing.knative.dev/v1/Broker': () => undefined,
+  'eventing.knative.dev/v1/Trigger': (where, m) => assert.ok(m.spec.broker && m.spec.subscriber?.ref?.name, `${where}: broker and subscriber`),
   'sources.knative.dev/v1/SinkBinding': (where, m) => {
     assert.ok(m.spec.subject?.apiVersion && m.spec.subject?.kind && (m.spec.subject.name || m.spec.subject.selector), `${where}: subject`);
     assert.ok(m.spec.sink?.ref || m.spec.sink?.uri, `${where}: sink`);
@@ -99,6 +101,29 @@ test('the agent runs unprivileged with the three capabilities the capture tests 
 });
 
 const find = (kind: string, name: string) => manifests.find(([, m]) => m.kind === kind && m.metadata.name === name)![1];
+
+test('knative.yaml is complete: a namespace labelled for inclusion mode, the binding\'s DaemonSet waiting for K_SINK, a Trigger to a Service of the file', () => {
+  const knative = manifests.filter(([file]) => file === 'knative.yaml').map(([, m]) => m);
+  const of = (kind: string) => knative.filter((m) => m.kind === kind);
+  const [namespace] = of('Namespace');
+  assert.equal(namespace.metadata.labels['bindings.knative.dev/include'], 'true');
+  assert.ok(knative.filter((m) => m.kind !== 'Namespace').every((m) => m.metadata.namespace === namespace.metadata.name), 'everything in that namespace');
+  const [binding] = of('SinkBinding');
+  const [agent] = of('DaemonSet');
+  assert.deepEqual(binding.spec.subject, { apiVersion: 'apps/v1', kind: 'DaemonSet', name: agent.metadata.name });
+  assert.ok(of('ServiceAccount').some((account) => account.metadata.name === agent.spec.template.spec.serviceAccountName));
+  const variables = (container(agent).env as Manifest[]).map((variable) => variable.name);
+  assert.ok(variables.includes('EXPORT') && !variables.includes('K_SINK') && !variables.includes('HTTP_TARGET_URL'), 'the binding injects the sink');
+  assert.equal(container(agent).livenessProbe, undefined, 'nothing restarts the agent while it waits for K_SINK');
+  const [trigger] = of('Trigger');
+  assert.equal(binding.spec.sink.ref.kind, 'Broker');
+  assert.equal(trigger.spec.broker, binding.spec.sink.ref.name);
+  assert.ok(of('Broker').some((broker) => broker.metadata.name === trigger.spec.broker));
+  assert.equal(trigger.spec.filter.attributes.type, 'dev.flowcast.flow.batch.v1');
+  const service = of('Service').find((s) => s.metadata.name === trigger.spec.subscriber.ref.name);
+  assert.ok(service, 'the subscriber is in the file');
+  assert.ok(of('Deployment').some((d) => Object.entries(service.spec.selector).every(([key, value]) => d.spec.template.metadata.labels[key] === value)), 'and has pods');
+});
 const container = (workload: Manifest) => workload.spec.template.spec.containers[0];
 const env = (workload: Manifest, name: string) => (container(workload).env as Manifest[]).find((variable) => variable.name === name);
 
