@@ -2,8 +2,8 @@
 # `make run` runs the agent; `make test` runs every test. Both are idempotent; run them as root.
 
 # What building needs, and what the tests and benchmarks use besides.
-APT_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3
-APT_TEST := bpftool iproute2 iputils-ping nats-server iperf3 util-linux openssl nfdump
+APT_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3 bpftool
+APT_TEST := bpftool iproute2 iputils-ping nats-server iperf3 util-linux openssl nfdump nftables
 ARCH := $(shell uname -m)
 BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf
 TS_SOURCES := $(shell find src -name '*.ts')
@@ -35,9 +35,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 build: generate native ts tools
 
-generate: build/flowcast.bpf.o
-build/flowcast.bpf.o: bpf/flowcast.bpf.c bpf/flow.h | build/.apt-ok
+generate: build/flowcast.bpf.o build/flowcast-extras.bpf.o
+build/flowcast.bpf.o: bpf/flowcast.bpf.c bpf/flow.h bpf/tcp_flags.h | build/.apt-ok
 	clang $(BPF_CFLAGS) -c $< -o $@
+
+# The drops and RTT programs read kernel structs (CO-RE): their types come from this machine's BTF.
+build/vmlinux.h: | build/.apt-ok
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+build/flowcast-extras.bpf.o: bpf/extras.bpf.c bpf/flow.h bpf/tcp_flags.h build/vmlinux.h | build/.apt-ok
+	clang $(BPF_CFLAGS) -Ibuild -c $< -o $@
 
 native: native/build/Release/flowcast.node
 native/build/Release/flowcast.node: native/binding.gyp $(wildcard native/src/*) bpf/flow.h | deps

@@ -6,7 +6,9 @@
 #ifndef FLOWCAST_FLOW_H
 #define FLOWCAST_FLOW_H
 
+#ifndef __VMLINUX_H__ /* extras.bpf.c has the kernel's own types from vmlinux.h */
 #include <linux/types.h>
+#endif
 
 #define FLOWCAST_DIRECTION_INGRESS 0
 #define FLOWCAST_DIRECTION_EGRESS 1
@@ -67,6 +69,44 @@ enum flowcast_counter {
 struct flowcast_config {
 	__u32 sampling;          /* count 1 in N packets; 0 and 1 mean every packet */
 	__u32 ring_wakeup_bytes; /* wake userspace when this much overflow data is waiting */
+};
+
+/* ENABLE_PKT_DROPS and ENABLE_RTT (bpf/extras.bpf.c): the kfree_skb tracepoint and
+ * tcp_rcv_established cannot know a packet's MACs, interface or direction, so their maps are keyed
+ * by the 5-tuple (as NetObserv's flow_id) and userspace adds them to the flows of that tuple. */
+struct flow_tuple {
+	__u8 src_ip[16]; /* IPv4-mapped, as in flow_key */
+	__u8 dst_ip[16];
+	__u16 src_port;
+	__u16 dst_port;
+	__u8 protocol;
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u8 pad;
+};
+
+/* Drops of one 5-tuple since the last drain (packets and bytes updated with atomics). */
+struct drop_metrics {
+	__u64 packets;
+	__u64 bytes;      /* frame bytes: from the MAC header when the packet has one */
+	__u64 first_seen; /* CLOCK_BOOTTIME ns */
+	__u64 last_seen;
+	__u32 latest_cause; /* the kernel's enum skb_drop_reason */
+	__u16 latest_flags; /* NetObserv's TCP flags value of the last dropped packet */
+	__u16 eth_protocol; /* host byte order */
+	__u8 latest_state;  /* TCP state of the packet's socket; 0: none */
+	__u8 pad[7];
+};
+
+/* What a drain returns besides the flow_records when drops or RTT are tracked: one per record. */
+struct flow_extras {
+	__u64 drop_packets;
+	__u64 drop_bytes;
+	__u64 rtt_ns;   /* smoothed RTT, max over the interval; 0: not measured */
+	__u32 drop_cause;
+	__u16 drop_flags;
+	__u8 drop_state;
+	__u8 has_drops; /* 0: nothing dropped (Avro drops null) */
 };
 
 #endif

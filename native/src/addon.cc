@@ -69,7 +69,7 @@ class DrainWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      records_ = capture_->Drain(both_maps_);
+      result_ = capture_->Drain(both_maps_);
     } catch (const SysError& error) {
       failure_ = std::make_unique<SysError>(error);
       SetError(error.what());
@@ -83,7 +83,7 @@ class DrainWorker : public Napi::AsyncWorker {
   CaptureHandle* owner_;
   Capture* capture_;
   bool both_maps_;
-  std::vector<flow_record> records_;
+  DrainResult result_;
   std::unique_ptr<SysError> failure_;
 };
 
@@ -99,10 +99,12 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
                         InstanceMethod<&CaptureHandle::RemoveStaleFilters>("removeStaleFilters"),
                         InstanceMethod<&CaptureHandle::Drain>("drain"),
                         InstanceMethod<&CaptureHandle::Counters>("counters"),
+                        InstanceMethod<&CaptureHandle::Features>("features"),
                         InstanceMethod<&CaptureHandle::Close>("close")});
   }
 
-  // new Capture({ objectPath, maxFlows, sampling, ringBufferBytes, onOverflow })
+  // new Capture({ objectPath, maxFlows, sampling, ringBufferBytes, onOverflow,
+  //               extrasObjectPath, packetDrops, rtt })
   explicit CaptureHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CaptureHandle>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Capture needs an options object");
@@ -111,6 +113,10 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     if (!path.IsString()) throw Napi::TypeError::New(env, "objectPath must be the path of the BPF object");
     CaptureOptions settings{path.As<Napi::String>().Utf8Value(), OptionalUint(options, "maxFlows", 100000),
                             OptionalUint(options, "sampling", 1), OptionalUint(options, "ringBufferBytes", 1 << 22)};
+    Napi::Value extras_path = options.Get("extrasObjectPath");
+    if (extras_path.IsString()) settings.extras_object_path = extras_path.As<Napi::String>().Utf8Value();
+    settings.packet_drops = options.Get("packetDrops").ToBoolean().Value();
+    settings.rtt = options.Get("rtt").ToBoolean().Value();
     try {
       capture_ = std::make_unique<Capture>(settings);
     } catch (const SysError& error) {
@@ -201,7 +207,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     return info.Env().Undefined();
   }
 
-  // drain(bothMaps?) -> Promise<Buffer> of flow_record structs
+  // drain(bothMaps?) -> Promise<{ flows: Buffer of flow_record structs, extras?: Buffer of flow_extras }>
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Capture& capture = Open(info.Env());
     auto* worker = new DrainWorker(info.Env(), this, &capture, info[0].ToBoolean().Value());
@@ -223,6 +229,18 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     } catch (const SysError& error) {
       throw ToJsError(info.Env(), error);
     }
+  }
+
+  // features() -> { packetDrops, rtt, unavailable: [why] }: what is tracked besides the flows.
+  Napi::Value Features(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    Napi::Object result = Napi::Object::New(info.Env());
+    result.Set("packetDrops", capture.packet_drops());
+    result.Set("rtt", capture.rtt());
+    Napi::Array unavailable = Napi::Array::New(info.Env(), capture.unavailable().size());
+    for (size_t i = 0; i < capture.unavailable().size(); i++) unavailable.Set(uint32_t(i), capture.unavailable()[i]);
+    result.Set("unavailable", unavailable);
+    return result;
   }
 
   // Detaches everything and frees the maps. Drain first: what is still in the maps is dropped.
@@ -320,20 +338,25 @@ DrainWorker::DrainWorker(Napi::Env env, CaptureHandle* owner, Capture* capture, 
       capture_(capture),
       both_maps_(both_maps) {}
 
+// A Buffer that owns the vector's memory: no copy of the drained data.
+template <typename T>
+Napi::Buffer<uint8_t> OwningBuffer(Napi::Env env, std::vector<T>&& items) {
+  if (items.empty()) return Napi::Buffer<uint8_t>::New(env, 0);
+  auto* owned = new std::vector<T>(std::move(items));
+  return Napi::Buffer<uint8_t>::New(
+      env, reinterpret_cast<uint8_t*>(owned->data()), owned->size() * sizeof(T),
+      [](Napi::Env, uint8_t*, std::vector<T>* vector) { delete vector; }, owned);
+}
+
 void DrainWorker::OnOK() {
   Napi::Env env = Env();
   owner_->DrainFinished();
   owner_->Unref();
-  auto* records = new std::vector<flow_record>(std::move(records_));
-  if (records->empty()) {
-    delete records;
-    deferred_.Resolve(Napi::Buffer<uint8_t>::New(env, 0));
-    return;
-  }
-  // The Buffer owns the vector's memory: no copy of the drained flows.
-  deferred_.Resolve(Napi::Buffer<uint8_t>::New(
-      env, reinterpret_cast<uint8_t*>(records->data()), records->size() * sizeof(flow_record),
-      [](Napi::Env, uint8_t*, std::vector<flow_record>* owned) { delete owned; }, records));
+  Napi::Object result = Napi::Object::New(env);
+  const bool extras = capture_->packet_drops() || capture_->rtt();
+  result.Set("flows", OwningBuffer(env, std::move(result_.flows)));
+  if (extras) result.Set("extras", OwningBuffer(env, std::move(result_.extras)));
+  deferred_.Resolve(result);
 }
 
 void DrainWorker::OnError(const Napi::Error& error) {
@@ -373,10 +396,35 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   FLOWCAST_FIELD(metrics.dscp);
   FLOWCAST_FIELD(metrics.sampling);
 #undef FLOWCAST_FIELD
+  Napi::Object extras = Napi::Object::New(env);
+  auto extra = [&](const char* name, size_t offset, size_t size) {
+    Napi::Array entry = Napi::Array::New(env, 2);
+    entry.Set(0u, double(offset));
+    entry.Set(1u, double(size));
+    extras.Set(name, entry);
+  };
+#define FLOWCAST_EXTRA(member) extra(#member, offsetof(flow_extras, member), sizeof(static_cast<flow_extras*>(nullptr)->member))
+  FLOWCAST_EXTRA(drop_packets);
+  FLOWCAST_EXTRA(drop_bytes);
+  FLOWCAST_EXTRA(rtt_ns);
+  FLOWCAST_EXTRA(drop_cause);
+  FLOWCAST_EXTRA(drop_flags);
+  FLOWCAST_EXTRA(drop_state);
+  FLOWCAST_EXTRA(has_drops);
+#undef FLOWCAST_EXTRA
   Napi::Object layout = Napi::Object::New(env);
   layout.Set("recordSize", double(sizeof(flow_record)));
   layout.Set("fields", fields);
+  layout.Set("extrasSize", double(sizeof(flow_extras)));
+  layout.Set("extrasFields", extras);
   return layout;
+}
+
+// dropReasonNames() -> { value: "SKB_DROP_REASON_..." } of the running kernel's enum skb_drop_reason.
+Napi::Value DropReasonNamesJs(const Napi::CallbackInfo& info) {
+  Napi::Object names = Napi::Object::New(info.Env());
+  for (const auto& [value, name] : DropReasonNames()) names.Set(double(value), name);
+  return names;
 }
 
 // tcxSupported() -> whether this kernel has TCX hooks (6.6+).
@@ -398,6 +446,7 @@ static Napi::Object InitFlowcast(Napi::Env env, Napi::Object exports) {
   exports.Set("Capture", flowcast::CaptureHandle::Define(env));
   exports.Set("LinkWatcher", flowcast::LinkWatcherHandle::Define(env));
   exports.Set("layout", Napi::Function::New(env, flowcast::Layout, "layout"));
+  exports.Set("dropReasonNames", Napi::Function::New(env, flowcast::DropReasonNamesJs, "dropReasonNames"));
   exports.Set("tcxSupported", Napi::Function::New(env, flowcast::TcxSupportedJs, "tcxSupported"));
   exports.Set("tryLockNetns", Napi::Function::New(env, flowcast::TryLockNetnsJs, "tryLockNetns"));
   return exports;

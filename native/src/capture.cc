@@ -123,7 +123,70 @@ void Merge(flow_metrics* into, const flow_metrics& from) {
   into->sampling = from.sampling;
 }
 
+// Reads and deletes every entry of a hash in batches, calling on_entry(key, value) for each.
+template <typename Key, typename Value, typename OnEntry>
+void DrainHash(int map_fd, const char* what, OnEntry on_entry) {
+  uint32_t chunk = kDrainChunk;
+  std::vector<Key> keys(chunk);
+  std::vector<Value> values(chunk);
+  uint32_t batch_in = 0, batch_out = 0;
+  bool first = true;
+  for (;;) {
+    uint32_t count = chunk;
+    int err = bpf_map_lookup_and_delete_batch(map_fd, first ? nullptr : &batch_in, &batch_out, keys.data(),
+                                              values.data(), &count, nullptr);
+    if (err == -ENOSPC && count == 0) {  // one bucket holds more keys than a chunk
+      chunk *= 2;
+      keys.resize(chunk);
+      values.resize(chunk);
+      continue;
+    }
+    if (err && err != -ENOENT) throw SysError(std::string("drain ") + what, err);
+    for (uint32_t i = 0; i < count; i++) on_entry(keys[i], values[i]);
+    if (err == -ENOENT) return;
+    batch_in = batch_out;
+    first = false;
+  }
+}
+
+flow_tuple TupleOf(const flow_key& key) {
+  flow_tuple tuple = {};
+  memcpy(tuple.src_ip, key.src_ip, sizeof(tuple.src_ip));
+  memcpy(tuple.dst_ip, key.dst_ip, sizeof(tuple.dst_ip));
+  tuple.src_port = key.src_port;
+  tuple.dst_port = key.dst_port;
+  tuple.protocol = key.protocol;
+  tuple.icmp_type = key.icmp_type;
+  tuple.icmp_code = key.icmp_code;
+  return tuple;
+}
+
+bool HasMember(const btf* types, const char* type_name, const char* member) {
+  int id = btf__find_by_name_kind(types, type_name, BTF_KIND_STRUCT);
+  if (id < 0) return false;
+  const btf_type* type = btf__type_by_id(types, id);
+  const btf_member* members = btf_members(type);
+  for (int i = 0; i < btf_vlen(type); i++) {
+    if (strcmp(btf__name_by_offset(types, members[i].name_off), member) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::map<uint32_t, std::string> DropReasonNames() {
+  std::map<uint32_t, std::string> names;
+  btf* kernel = btf__load_vmlinux_btf();
+  if (!kernel) return names;
+  int id = btf__find_by_name_kind(kernel, "skb_drop_reason", BTF_KIND_ENUM);
+  if (id >= 0) {
+    const btf_type* type = btf__type_by_id(kernel, id);
+    const struct btf_enum* values = btf_enum(type);
+    for (int i = 0; i < btf_vlen(type); i++) names[uint32_t(values[i].val)] = btf__name_by_offset(kernel, values[i].name_off);
+  }
+  btf__free(kernel);
+  return names;
+}
 
 bool TcxSupported() {
   // Kernels before 6.6 do not know the TCX attach types; lo is interface 1 in every namespace.
@@ -180,6 +243,7 @@ Capture::Capture(const CaptureOptions& options) {
     cpus_ = unsigned(cpus);
     overflow_ring_ = ring_buffer__new(MapFd(object_, "overflow_events"), OnOverflowRecord, this, nullptr);
     if (!overflow_ring_) throw SysError("open the overflow ring buffer", errno);
+    OpenExtras(options);
   } catch (...) {
     Release();
     throw;
@@ -201,6 +265,88 @@ void Capture::Release() {
   overflow_ring_ = nullptr;
   if (object_) bpf_object__close(object_);
   object_ = nullptr;
+  for (bpf_link* link : extras_links_) bpf_link__destroy(link);
+  extras_links_.clear();
+  if (extras_object_) bpf_object__close(extras_object_);
+  extras_object_ = nullptr;
+}
+
+void Capture::OpenExtras(const CaptureOptions& options) {
+  bool drops = options.packet_drops, rtt = options.rtt;
+  if (!drops && !rtt) return;
+  // What each needs, checked in the kernel's BTF first: on an older kernel the agent runs without
+  // the feature and says so, instead of failing to load.
+  btf* kernel = btf__load_vmlinux_btf();
+  const bool drops_supported = kernel && HasMember(kernel, "trace_event_raw_kfree_skb", "reason");
+  const bool rtt_supported = kernel && btf__find_by_name_kind(kernel, "tcp_rcv_established", BTF_KIND_FUNC) >= 0;
+  if (kernel) btf__free(kernel);
+  if (drops && !drops_supported) {
+    unavailable_.push_back("packet drops (ENABLE_PKT_DROPS) need kernel BTF and the reason of the skb:kfree_skb tracepoint (Linux 5.17+)");
+    drops = false;
+  }
+  if (rtt && !rtt_supported) {
+    unavailable_.push_back("TCP RTT (ENABLE_RTT) needs kernel BTF and fentry on tcp_rcv_established (Linux 5.5+)");
+    rtt = false;
+  }
+  if (!drops && !rtt) return;
+  // RTT as NetObserv takes it, fentry on tcp_rcv_established; where the kernel refuses fentry, the
+  // tcp_probe tracepoint of the same function; where it refuses both, no RTT (said at start).
+  enum class RttHook { kNone, kFentry, kTracepoint };
+  RttHook hook = rtt ? RttHook::kFentry : RttHook::kNone;
+  auto program = [this](const char* name) {
+    bpf_program* found = bpf_object__find_program_by_name(extras_object_, name);
+    if (!found) throw SysError(std::string("the drops/RTT BPF object lacks program ") + name, ENOENT);
+    return found;
+  };
+  for (;;) {
+    extras_object_ = bpf_object__open_file(options.extras_object_path.c_str(), nullptr);
+    if (!extras_object_) throw SysError("open BPF object " + options.extras_object_path, errno);
+    bpf_program__set_autoload(program("flowcast_kfree_skb"), drops);
+    bpf_program__set_autoload(program("flowcast_tcp_rcv_established"), hook == RttHook::kFentry);
+    bpf_program__set_autoload(program("flowcast_tcp_probe"), hook == RttHook::kTracepoint);
+    // A feature that is off keeps one-entry maps (libbpf creates every map of the object).
+    for (const char* name : {"drops_a", "drops_b"}) {
+      bpf_map__set_max_entries(bpf_object__find_map_by_name(extras_object_, name), drops ? options.max_flows : 1);
+    }
+    for (const char* name : {"rtt_a", "rtt_b"}) {
+      bpf_map__set_max_entries(bpf_object__find_map_by_name(extras_object_, name), hook != RttHook::kNone ? options.max_flows : 1);
+    }
+    int err = bpf_object__load(extras_object_);
+    if (err == 0) break;
+    std::string log = TakeLibbpfLog();
+    bpf_object__close(extras_object_);
+    extras_object_ = nullptr;
+    if (hook == RttHook::kFentry) {
+      hook = RttHook::kTracepoint;
+      continue;
+    }
+    if (hook == RttHook::kTracepoint) {
+      unavailable_.push_back("TCP RTT (ENABLE_RTT): the kernel refused fentry on tcp_rcv_established and the tcp:tcp_probe tracepoint (" +
+                             std::string(strerror(err < 0 ? -err : err)) + ")");
+      hook = RttHook::kNone;
+      rtt = false;
+      if (drops) continue;
+      return;
+    }
+    throw SysError("load the drops BPF program" + (log.empty() ? "" : " (libbpf: " + log.substr(0, 2000) + ")"), err);
+  }
+  for (const char* name : {"flowcast_kfree_skb", "flowcast_tcp_rcv_established", "flowcast_tcp_probe"}) {
+    bpf_program* loaded = program(name);
+    if (!bpf_program__autoload(loaded)) continue;
+    bpf_link* link = bpf_program__attach(loaded);
+    if (!link) throw SysError(std::string("attach BPF program ") + name, errno);
+    extras_links_.push_back(link);
+  }
+  if (drops) {
+    drops_outer_fd_ = MapFd(extras_object_, "active_drops");
+    drops_fd_[0] = MapFd(extras_object_, "drops_a");
+    drops_fd_[1] = MapFd(extras_object_, "drops_b");
+  }
+  if (rtt) {
+    rtt_outer_fd_ = MapFd(extras_object_, "active_rtt");
+    rtt_fd_[0] = MapFd(extras_object_, "rtt_a");
+    rtt_fd_[1] = MapFd(extras_object_, "rtt_b");
+  }
 }
 
 std::string Capture::Attach(const std::string& ifname, Direction direction, AttachMode mode) {
@@ -318,32 +464,121 @@ bool Capture::ConsumeOverflow() {
 int Capture::overflow_fd() const { return ring_buffer__epoll_fd(overflow_ring_); }
 
 void Capture::DrainMap(int map_fd, std::vector<flow_record>* out) {
-  uint32_t chunk = kDrainChunk;
-  std::vector<flow_key> keys(chunk);
-  std::vector<flow_metrics> values(chunk);
-  uint32_t batch_in = 0, batch_out = 0;
-  bool first = true;
-  for (;;) {
-    uint32_t count = chunk;
-    int err = bpf_map_lookup_and_delete_batch(map_fd, first ? nullptr : &batch_in, &batch_out, keys.data(),
-                                              values.data(), &count, nullptr);
-    if (err == -ENOSPC && count == 0) {  // one bucket holds more keys than a chunk
-      chunk *= 2;
-      keys.resize(chunk);
-      values.resize(chunk);
+  DrainHash<flow_key, flow_metrics>(map_fd, "flow map", [out](const flow_key& key, const flow_metrics& metrics) {
+    out->push_back(flow_record{key, metrics});
+  });
+}
+
+int Capture::FlipExtras(int outer_fd, const int inner_fd[2], int* active) {
+  const uint32_t slot = 0;
+  int idle = *active;
+  // As for the flow maps: returns once no program can still be writing to the idle hash.
+  if (bpf_map_update_elem(outer_fd, &slot, &inner_fd[1 - idle], BPF_ANY)) throw SysError("switch the active drops/RTT map", errno);
+  *active = 1 - idle;
+  return inner_fd[idle];
+}
+
+void Capture::AddExtras(bool both_maps, DrainResult* result) {
+  if (!packet_drops() && !rtt()) return;
+  struct Entry {
+    drop_metrics drops = {};
+    uint64_t rtt_ns = 0;
+    size_t drop_owner = SIZE_MAX;  // the flow the drops go to
+    bool matched = false;          // some flow has this tuple
+  };
+  using TupleBytes = std::string;
+  auto bytes = [](const flow_tuple& tuple) { return TupleBytes(reinterpret_cast<const char*>(&tuple), sizeof(tuple)); };
+  std::unordered_map<TupleBytes, Entry> entries;
+  for (int round = 0; round < (both_maps ? 2 : 1); round++) {
+    if (packet_drops()) {
+      DrainHash<flow_tuple, drop_metrics>(FlipExtras(drops_outer_fd_, drops_fd_, &drops_active_), "drop map",
+                                          [&](const flow_tuple& tuple, const drop_metrics& drops) {
+                                            drop_metrics& into = entries[bytes(tuple)].drops;
+                                            if (into.packets == 0 || drops.last_seen >= into.last_seen) {
+                                              uint64_t packets = into.packets, total = into.bytes, first = into.first_seen;
+                                              into = drops;
+                                              into.packets += packets;
+                                              into.bytes += total;
+                                              if (packets) into.first_seen = std::min<__u64>(first, drops.first_seen);
+                                            } else {
+                                              into.packets += drops.packets;
+                                              into.bytes += drops.bytes;
+                                              into.first_seen = std::min<__u64>(into.first_seen, drops.first_seen);
+                                            }
+                                          });
+    }
+    if (rtt()) {
+      DrainHash<flow_tuple, uint64_t>(FlipExtras(rtt_outer_fd_, rtt_fd_, &rtt_active_), "RTT map",
+                                      [&](const flow_tuple& tuple, const uint64_t& rtt_ns) {
+                                        uint64_t& into = entries[bytes(tuple)].rtt_ns;
+                                        into = std::max<uint64_t>(into, rtt_ns);
+                                      });
+    }
+  }
+  std::vector<flow_record>& flows = result->flows;
+  result->extras.assign(flows.size(), flow_extras{});
+  if (entries.empty()) return;
+  // The RTT goes to every flow of its 5-tuple (each interface the connection crossed); the drops
+  // to one of them, so that they are counted once: an ingress flow when there is one (drops
+  // happen mostly on the receive path), else the first.
+  for (size_t i = 0; i < flows.size(); i++) {
+    auto found = entries.find(bytes(TupleOf(flows[i].key)));
+    if (found == entries.end()) continue;
+    Entry& entry = found->second;
+    entry.matched = true;
+    result->extras[i].rtt_ns = entry.rtt_ns;
+    if (entry.drops.packets == 0) continue;
+    if (entry.drop_owner == SIZE_MAX ||
+        (flows[i].key.direction == FLOWCAST_DIRECTION_INGRESS && flows[entry.drop_owner].key.direction != FLOWCAST_DIRECTION_INGRESS)) {
+      entry.drop_owner = i;
+    }
+  }
+  const uint64_t now = ClockNs(CLOCK_BOOTTIME);
+  for (auto& [key, entry] : entries) {
+    flow_extras extras = {};
+    extras.rtt_ns = entry.rtt_ns;
+    if (entry.drops.packets > 0) {
+      extras.has_drops = 1;
+      extras.drop_packets = entry.drops.packets;
+      extras.drop_bytes = entry.drops.bytes;
+      extras.drop_cause = entry.drops.latest_cause;
+      extras.drop_flags = entry.drops.latest_flags;
+      extras.drop_state = entry.drops.latest_state;
+    }
+    if (entry.drop_owner != SIZE_MAX) {
+      flow_extras& owner = result->extras[entry.drop_owner];
+      extras.rtt_ns = owner.rtt_ns;
+      owner = extras;
       continue;
     }
-    if (err && err != -ENOENT) throw SysError("drain flow map", err);
-    for (uint32_t i = 0; i < count; i++) out->push_back(flow_record{keys[i], values[i]});
-    if (err == -ENOENT) return;
-    batch_in = batch_out;
-    first = false;
+    if (entry.matched && !extras.has_drops) continue;
+    // No flow of this tuple in the drain (its packets were not on a captured interface, or are in
+    // the next drain): a flow of its own with no packets, on interface 0, as NetObserv does.
+    flow_tuple tuple;
+    memcpy(&tuple, key.data(), sizeof(tuple));
+    flow_record record = {};
+    memcpy(record.key.src_ip, tuple.src_ip, sizeof(tuple.src_ip));
+    memcpy(record.key.dst_ip, tuple.dst_ip, sizeof(tuple.dst_ip));
+    record.key.src_port = tuple.src_port;
+    record.key.dst_port = tuple.dst_port;
+    record.key.protocol = tuple.protocol;
+    record.key.icmp_type = tuple.icmp_type;
+    record.key.icmp_code = tuple.icmp_code;
+    record.key.direction = FLOWCAST_DIRECTION_INGRESS;
+    static const uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    record.key.eth_protocol = memcmp(tuple.src_ip, kMappedPrefix, 12) == 0 ? 0x0800 : 0x86dd;
+    record.metrics.first_seen = extras.has_drops ? entry.drops.first_seen : now;
+    record.metrics.last_seen = extras.has_drops ? entry.drops.last_seen : now;
+    record.metrics.sampling = 1;
+    flows.push_back(record);
+    result->extras.push_back(extras);
   }
 }
 
-std::vector<flow_record> Capture::Drain(bool both_maps) {
+DrainResult Capture::Drain(bool both_maps) {
   std::lock_guard<std::mutex> drain_lock(drain_mutex_);
-  std::vector<flow_record> out;
+  DrainResult result;
+  std::vector<flow_record>& out = result.flows;
   const uint32_t slot = 0;
   for (int round = 0; round < (both_maps ? 2 : 1); round++) {
     int idle = active_;
@@ -379,12 +614,13 @@ std::vector<flow_record> Capture::Drain(bool both_maps) {
       out.push_back(record);
     }
   }
+  AddExtras(both_maps, &result);
   const uint64_t boot_to_realtime = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_BOOTTIME);
   for (flow_record& record : out) {
     record.metrics.first_seen += boot_to_realtime;
     record.metrics.last_seen += boot_to_realtime;
   }
-  return out;
+  return result;
 }
 
 std::array<uint64_t, FLOWCAST_COUNTER_MAX> Capture::Counters() const {

@@ -17,6 +17,7 @@ extern "C" {
 
 struct bpf_object;
 struct ring_buffer;
+struct bpf_link;
 
 namespace flowcast {
 
@@ -28,7 +29,21 @@ struct CaptureOptions {
   uint32_t max_flows;
   uint32_t sampling;
   uint32_t ring_buffer_bytes;  // a power of two, at least one page
+  // ENABLE_PKT_DROPS and ENABLE_RTT: the programs of this object (bpf/extras.bpf.c) are loaded
+  // and attached only for the features asked for, and only when the kernel supports them.
+  std::string extras_object_path;
+  bool packet_drops = false;
+  bool rtt = false;
 };
+
+// One drain: the flows, and when drops or RTT are tracked, one flow_extras per flow (same order).
+struct DrainResult {
+  std::vector<flow_record> flows;
+  std::vector<flow_extras> extras;
+};
+
+// The names of the running kernel's enum skb_drop_reason, by value (from its BTF; empty if none).
+std::map<uint32_t, std::string> DropReasonNames();
 
 // Whether the kernel has TCX hooks (6.6+).
 bool TcxSupported();
@@ -57,7 +72,11 @@ class Capture {
   // Every flow counted since the last drain, merged across CPUs, times in CLOCK_REALTIME ns.
   // Safe on a worker thread while the main thread attaches or consumes the ring buffer.
   // `both_maps` drains the map just made active too (used at close, once nothing is attached).
-  std::vector<flow_record> Drain(bool both_maps);
+  DrainResult Drain(bool both_maps);
+  // Features asked for that this kernel cannot provide, each with why (said at start).
+  const std::vector<std::string>& unavailable() const { return unavailable_; }
+  bool packet_drops() const { return drops_outer_fd_ >= 0; }
+  bool rtt() const { return rtt_outer_fd_ >= 0; }
 
   // Aggregates what the ring buffer holds; returns true when it held anything.
   bool ConsumeOverflow();
@@ -75,6 +94,10 @@ class Capture {
   using KeyBytes = std::string;  // the flow_key's bytes: keys are compared byte for byte
 
   void DrainMap(int map_fd, std::vector<flow_record>* out);
+  void OpenExtras(const CaptureOptions& options);
+  // Flips an active_* slot to the other hash and returns the fd of the one to drain.
+  int FlipExtras(int outer_fd, const int inner_fd[2], int* active);
+  void AddExtras(bool both_maps, DrainResult* result);
   void Release();
   static int OnOverflowRecord(void* context, void* data, size_t size);
 
@@ -98,6 +121,16 @@ class Capture {
   std::atomic<uint64_t> overflow_lost_{0};
 
   std::map<std::pair<std::string, Direction>, Attachment> attachments_;
+
+  bpf_object* extras_object_ = nullptr;
+  std::vector<bpf_link*> extras_links_;
+  int drops_outer_fd_ = -1;
+  int drops_fd_[2] = {-1, -1};
+  int drops_active_ = 0;
+  int rtt_outer_fd_ = -1;
+  int rtt_fd_[2] = {-1, -1};
+  int rtt_active_ = 0;
+  std::vector<std::string> unavailable_;
 };
 
 }  // namespace flowcast

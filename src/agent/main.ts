@@ -101,6 +101,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     await queue.close(Date.now());
     return 1;
   }
+  for (const reason of capture.features().unavailable) log.warn(`${reason}: running without it`);
   for (const name of capture.missing) log.warn({ interface: name }, `interface "${name}" (INTERFACES) does not exist yet: attached when it appears`);
   const memory = capture.memory();
   log.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs, kernelMemory: memory }, 'capturing');

@@ -6,7 +6,7 @@
 import ipaddr from 'ipaddr.js';
 
 import type { Direction } from '../native/index.js';
-import { DIRECTION_EGRESS, FIELD_OFFSETS, RECORD_SIZE } from './layout.js';
+import { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE } from './layout.js';
 
 export interface FlowRecord {
   /** Interface index in the agent's network namespace, and its name at drain time. */
@@ -142,8 +142,35 @@ export function readNsAsUs(buffer: Buffer, offset: number): number {
   return Math.floor(buffer.readUInt32LE(offset) / 1e3 + buffer.readUInt32LE(offset + 4) * (TWO_32 / 1e3));
 }
 
-/** Per-flow objects from packed flow_record structs (a whole number of them: see DrainedFlows). */
-export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) => string): FlowRecord[] {
+const DROP_PACKETS = EXTRAS_OFFSETS.drop_packets[0];
+const DROP_BYTES = EXTRAS_OFFSETS.drop_bytes[0];
+const RTT_NS = EXTRAS_OFFSETS.rtt_ns[0];
+const DROP_CAUSE = EXTRAS_OFFSETS.drop_cause[0];
+const DROP_FLAGS = EXTRAS_OFFSETS.drop_flags[0];
+const DROP_STATE = EXTRAS_OFFSETS.drop_state[0];
+const HAS_DROPS = EXTRAS_OFFSETS.has_drops[0];
+
+/** The drops and RTT of one flow_extras struct, as the Avro Flow's fields. */
+function decodeExtras(extras: Buffer, base: number): Pick<FlowRecord, 'drops' | 'rtt'> {
+  return {
+    drops: extras[base + HAS_DROPS]
+      ? {
+          bytes: readUint64(extras, base + DROP_BYTES),
+          packets: readUint64(extras, base + DROP_PACKETS),
+          latestFlags: extras.readUInt16LE(base + DROP_FLAGS),
+          latestState: extras[base + DROP_STATE],
+          latestDropCause: extras.readUInt32LE(base + DROP_CAUSE),
+        }
+      : null,
+    rtt: readUint64(extras, base + RTT_NS),
+  };
+}
+
+/**
+ * Per-flow objects from packed flow_record structs (a whole number of them: see DrainedFlows),
+ * with drops and rtt when the drain tracked them (`extras`: one flow_extras per record).
+ */
+export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) => string, extras?: Buffer): FlowRecord[] {
   const flows: FlowRecord[] = new Array(drained.length / RECORD_SIZE);
   for (let index = 0, base = 0; base < drained.length; index++, base += RECORD_SIZE) {
     const ifIndex = drained.readUInt32LE(base + IF_INDEX);
@@ -173,6 +200,7 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
       netobservTcpFlags: drained.readUInt16LE(base + NETOBSERV_TCP_FLAGS),
       dupList: [{ interface: name, direction, udn: '' }],
     };
+    if (extras) Object.assign(flows[index], decodeExtras(extras, index * EXTRAS_SIZE));
   }
   return flows;
 }

@@ -1,7 +1,7 @@
 // The capture API: select interfaces, attach the BPF programs, drain decoded flows, detach.
 import { closeSync } from 'node:fs';
 
-import { BPF_OBJECT_PATH, loadAddon, type AttachMode, type Direction, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
+import { BPF_OBJECT_PATH, EXTRAS_OBJECT_PATH, loadAddon, type AttachMode, type Direction, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
 import { DrainedFlows } from './drained.js';
 import { interfaceIndex, listInterfaces, matches, missingNames, parseCidrs, parseInterfaceList, selectByAddress, selectInterfaces, type NetworkInterface } from './interfaces.js';
 
@@ -38,6 +38,10 @@ export interface CaptureOptions {
   pollPeriodMs?: number;
   /** Called when a map filled up: drain soon. */
   onOverflow?: () => void;
+  /** ENABLE_PKT_DROPS: packets the kernel drops, added to the flows of their 5-tuple. */
+  packetDrops?: boolean;
+  /** ENABLE_RTT: the smoothed TCP RTT of the flows of each 5-tuple. */
+  rtt?: boolean;
   /** Called after interfaces were attached or detached while running. */
   onInterfaces?: (change: { attached: string[]; detached: string[] }) => void;
   /**
@@ -52,6 +56,32 @@ export interface CaptureOptions {
 }
 
 const DEFAULT_HOOK_CHECK_PERIOD_MS = 5000;
+
+let dropReasons: Record<number, string> | undefined;
+
+/**
+ * The name of a drop cause (Drops.latestDropCause), e.g. SKB_DROP_REASON_NETFILTER_DROP: from the
+ * running kernel's enum skb_drop_reason, whose numbering changes between kernel versions (so a
+ * fixed table, as NetObserv's, names some wrongly); SKB_DROP_UNKNOWN_CAUSE when it has none.
+ */
+export function dropCauseName(cause: number): string {
+  if (!dropReasons) {
+    try {
+      dropReasons = loadAddon().dropReasonNames();
+    } catch {
+      dropReasons = {};
+    }
+  }
+  return dropReasons[cause] ?? 'SKB_DROP_UNKNOWN_CAUSE';
+}
+
+const TCP_STATES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV'];
+
+/** NetObserv's name of a TCP state (Drops.latestState): TCP_ESTABLISHED ...; 0 is no socket. */
+export function tcpStateName(state: number): string {
+  if (state === 0) return 'NONE';
+  return state < TCP_STATES.length ? `TCP_${TCP_STATES[state]}` : 'TCP_INVALID_STATE';
+}
 
 export interface Attachment {
   name: string;
@@ -128,6 +158,9 @@ export class FlowCapture {
         sampling: options.sampling,
         ringBufferBytes: options.ringBufferBytes,
         onOverflow: options.onOverflow,
+        extrasObjectPath: EXTRAS_OBJECT_PATH,
+        packetDrops: options.packetDrops,
+        rtt: options.rtt,
       });
     } catch (error) {
       if (tcLock !== undefined) closeSync(tcLock);
@@ -152,6 +185,14 @@ export class FlowCapture {
     return capture;
   }
 
+  /**
+   * Drops and RTT as tracked, and the features asked for that this kernel cannot provide (each
+   * with why): the capture runs without them.
+   */
+  features(): { packetDrops: boolean; rtt: boolean; unavailable: string[] } {
+    return this.native.features();
+  }
+
   get attachments(): Attachment[] {
     return [...this.attached.values()].flat();
   }
@@ -167,7 +208,8 @@ export class FlowCapture {
    */
   drain(): Promise<DrainedFlows> {
     return this.serialized(async () => {
-      const flows = new DrainedFlows(await this.native.drain(false), this.names);
+      const drained = await this.native.drain(false);
+      const flows = new DrainedFlows(drained.flows, this.names, drained.extras);
       this.checkHooksReporting(); // the drained flows are delivered whatever it finds
       return flows;
     });
@@ -189,7 +231,8 @@ export class FlowCapture {
     clearInterval(this.hookChecker);
     return this.serialized(async () => {
       for (const name of [...this.attached.keys()]) this.detach(name);
-      const remaining = new DrainedFlows(await this.native.drain(true), this.names);
+      const drained = await this.native.drain(true);
+      const remaining = new DrainedFlows(drained.flows, this.names, drained.extras);
       this.finalCounters = this.native.counters();
       this.native.close();
       if (this.tcLock !== undefined) closeSync(this.tcLock);

@@ -26,3 +26,16 @@ export const FIELD_OFFSETS = {
 
 /** key.direction of egress (FLOWCAST_DIRECTION_EGRESS in bpf/flow.h; ingress is 0). */
 export const DIRECTION_EGRESS = 1;
+
+/** struct flow_extras (bpf/flow.h): one per flow in a drain when drops or RTT are tracked. */
+export const EXTRAS_SIZE = 32;
+
+export const EXTRAS_OFFSETS = {
+  drop_packets: [0, 8],
+  drop_bytes: [8, 8],
+  rtt_ns: [16, 8],
+  drop_cause: [24, 4],
+  drop_flags: [28, 2],
+  drop_state: [30, 1],
+  has_drops: [31, 1],
+} as const satisfies Record<string, readonly [number, number]>;

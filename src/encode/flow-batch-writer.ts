@@ -9,8 +9,8 @@
 import type avro from 'avsc';
 
 import type { FlowBatch } from '../aggregate/index.js';
-import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
-import { DIRECTION_SYMBOLS, DUP_DIRECTION_SYMBOLS, FLOW_FIELD_SOURCES, type FieldSource } from './flow-fields.js';
+import { EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
+import { DIRECTION_SYMBOLS, DROPS_FIELDS, DUP_DIRECTION_SYMBOLS, EXTRA_FIELD_SOURCES, FLOW_FIELD_SOURCES, type FieldSource } from './flow-fields.js';
 import { Scratch, writeVarintHalves } from './scratch.js';
 
 /** What avsc's parsed types expose that the plan needs. */
@@ -20,6 +20,8 @@ interface ParsedType {
   symbols?: string[];
   itemsType?: ParsedType;
   fields?: ParsedField[];
+  /** A union's branches. */
+  types?: ParsedType[];
   toBuffer(value: unknown): Buffer;
 }
 interface ParsedField {
@@ -28,7 +30,7 @@ interface ParsedField {
   defaultValue(): unknown;
 }
 
-const enum Kind { Int8, Int16, Int32, Long, TimeUs, Fixed, Enum, InterfaceName, High16, DupList, Constant }
+const enum Kind { Int8, Int16, Int32, Long, TimeUs, Fixed, Enum, InterfaceName, High16, DupList, Constant, Drops, Rtt }
 
 interface Step {
   kind: Kind;
@@ -40,10 +42,29 @@ interface Step {
 
 const DIRECTION_OFFSET = FIELD_OFFSETS['key.direction'][0];
 
-/** Checks each Flow field's Avro type against its conversion and returns the per-record steps. */
-function planFlow(fields: ParsedField[]): Step[] {
+/** The step of a field fed by flow_extras (drops, rtt), after checking its Avro type. */
+function planExtra(name: string, type: ParsedType, extra: 'drops' | 'rtt'): Step {
+  if (extra === 'rtt') {
+    if (type.typeName !== 'long') throw new Error(`Avro Flow field ${name} is ${type.typeName}, but rtt needs long`);
+    return { kind: Kind.Rtt, offset: EXTRAS_OFFSETS.rtt_ns[0], size: 8 };
+  }
+  const record = type.types?.[1];
+  const shape = record?.fields?.map((field) => `${field.name}:${field.type.typeName}`).join();
+  if (!type.typeName.startsWith('union') || type.types?.[0].typeName !== 'null' || shape !== DROPS_FIELDS.join()) {
+    throw new Error(`Avro Flow field ${name} must be a union of null and a record {${DROPS_FIELDS.join(', ')}}`);
+  }
+  return { kind: Kind.Drops, offset: 0, size: EXTRAS_SIZE };
+}
+
+/**
+ * Checks each Flow field's Avro type against its conversion and returns the per-record steps;
+ * `withExtras`: for drains that carry flow_extras (drops, rtt), read from them.
+ */
+function planFlow(fields: ParsedField[], withExtras: boolean): Step[] {
   return fields.map((field) => {
     const { name, type } = field;
+    const extra = (EXTRA_FIELD_SOURCES as Record<string, 'drops' | 'rtt'>)[name];
+    if (withExtras && extra) return planExtra(name, type, extra);
     const source = (FLOW_FIELD_SOURCES as Record<string, FieldSource>)[name];
     if (!source) throw new Error(`Avro Flow field ${name} has no source in FLOW_FIELD_SOURCES`);
     if (source.as === 'default') {
@@ -112,13 +133,33 @@ function writeLongAt(out: Buffer, pos: number, value: number): number {
 const smallVarint = (value: string) =>
   `z = (${value}) * 2; while (z > 127) { out[pos++] = (z & 127) | 128; z >>>= 7; } out[pos++] = z;`;
 
-/** Compiles the steps into one function writing records [from, to) of `records` at out[pos]. */
-function compileRecords(steps: Step[]): (records: Buffer, out: Buffer, pos: number, name: (ifIndex: number) => Buffer) => number {
+/** Source of the unsigned little-endian integers at `buffer[index + offset]`. */
+const u32At = (buffer: string, index: string, offset: number) => {
+  const at = (delta: number) => `${buffer}[${index} + ${offset + delta}]`;
+  return `(${at(0)} | (${at(1)} << 8) | (${at(2)} << 16)) + ${at(3)} * 16777216`;
+};
+const u64At = (buffer: string, index: string, offset: number) => `${u32At(buffer, index, offset)} + (${u32At(buffer, index, offset + 4)}) * 4294967296`;
+/** Source writing the unsigned integer expression `value` as an Avro long. */
+const longOf = (value: string) => `z = ${value}; if (z < 1073741824) { ${smallVarint('z')} } else { pos = writeLongAt(out, pos, z); }`;
+
+const DROPS = (offset: keyof typeof EXTRAS_OFFSETS) => EXTRAS_OFFSETS[offset][0];
+
+type RecordsWriter = (records: Buffer, out: Buffer, pos: number, name: (ifIndex: number) => Buffer, extras?: Buffer) => number;
+
+/** Compiles the steps into one function writing every record of `records` (and `extras`) at out[pos]. */
+function compileRecords(steps: Step[], withExtras: boolean): RecordsWriter {
   const body = steps.map((step) => {
     const at = (delta = 0) => `records[b + ${step.offset + delta}]`;
     const u32 = `(${at(0)} | (${at(1)} << 8) | (${at(2)} << 16)) + ${at(3)} * 16777216`;
     const u64 = `${u32} + ((${at(4)} | (${at(5)} << 8) | (${at(6)} << 16)) + ${at(7)} * 16777216) * 4294967296`;
     switch (step.kind) {
+      case Kind.Drops: // union branch 1 (the record) or 0 (null)
+        return `if (extras[e + ${DROPS('has_drops')}]) { out[pos++] = 2; ` +
+          `${longOf(u64At('extras', 'e', DROPS('drop_bytes')))} ${longOf(u64At('extras', 'e', DROPS('drop_packets')))} ` +
+          `${smallVarint(`extras[e + ${DROPS('drop_flags')}] | (extras[e + ${DROPS('drop_flags') + 1}] << 8)`)} ` +
+          `${smallVarint(`extras[e + ${DROPS('drop_state')}]`)} ${longOf(u32At('extras', 'e', DROPS('drop_cause')))} } else { out[pos++] = 0; }`;
+      case Kind.Rtt:
+        return longOf(u64At('extras', 'e', step.offset));
       case Kind.Int8:
       case Kind.Enum:
         return smallVarint(at());
@@ -143,8 +184,11 @@ function compileRecords(steps: Step[]): (records: Buffer, out: Buffer, pos: numb
         return Array.from(step.bytes!, (byte) => `out[pos++] = ${byte};`).join(' ');
     }
   });
-  const source = `let z, n; for (let b = 0; b < records.length; b += ${RECORD_SIZE}) {\n${body.join('\n')}\n} return pos;`;
-  return new Function('writeLongAt', `return (records, out, pos, name) => { ${source} };`)(writeLongAt);
+  const loop = withExtras
+    ? `for (let b = 0, e = 0; b < records.length; b += ${RECORD_SIZE}, e += ${EXTRAS_SIZE})`
+    : `for (let b = 0; b < records.length; b += ${RECORD_SIZE})`;
+  const source = `let z, n; ${loop} {\n${body.join('\n')}\n} return pos;`;
+  return new Function('writeLongAt', `return (records, out, pos, name, extras) => { ${source} };`)(writeLongAt);
 }
 
 /** The most bytes a step writes: 10 per varint, fixed and constant bytes as they are, the name. */
@@ -157,6 +201,8 @@ function bound(step: Step): number {
       return 1 + NAME_MAX_BYTES;
     case Kind.DupList:
       return 5 + NAME_MAX_BYTES;
+    case Kind.Drops:
+      return 1 + 5 * 10;
     default:
       return 10;
   }
@@ -180,10 +226,14 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
   const fields = (batchType as unknown as ParsedType).fields ?? [];
   const flowFields = fields.find((field) => field.name === 'flows')?.type.itemsType?.fields;
   if (!flowFields) throw new Error('the FlowBatch schema has no flows array of records');
-  const steps = planFlow(flowFields);
-  const writeRecords = compileRecords(steps);
+  // Two writers: drains without extras (drops and RTT off, the default) keep the straight-line code
+  // of the kernel's flow records alone.
+  const steps = planFlow(flowFields, false);
+  const writeRecords = compileRecords(steps, false);
+  const extraSteps = planFlow(flowFields, true);
+  const writeRecordsWithExtras = compileRecords(extraSteps, true);
   // The most one record can take: 10 bytes per varint, fixed fields as they are, the name.
-  const recordBound = steps.reduce((sum, step) => sum + bound(step), 0);
+  const recordBound = Math.max(steps.reduce((sum, step) => sum + bound(step), 0), extraSteps.reduce((sum, step) => sum + bound(step), 0));
   const header = fields.filter((field) => field.name !== 'flows').map((field) => ({ name: field.name, type: field.type.typeName }));
 
   return (batch: FlowBatch): Buffer => {
@@ -203,7 +253,10 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
       if (!encoded) names.set(ifIndex, (encoded = Buffer.from(batch.flows.interfaceName(ifIndex), 'utf8').subarray(0, NAME_MAX_BYTES)));
       return encoded;
     };
-    scratch.pos = writeRecords(batch.flows.records, scratch.buffer, scratch.pos, name);
+    const { records, extras } = batch.flows;
+    scratch.pos = extras
+      ? writeRecordsWithExtras(records, scratch.buffer, scratch.pos, name, extras)
+      : writeRecords(records, scratch.buffer, scratch.pos, name);
     scratch.buffer[scratch.pos++] = 0; // end of the flows array
     return scratch.copy();
   };

@@ -44,7 +44,8 @@ export const FLOW_FIELD_SOURCES = {
   netobservTcpFlags: { from: 'metrics.tcp_flags', as: 'high16' },
   dupList: { from: 'key.if_index', as: 'dupList' },
   // NetObserv's optional features (pbflow fields 16-38): carried for NetObserv agents through
-  // flowcast-bridge; flowcast's kernel program does not measure them.
+  // flowcast-bridge. drops and rtt are measured when enabled (EXTRA_FIELD_SOURCES); without them a
+  // drain has no extras and these are written as the defaults.
   drops: { as: 'default' },
   dns: { as: 'default' },
   rtt: { as: 'default' },
@@ -54,6 +55,17 @@ export const FLOW_FIELD_SOURCES = {
   tls: { as: 'default' },
   quic: { as: 'default' },
 } as const satisfies Record<string, FieldSource>;
+
+/**
+ * The fields a drain's flow_extras feed (ENABLE_PKT_DROPS, ENABLE_RTT), by Avro field name: what
+ * the Avro writer uses instead of the default when a drain carries extras.
+ */
+export const EXTRA_FIELD_SOURCES = {
+  drops: 'drops', // has_drops ? { drop_bytes, drop_packets, drop_flags, drop_state, drop_cause } : null
+  rtt: 'rtt', // rtt_ns as Avro long
+} as const;
+/** The Avro Drops record's fields, in the order the writer writes them. */
+export const DROPS_FIELDS = ['bytes:long', 'packets:long', 'latestFlags:int', 'latestState:int', 'latestDropCause:long'];
 
 /** The Avro Direction enum's symbols, in the order of FLOWCAST_DIRECTION_* (0 ingress, 1 egress). */
 export const DIRECTION_SYMBOLS = ['ingress', 'egress'];

@@ -2,7 +2,7 @@
 import type { Writable } from 'node:stream';
 
 import type { FlowBatch } from '../aggregate/index.js';
-import { formatAddress, formatMac, type FlowRecord } from '../capture/index.js';
+import { dropCauseName, formatAddress, formatMac, tcpStateName, type FlowRecord } from '../capture/index.js';
 import type { Exporter } from './queue.js';
 
 const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
@@ -32,6 +32,17 @@ function humanBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** Drops and RTT, when tracked and set (ENABLE_PKT_DROPS, ENABLE_RTT). */
+function extrasDetail(flow: FlowRecord): string {
+  const parts: string[] = [];
+  if (flow.drops) {
+    parts.push(`dropped ${flow.drops.packets} (${humanBytes(flow.drops.bytes)}) ${dropCauseName(flow.drops.latestDropCause)}` +
+      (flow.drops.latestState ? ` ${tcpStateName(flow.drops.latestState)}` : ''));
+  }
+  if (flow.rtt) parts.push(`rtt ${(flow.rtt / 1e6).toFixed(3)} ms`);
+  return parts.join('  ');
+}
+
 const time = (us: number) => new Date(us / 1000).toISOString().slice(11, 23);
 
 export function formatTable(batch: FlowBatch, topFlows: number): string {
@@ -56,7 +67,9 @@ export function formatTable(batch: FlowBatch, topFlows: number): string {
       flow.protocol ? endpoint(flow.dstAddr, flow.dstPort, flow) : formatMac(flow.dstMac),
       String(flow.packets),
       humanBytes(flow.bytes),
-      flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.netobservTcpFlags),
+      [flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.netobservTcpFlags), extrasDetail(flow)]
+        .filter(Boolean)
+        .join('  '),
     ]),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
@@ -82,6 +95,9 @@ export function formatJsonLines(batch: FlowBatch): string {
       dstAddr: formatAddress(flow.dstAddr),
       firstSeen: new Date(flow.firstSeen / 1000).toISOString(),
       lastSeen: new Date(flow.lastSeen / 1000).toISOString(),
+      ...(flow.drops && {
+        drops: { ...flow.drops, latestDropCauseName: dropCauseName(flow.drops.latestDropCause), latestStateName: tcpStateName(flow.drops.latestState) },
+      }),
     }) + '\n';
   }
   return text;

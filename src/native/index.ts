@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 // Same depth from src/native and dist/native, so the paths hold for sources and builds alike.
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const BPF_OBJECT_PATH = `${projectRoot}build/flowcast.bpf.o`;
+/** The drops and RTT programs (bpf/extras.bpf.c), loaded only when one of them is enabled. */
+export const EXTRAS_OBJECT_PATH = `${projectRoot}build/flowcast-extras.bpf.o`;
 const ADDON_PATH = `${projectRoot}native/build/Release/flowcast.node`;
 
 export type Direction = 'ingress' | 'egress';
@@ -17,6 +19,24 @@ export interface NativeCaptureOptions {
   ringBufferBytes?: number;
   /** Called when the flow map was full and packets went through the ring buffer. */
   onOverflow?: () => void;
+  extrasObjectPath?: string;
+  /** ENABLE_PKT_DROPS: the skb:kfree_skb tracepoint. */
+  packetDrops?: boolean;
+  /** ENABLE_RTT: fentry on tcp_rcv_established. */
+  rtt?: boolean;
+}
+
+/** What is tracked besides the flows, and what was asked for but this kernel cannot do (and why). */
+export interface NativeFeatures {
+  packetDrops: boolean;
+  rtt: boolean;
+  unavailable: string[];
+}
+
+/** One drain: packed flow_record structs, and one flow_extras each when drops or RTT are tracked. */
+export interface NativeDrain {
+  flows: Buffer;
+  extras?: Buffer;
 }
 
 export interface KernelCounters {
@@ -40,9 +60,10 @@ export interface NativeCapture {
   /** Kernel memory of the two flow maps and of the ring buffer. */
   memory(): KernelMemory;
   removeStaleFilters(ifname: string): void;
-  /** Resolves to packed flow_record structs (see src/capture/layout.ts). */
-  drain(bothMaps?: boolean): Promise<Buffer>;
+  /** Resolves to packed flow_record (and flow_extras) structs (see src/capture/layout.ts). */
+  drain(bothMaps?: boolean): Promise<NativeDrain>;
   counters(): KernelCounters;
+  features(): NativeFeatures;
   close(): void;
 }
 
@@ -50,6 +71,9 @@ export interface NativeCapture {
 export interface NativeLayout {
   recordSize: number;
   fields: Record<string, [offset: number, size: number]>;
+  /** struct flow_extras. */
+  extrasSize: number;
+  extrasFields: Record<string, [offset: number, size: number]>;
 }
 
 export interface LinkEvent {
@@ -67,6 +91,8 @@ interface Addon {
   /** Calls back on the main loop with every burst of rtnetlink link events. */
   LinkWatcher: new (onEvents: (events: LinkEvent[]) => void) => NativeLinkWatcher;
   layout(): NativeLayout;
+  /** The running kernel's enum skb_drop_reason names by value (empty without kernel BTF). */
+  dropReasonNames(): Record<number, string>;
   /** Whether the kernel has TCX hooks (6.6+). */
   tcxSupported(): boolean;
   /**
