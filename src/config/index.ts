@@ -42,6 +42,8 @@ export interface Config {
     interfaceIps: string[];
     listen: 'watch' | 'poll';
     pollPeriodMs: number;
+    packetDrops: boolean;
+    rtt: boolean;
   };
   intervalMs: number;
   buffersLength: number;
@@ -145,6 +147,11 @@ ajv.addKeyword({
 });
 const validate = ajv.compile(CONFIG_SCHEMA);
 
+const GO_BOOLEANS: Record<string, string> = Object.fromEntries([
+  ...['1', 't', 'T', 'TRUE', 'True'].map((spelling) => [spelling, 'true']),
+  ...['0', 'f', 'F', 'FALSE', 'False'].map((spelling) => [spelling, 'false']),
+]);
+
 /**
  * The variables the schema knows, read from `env` (aliases included; the schema's name wins);
  * empty counts as unset. `sources` names the variable each value came from, for error messages.
@@ -157,6 +164,8 @@ function readVariables(env: NodeJS.ProcessEnv): { raw: Record<string, string>; s
     const set = [name, ...(property['x-aliases'] ?? [])].filter((source) => env[source] !== undefined && env[source] !== '');
     if (set.length === 0) continue;
     raw[name] = env[set[0]]!;
+    // NetObserv reads its switches with Go's strconv.ParseBool: accept its spellings too.
+    if (property.type === 'boolean' && Object.hasOwn(GO_BOOLEANS, raw[name])) raw[name] = GO_BOOLEANS[raw[name]];
     sources[name] = set[0];
     for (const other of set.slice(1)) {
       if (env[other] !== raw[name]) warnings.push({ variable: other, value: env[other], problem: `ignored: ${set[0]} is set too and takes precedence` });
@@ -312,6 +321,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
       interfaceIps: list(values.INTERFACE_IPS),
       listen: values.LISTEN_INTERFACES,
       pollPeriodMs: parseDuration(values.LISTEN_POLL_PERIOD),
+      packetDrops: values.ENABLE_PKT_DROPS,
+      rtt: values.ENABLE_RTT,
     },
     intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
     buffersLength: values.BUFFERS_LENGTH,

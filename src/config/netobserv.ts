@@ -87,8 +87,8 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
   warning('PPROF_ADDR', 'Go\'s profiler; profile flowcast with node --cpu-prof or --inspect', 'localhost:6060'),
   warning('FLP_CONFIG', 'read by NetObserv only with EXPORT=direct-flp, which flowcast refuses', '{}'),
   // Feature switches
-  feature('ENABLE_RTT', 'flowcast does not measure TCP round-trip times: flows would carry none'),
-  feature('ENABLE_PKT_DROPS', 'flowcast does not trace the kernel\'s packet drops: flows would carry none'),
+  supported('ENABLE_RTT', 'fentry on tcp_rcv_established, or its tcp:tcp_probe tracepoint where fentry is refused (NetObserv: a kprobe)', 'true'),
+  supported('ENABLE_PKT_DROPS', 'frame bytes (NetObserv: skb->len, saturating at 65535); causes named from the running kernel\'s enum', 'true'),
   feature('ENABLE_DNS_TRACKING', 'flowcast does not track DNS requests: flows would carry no DNS latency, id or response code'),
   warning('DNS_TRACKING_PORT', 'read only with ENABLE_DNS_TRACKING=true, which flowcast refuses', '5353', only('53')),
   feature('ENABLE_PCA', 'flowcast does not capture packets for NetObserv\'s packet capture'),

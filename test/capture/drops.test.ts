@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { DrainedFlows } from '../../src/capture/drained.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { dropCauseName } from '../../src/capture/index.js';
 import { EXTRAS_OFFSETS, EXTRAS_SIZE } from '../../src/capture/layout.js';
 import { decodeFlowBatch, encodeFlowBatch, flowBatchType } from '../../src/encode/avro.js';
@@ -129,4 +130,15 @@ test('drops and RTT through the Avro Buffer writer (byte for byte as avsc), pbfl
   assert.match(table, /rtt 20\.123 ms/);
   const lines = formatJsonLines(batch).trim().split('\n').map((line) => JSON.parse(line));
   assert.deepEqual(lines.map((line) => line.drops?.latestDropCauseName ?? null), ['SKB_DROP_REASON_NETFILTER_DROP', null, null]);
+});
+
+test('ENABLE_PKT_DROPS and ENABLE_RTT turn the capture options on, in NetObserv\'s spellings; a bad value names the variable', () => {
+  const base = { EXPORT: 'stdout' };
+  assert.deepEqual([loadConfig(base).capture.packetDrops, loadConfig(base).capture.rtt], [false, false]);
+  const on = loadConfig({ ...base, ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'True' }).capture;
+  assert.deepEqual([on.packetDrops, on.rtt], [true, true]);
+  const off = loadConfig({ ...base, ENABLE_PKT_DROPS: '0', ENABLE_RTT: 'F' }).capture;
+  assert.deepEqual([off.packetDrops, off.rtt], [false, false]);
+  assert.throws(() => loadConfig({ ...base, ENABLE_PKT_DROPS: 'yes' }), (error: Error) =>
+    error instanceof ConfigError && error.message === 'ENABLE_PKT_DROPS="yes": must be true or false');
 });
