@@ -112,8 +112,9 @@ test('reverse bridge: what a pbflow agent sends arrives on NATS as flowcast Clou
     const fields = (flow: FlowRecord) => [flow.interface, flow.direction, flow.etherType, formatMac(flow.srcMac), formatAddress(flow.srcAddr),
       formatAddress(flow.dstAddr), flow.protocol, flow.srcPort, flow.dstPort, flow.packets, flow.bytes, flow.firstSeen, flow.lastSeen, flow.netobservTcpFlags, flow.sampling];
     assert.deepEqual(batch.flows.map(fields), sent.map(fields));
+    const closed = once(bridge, 'close');
     bridge.kill('SIGTERM');
-    assert.deepEqual(await once(bridge, 'exit'), [0, null]);
+    assert.deepEqual(await closed, [0, null]);
   } finally {
     agent.close();
     bridge.kill('SIGKILL');

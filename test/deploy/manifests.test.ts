@@ -174,7 +174,7 @@ test('NATS requires the password that only the Secret holds, and the agents send
           log += chunk;
           if (log.includes('Server is ready')) resolve('ready');
         });
-        child.once('exit', () => resolve(`exited: ${log}`));
+        child.once('close', () => resolve(`exited: ${log}`)); // 'close': its last log lines read
       });
       return { child, ready };
     };
