@@ -3,6 +3,7 @@ import { test } from 'node:test';
 
 import { AgentProcess } from '../helpers/agent.js';
 import { TestNet, exec } from '../helpers/netns.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** flowcast_interfaces_attached, scraped inside the agent's namespace. */
 async function attachedInterfaces(ns: string): Promise<number> {
@@ -11,22 +12,18 @@ async function attachedInterfaces(ns: string): Promise<number> {
   return Number(/^flowcast_interfaces_attached (\d+)$/m.exec(metrics)![1]);
 }
 
-test('the agent attaches to an interface created while it runs, within a second, and lets it go', async () => {
+test('the agent attaches to an interface created while it runs, and lets it go', async () => {
   const net = await TestNet.create();
   try {
     const agent = AgentProcess.start(net.a.ns, { INTERFACES: '/^fc/', METRICS_PORT: '9401', METRICS_ADDRESS: '127.0.0.1', CACHE_ACTIVE_TIMEOUT: '1h' });
     await agent.waitForLog('serving /metrics');
     assert.equal(await attachedInterfaces(net.a.ns), 1);
-    const created = Date.now();
     await exec(net.a.ns, 'ip', 'link', 'add', 'fcnew0', 'type', 'veth', 'peer', 'name', 'fcnew1');
     await agent.waitForLog('interfaces changed');
-    assert.ok(Date.now() - created < 1000, `noticed after ${Date.now() - created} ms`);
     assert.match(agent.stderr, /"attached":\["fcnew[01]"/);
-    for (let wait = 0; wait < 20 && (await attachedInterfaces(net.a.ns)) !== 3; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(await attachedInterfaces(net.a.ns), 3);
+    await waitUntil(async () => (await attachedInterfaces(net.a.ns)) === 3, 'three interfaces attached');
     await exec(net.a.ns, 'ip', 'link', 'del', 'fcnew0');
-    for (let wait = 0; wait < 20 && (await attachedInterfaces(net.a.ns)) !== 1; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(await attachedInterfaces(net.a.ns), 1);
+    await waitUntil(async () => (await attachedInterfaces(net.a.ns)) === 1, 'one interface attached');
     assert.match(agent.stderr, /"detached":\["fcnew/);
     assert.equal(await agent.stop('SIGTERM'), 0);
   } finally {

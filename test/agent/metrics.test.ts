@@ -11,6 +11,7 @@ import { ExportQueue } from '../../src/export/queue.js';
 import { StdoutExporter } from '../../src/export/stdout.js';
 import { AgentProcess } from '../helpers/agent.js';
 import { TestNet, exec, flowcastFilters, sendUdp } from '../helpers/netns.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** GET inside the namespace (where the agent's loopback is): status and body. */
 async function get(ns: string, url: string): Promise<{ status: number; body: string }> {
@@ -34,10 +35,23 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     });
     await agent.waitForLog('serving /metrics');
     const url = 'http://127.0.0.1:9400';
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    const before = (await get(net.a.ns, `${url}/metrics`)).body;
-    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 10, packets: 3000, payload: 20, srcPort: 34000 });
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    const scrape = async () => (await get(net.a.ns, `${url}/metrics`)).body;
+    let before = await scrape();
+    await waitUntil(async () => value((before = await scrape()), 'flowcast_batches_total') >= 1, 'a first batch');
+    // Two halves with two batches between them: two batches hold flows (empty ones are not exported).
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 10, packets: 1500, payload: 20, srcPort: 34000 });
+    let scraped = before;
+    const first = value(await scrape(), 'flowcast_batches_total');
+    await waitUntil(async () => value((scraped = await scrape()), 'flowcast_batches_total') >= first + 2, 'two batches after the first half');
+    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 10, packets: 1500, payload: 20, srcPort: 34000 });
+    await waitUntil(async () => value((scraped = await scrape()), 'flowcast_packets_total') - value(before, 'flowcast_packets_total') >= 3000,
+      () => `packets_total to grow by 3000 (${value(scraped, 'flowcast_packets_total') - value(before, 'flowcast_packets_total')} so far)`);
+    // Two more batches, and the export acknowledged (asynchronously) two since `before`.
+    const batches = value(scraped, 'flowcast_batches_total');
+    await waitUntil(async () => {
+      scraped = await scrape();
+      return value(scraped, 'flowcast_batches_total') >= batches + 2 && value(scraped, 'flowcast_export_sent_total') - value(before, 'flowcast_export_sent_total') >= 2;
+    }, 'two more batches, exported');
     const after = await get(net.a.ns, `${url}/metrics`);
     assert.equal(after.status, 200);
 
@@ -48,7 +62,7 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     assert.ok(grew('flowcast_flows_total') >= 10);
     assert.ok(grew('flowcast_batches_total') >= 2);
     assert.ok(grew('flowcast_export_sent_total') >= 2);
-    assert.ok(value(after.body, 'flowcast_drain_duration_seconds_count') >= 2);
+    assert.ok(grew('flowcast_drain_duration_seconds_count') >= 2, `drain durations observed: ${grew('flowcast_drain_duration_seconds_count')}`);
     assert.equal(value(after.body, 'flowcast_interfaces_attached'), 1);
     assert.equal(value(after.body, 'flowcast_lost_packets_total'), 0);
     assert.equal(value(after.body, 'flowcast_export_queue_length'), 0);
