@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 
 import { Probe, ProbeError } from '../helpers/probe-client.js';
 import { ATTACH_MODES, TCX_SKIP, TestNet, exec, flowcastFilters, sendUdp, sh, type Host } from '../helpers/netns.js';
+import { waitUntil } from '../helpers/wait.js';
 import type { ProbeFlow } from '../helpers/probe.js';
 
 const UDP = 17;
@@ -137,10 +138,7 @@ test('tc: an exception while rescanning interfaces is reported, and the next eve
   await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fcrx', 'clsact');
   await exec(net.a.ns, 'ip', 'link', 'set', 'fcrx', 'up'); // a link event: the next rescan
   let names: string[] = [];
-  for (let attempt = 0; attempt < 100 && names.join() !== 'fcr1,fcrx'; attempt++) {
-    names = (await probe.currentAttachments()).map((a) => a.name).sort();
-  }
-  assert.deepEqual(names, ['fcr1', 'fcrx']);
+  await waitUntil(async () => (names = (await probe.currentAttachments()).map((a) => a.name).sort()).join() === 'fcr1,fcrx', () => `fcr1 and fcrx attached (${names.join(', ')})`);
   await probe.close();
   await exec(net.a.ns, 'ip', 'link', 'del', 'fcrx');
 });

