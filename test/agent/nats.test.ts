@@ -135,7 +135,9 @@ test('JetStream across a 30-second NATS outage: every interval stored exactly on
 
 test('SIGTERM during a NATS outage: the agent exits (code 3), its last line counting exactly the batches it could not deliver', { timeout: 90_000 }, async () => {
   const nats = await NatsServer.start({ ns: net.a.ns, jetstream: true });
-  const agent = AgentProcess.start(net.a.ns, agentEnv(nats, { NATS_JETSTREAM: 'true', NATS_STREAM: 'FLOWS', BUFFERS_LENGTH: '100' }));
+  const agent = AgentProcess.start(net.a.ns, agentEnv(nats, { NATS_JETSTREAM: 'true', NATS_STREAM: 'FLOWS', BUFFERS_LENGTH: '100',
+    // Every interval exported, empty ones too: the batches counted at stop are all the intervals.
+    EXPORT_EMPTY_BATCHES: 'true' }));
   try {
     await agent.waitForLog('created JetStream stream');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 300, payload: 30, srcPort: 31003 });
