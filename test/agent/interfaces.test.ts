@@ -14,8 +14,9 @@ async function attachedInterfaces(ns: string): Promise<number> {
 
 test('the agent attaches to an interface created while it runs, and lets it go', async () => {
   const net = await TestNet.create();
+  let agent: AgentProcess | undefined;
   try {
-    const agent = AgentProcess.start(net.a.ns, { INTERFACES: '/^fc/', METRICS_PORT: '9401', METRICS_ADDRESS: '127.0.0.1', CACHE_ACTIVE_TIMEOUT: '1h' });
+    agent = AgentProcess.start(net.a.ns, { INTERFACES: '/^fc/', METRICS_PORT: '9401', METRICS_ADDRESS: '127.0.0.1', CACHE_ACTIVE_TIMEOUT: '1h' });
     await agent.waitForLog('serving /metrics');
     assert.equal(await attachedInterfaces(net.a.ns), 1);
     await exec(net.a.ns, 'ip', 'link', 'add', 'fcnew0', 'type', 'veth', 'peer', 'name', 'fcnew1');
@@ -27,14 +28,16 @@ test('the agent attaches to an interface created while it runs, and lets it go',
     assert.match(agent.stderr, /"detached":\["fcnew/);
     assert.equal(await agent.stop('SIGTERM'), 0);
   } finally {
+    await agent?.stop('SIGKILL'); // nothing once stopped; after a failure, no agent left running
     await net.destroy();
   }
 });
 
 test('INTERFACES naming an interface that does not exist yet: a warning at start, attached when it appears', async () => {
   const net = await TestNet.create();
+  let agent: AgentProcess | undefined;
   try {
-    const agent = AgentProcess.start(net.a.ns, { INTERFACES: 'fca,fclate0', METRICS_PORT: '9401', METRICS_ADDRESS: '127.0.0.1', CACHE_ACTIVE_TIMEOUT: '1h' });
+    agent = AgentProcess.start(net.a.ns, { INTERFACES: 'fca,fclate0', METRICS_PORT: '9401', METRICS_ADDRESS: '127.0.0.1', CACHE_ACTIVE_TIMEOUT: '1h' });
     await agent.waitForLog('serving /metrics');
     assert.match(agent.stderr, /"level":40,.*"msg":"interface \\"fclate0\\" \(INTERFACES\) does not exist yet: attached when it appears"/);
     assert.equal(await attachedInterfaces(net.a.ns), 1);
@@ -44,6 +47,7 @@ test('INTERFACES naming an interface that does not exist yet: a warning at start
     assert.equal(await attachedInterfaces(net.a.ns), 2);
     assert.equal(await agent.stop('SIGTERM'), 0);
   } finally {
+    await agent?.stop('SIGKILL'); // nothing once stopped; after a failure, no agent left running
     await net.destroy();
   }
 });

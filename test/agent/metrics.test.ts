@@ -28,8 +28,9 @@ function value(metrics: string, name: string): number {
 
 test('metrics move with the traffic; health and readiness answer', async () => {
   const net = await TestNet.create();
+  let agent: AgentProcess | undefined;
   try {
-    const agent = AgentProcess.start(net.a.ns, {
+    agent = AgentProcess.start(net.a.ns, {
       INTERFACES: 'fca', DIRECTION: 'egress', STDOUT_FORMAT: 'json', CACHE_ACTIVE_TIMEOUT: '300ms',
       METRICS_PORT: '9400', METRICS_ADDRESS: '127.0.0.1',
     });
@@ -71,6 +72,7 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     assert.deepEqual(await get(net.a.ns, `${url}/readyz`), { status: 200, body: 'ok\n' });
     assert.equal(await agent.stop('SIGTERM'), 0);
   } finally {
+    await agent?.stop('SIGKILL'); // nothing once stopped; after a failure, no agent left running
     await net.destroy();
   }
 });
