@@ -110,7 +110,7 @@ test('defaults, coercion, aliases and durations', () => {
   assert.equal(defaults.export, 'stdout');
   assert.deepEqual(defaults.capture, {
     interfaces: [], excludeInterfaces: ['lo'], direction: 'both', sampling: 0, maxFlows: 100000, ringBufferBytes: 4194304, attachMode: 'any',
-    interfaceIps: [], listen: 'watch', pollPeriodMs: 10_000,
+    interfaceIps: [], listen: 'watch', pollPeriodMs: 10_000, packetDrops: false, rtt: false,
   });
   assert.equal(defaults.intervalMs, 5000);
   const set = loadConfig({

@@ -104,8 +104,8 @@ test('each NetObserv variable behaves as its status says', () => {
 });
 
 test('several at once: every refusal in one message, every warning its own line', () => {
-  const result = outcome({ ENABLE_RTT: 'true', FLOW_FILTER_RULES: '[{"action":"Reject"}]', PPROF_ADDR: ':6060', SAMPLING: 'x' });
-  assert.deepEqual(result.errors.map((line) => line.split('=')[0]), ['SAMPLING', 'ENABLE_RTT', 'FLOW_FILTER_RULES']);
+  const result = outcome({ ENABLE_DNS_TRACKING: 'true', FLOW_FILTER_RULES: '[{"action":"Reject"}]', PPROF_ADDR: ':6060', SAMPLING: 'x' });
+  assert.deepEqual(result.errors.map((line) => line.split('=')[0]), ['SAMPLING', 'ENABLE_DNS_TRACKING', 'FLOW_FILTER_RULES']);
   const warned = outcome({ PPROF_ADDR: ':6060', KAFKA_BROKERS: 'kafka:9092', DEDUPER_MERGE: 'true' });
   assert.deepEqual(warned.warnings.map((line) => line.split('=')[0]), ['KAFKA_BROKERS', 'PPROF_ADDR', 'DEDUPER_MERGE']);
 });
@@ -181,7 +181,7 @@ test('METRICS_TLS_CERT_PATH and METRICS_TLS_KEY_PATH serve the metrics over HTTP
 test('the bridge logs its warnings at start too, and none about the agent\'s settings', async () => {
   // nats-to-grpc without TARGET_PORT: the warnings are logged, then it exits 2 before connecting anywhere.
   const child = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
-    cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, TARGET_HOST: 'flp', FLOWS_TARGET_HOST: 'old-flp', PPROF_ADDR: ':6060', ENABLE_RTT: 'true', METRICS_PREFIX: 'ebpf_agent_' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, TARGET_HOST: 'flp', FLOWS_TARGET_HOST: 'old-flp', PPROF_ADDR: ':6060', ENABLE_DNS_TRACKING: 'true', METRICS_PREFIX: 'ebpf_agent_' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));

@@ -14,6 +14,7 @@ import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../src/export/failure.js
 import { HttpExporter } from '../../src/export/http.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import { plain, sampleBatch } from '../helpers/batches.js';
+import { withDefaults } from '../encode/netobserv-features.js';
 import { makeCertificates } from '../helpers/certs.js';
 import { freePort } from '../helpers/nats-server.js';
 
@@ -76,7 +77,7 @@ test('binary CloudEvents over HTTP: a 503 burst is retried, every batch arrives 
     assert.equal(headers['content-type'], 'application/avro');
     const event = HTTP.toEvent({ headers, body }) as CloudEvent<Buffer>; // the SDK validates the attributes
     assert.match(event.dataschema as string, /^urn:flowcast:schema:dev\.flowcast\.v1\.FlowBatch:[0-9a-f]{16}$/);
-    assert.deepEqual(plain(decodeFlowBatch(body)), plain({ ...batches[index], flows: batches[index].flows.decode() }));
+    assert.deepEqual(plain(decodeFlowBatch(body)), plain({ ...batches[index], flows: batches[index].flows.decode().map(withDefaults) }));
   }
 });
 
