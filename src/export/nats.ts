@@ -166,7 +166,13 @@ export class NatsExporter implements Exporter {
     })();
     void nc.closed().then(() => (this.connection = undefined));
     if (!this.options.nats.jetstream) return { nc };
-    await this.ensureStream(nc);
+    try {
+      await this.ensureStream(nc);
+    } catch (error) {
+      // The next send opens a new connection: this one would otherwise reconnect forever, leaked.
+      await nc.close().catch(() => undefined);
+      throw error;
+    }
     if (this.closing) await nc.close(); // closed while the stream was being checked
     return { nc, js: jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }) };
   }
