@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { Probe } from '../helpers/probe-client.js';
-import { TestNet, UDPGEN, exec } from '../helpers/netns.js';
+import { TestNet, UDPGEN, bpfIdsOf, exec } from '../helpers/netns.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const UDP = 17;
@@ -24,28 +24,13 @@ async function attached(probe: Probe, names: string[], gone = false): Promise<vo
   }, () => `${names.join(', ')} ${gone ? 'detached' : 'attached'} (attached: ${[...now].join(', ')})`);
 }
 
-/** IDs of the BPF maps a process holds (its map file descriptors name them). */
-function mapsOf(pid: number): number[] {
-  const ids = new Set<number>();
-  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-    let info = '';
-    try {
-      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-    } catch {
-      continue; // closed while we listed
-    }
-    const id = /^map_id:\s+(\d+)$/m.exec(info)?.[1];
-    if (id) ids.add(Number(id));
-  }
-  return [...ids].sort((x, y) => x - y);
-}
 
 test('50 interfaces created and deleted while running: attached and detached, traffic counted, nothing leaked', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['/^fc/'], direction: 'both', listen: 'watch' });
   const fds = () => readdirSync(`/proc/${probe.pid}/fd`).length;
   assert.deepEqual(probe.attachments.map((a) => a.name), ['fca', 'fca']);
   const fdsBefore = fds();
-  const mapsBefore = mapsOf(probe.pid);
+  const mapsBefore = bpfIdsOf(probe.pid, 'map');
   for (let cycle = 0; cycle < 50; cycle++) {
     const [near, far] = [`fcn${cycle}`, `fcp${cycle}`];
     const withTraffic = cycle % 10 === 0;
@@ -71,7 +56,7 @@ test('50 interfaces created and deleted while running: attached and detached, tr
   }
   assert.deepEqual((await probe.currentAttachments()).map((a) => a.name), ['fca', 'fca']);
   assert.equal(fds(), fdsBefore, 'no file descriptor (TCX link) left behind');
-  assert.deepEqual(mapsOf(probe.pid), mapsBefore, 'no map left behind');
+  assert.deepEqual(bpfIdsOf(probe.pid, 'map'), mapsBefore, 'no map left behind');
   await probe.close();
 });
 

@@ -167,9 +167,10 @@ export async function loadedFlowcastPrograms(): Promise<number[]> {
   return programs.filter((program) => program.name?.startsWith('flowcast_')).map((program) => program.id);
 }
 
-/** IDs of the BPF programs a process holds (program and link file descriptors name them). */
-export function programsOf(pid: number): number[] {
+/** IDs of the BPF objects of one kind a process holds (its file descriptors' fdinfo names them). */
+export function bpfIdsOf(pid: number, kind: 'prog' | 'map'): number[] {
   const ids = new Set<number>();
+  const pattern = new RegExp(`^${kind}_id:\\s+(\\d+)$`, 'm');
   for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
     let info = '';
     try {
@@ -177,11 +178,14 @@ export function programsOf(pid: number): number[] {
     } catch {
       continue; // closed while we listed
     }
-    const id = /^prog_id:\s+(\d+)$/m.exec(info)?.[1];
+    const id = pattern.exec(info)?.[1];
     if (id) ids.add(Number(id));
   }
   return [...ids].sort((x, y) => x - y);
 }
+
+/** IDs of the BPF programs a process holds (program and link file descriptors name them). */
+export const programsOf = (pid: number): number[] => bpfIdsOf(pid, 'prog');
 
 /**
  * Waits (a bounded number of times) until the kernel has freed the flowcast programs `ids`, or
