@@ -122,12 +122,13 @@ test('/healthz is stamped by drains that succeed: three failures in a row make i
 
 test('TC_ATTACH_MODE=tc: a second agent refuses; a hook removed from outside is logged, counted and reattached, /healthz fails while one cannot be; kernel memory said at start', async () => {
   const net = await TestNet.create();
+  let agent: AgentProcess | undefined;
   try {
     const env = {
       INTERFACES: 'fca', DIRECTION: 'egress', TC_ATTACH_MODE: 'tc', STDOUT_FORMAT: 'json', CACHE_ACTIVE_TIMEOUT: '200ms',
       METRICS_PORT: '9402', METRICS_ADDRESS: '127.0.0.1', CACHE_MAX_FLOWS: '1000000',
     };
-    const agent = AgentProcess.start(net.a.ns, env);
+    agent = AgentProcess.start(net.a.ns, env);
     await agent.waitForLog('serving /metrics');
     const capturing = JSON.parse(agent.stderr.split('\n').find((line) => line.includes('"msg":"capturing"'))!);
     assert.ok(capturing.kernelMemory.flowMapsBytes > 2 * 1_000_000 * 104, `flow maps: ${capturing.kernelMemory.flowMapsBytes} bytes`);
@@ -155,14 +156,11 @@ test('TC_ATTACH_MODE=tc: a second agent refuses; a hook removed from outside is 
     assert.deepEqual([value(failing, 'flowcast_hooks_lost_total'), value(failing, 'flowcast_hooks_missing')], [2, 1]);
     assert.deepEqual(await get(net.a.ns, `${url}/healthz`), { status: 503, body: 'not ok\n' });
     await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fca', 'clsact');
-    let missing = 1;
-    for (let attempt = 0; attempt < 100 && missing !== 0; attempt++) {
-      missing = value((await get(net.a.ns, `${url}/metrics`)).body, 'flowcast_hooks_missing');
-    }
-    assert.equal(missing, 0, 'attached once it could be');
+    await waitUntil(async () => value((await get(net.a.ns, `${url}/metrics`)).body, 'flowcast_hooks_missing') === 0, 'attached once it could be');
     assert.deepEqual(await get(net.a.ns, `${url}/healthz`), { status: 200, body: 'ok\n' });
     assert.equal(await agent.stop('SIGTERM'), 0);
   } finally {
+    await agent?.stop('SIGKILL'); // nothing once stopped; after a failure, no agent left running
     await net.destroy();
   }
 });
