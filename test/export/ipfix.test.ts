@@ -274,7 +274,9 @@ class Nfcapd {
     const { port } = probe.address();
     probe.close(); // nfcapd takes the port at once; nothing else on this machine asks for a random one in between
     const dir = mkdtempSync(join(tmpdir(), 'flowcast-nfcapd-'));
-    const child = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-t', '3600'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A socket buffer for every datagram of a test (the default 208 KiB overflows when nfcapd is
+    // slow to read on a loaded machine, and UDP has no flow control): -B asks for 2 MiB.
+    const child = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-t', '3600', '-B', String(2 << 20)], { stdio: ['ignore', 'pipe', 'pipe'] });
     const collector = new Nfcapd(dir, port, child);
     await Promise.race([
       until('nfcapd to start', () => collector.output.includes('Startup nfcapd.')),
@@ -283,17 +285,23 @@ class Nfcapd {
     return collector;
   }
 
-  /** Bytes waiting in nfcapd's socket (the rx_queue column of /proc/net/udp). */
-  private waiting(): number {
+  /** nfcapd's socket in /proc/net/udp: bytes waiting (rx_queue) and datagrams the kernel dropped. */
+  private socket(): { waiting: number; drops: number } {
     const local = `0100007F:${this.port.toString(16).toUpperCase().padStart(4, '0')}`;
     const line = readFileSync('/proc/net/udp', 'utf8').split('\n').find((row) => row.trim().split(/\s+/)[1] === local);
     assert.ok(line, 'nfcapd socket in /proc/net/udp');
-    return Number.parseInt(line.trim().split(/\s+/)[4].split(':')[1], 16);
+    const columns = line.trim().split(/\s+/);
+    return { waiting: Number.parseInt(columns[4].split(':')[1], 16), drops: Number(columns[12]) };
+  }
+
+  private waiting(): number {
+    return this.socket().waiting;
   }
 
   /** Lets nfcapd read everything sent, stops it (it writes its file) and returns what nfdump reads. */
   async stop(): Promise<{ flows: NfdumpFlow[]; stats: string }> {
     await until('nfcapd to read its socket', () => this.waiting() === 0);
+    assert.equal(this.socket().drops, 0, 'datagrams dropped at nfcapd\'s socket (its buffer overflowed): the test, not the exporter');
     const exited = once(this.child, 'exit');
     this.child.kill('SIGTERM');
     const [code] = await exited;
