@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     for (const [label, settings] of [
       ['defaults (CACHE_MAX_FLOWS=100000)', {}],
       ['CACHE_MAX_FLOWS=5000 (ring buffer path)', { CACHE_MAX_FLOWS: '5000' }],
-      ['ENABLE_PKT_DROPS=true, ENABLE_RTT=true (no drops, UDP: the hooks run, nothing to merge)', { ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'true' }],
+      ['ENABLE_PKT_DROPS=true, ENABLE_RTT=true (nothing listens on the receiver: every packet is a NO_SOCKET drop the hook records)', { ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'true' }],
     ] as [string, Record<string, string>][]) {
       const runs: AgentRun[] = [];
       const ratios: number[] = [];
