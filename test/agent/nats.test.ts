@@ -142,10 +142,7 @@ test('SIGTERM during a NATS outage: the agent exits (code 3), its last line coun
     await agent.waitForLog('created JetStream stream');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 300, payload: 30, srcPort: 31003 });
     const watcher = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows' });
-    for (let tries = 0; (await watcher.collect()).length < 2; tries++) {
-      assert.ok(tries < 100, 'batches are delivered before the outage');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntil(async () => (await watcher.collect()).length >= 2, 'batches delivered before the outage', 10_000, 100);
     watcher.close();
     // Frozen before it dies: it stores nothing it did not acknowledge.
     await nats.kill({ freeze: true });

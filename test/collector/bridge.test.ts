@@ -12,15 +12,10 @@ import { encodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
 import { sampleBatch, uniqueFlowsBatch } from '../helpers/batches.js';
 import { NatsServer, freePort } from '../helpers/nats-server.js';
 import { PROJECT_ROOT } from '../helpers/netns.js';
+import { waitUntil } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** The shared bounded wait, with this file's 20 s bound. */
+const until = (condition: () => boolean | Promise<boolean>, what: string) => waitUntil(condition, what, 20_000);
 
 test('bridge: JetStream to a gRPC collector that goes away and comes back; every batch arrives once', async () => {
   const nats = await NatsServer.start({ jetstream: true });
