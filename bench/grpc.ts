@@ -2,9 +2,9 @@
 // of GRPC_MESSAGE_MAX_FLOWS (10,000). CPU per record for each side in isolation, then both ends
 // over a real loopback gRPC connection in this process.
 import { startGrpcCollector } from '../src/collector/index.js';
-import { DrainedFlows } from '../src/capture/drained.js';
 import { decodeRecords, encodeRecords } from '../src/encode/pbflow.js';
 import { GrpcExporter } from '../src/export/grpc.js';
+import { DrainedFlows } from '../src/model/index.js';
 import { drainedBuffer, sampleBatch } from '../test/helpers/batches.js';
 import { machineLine, median, writeSection } from './report.js';
 

@@ -4,11 +4,11 @@
 // microseconds per record (process CPU time, all threads).
 import { pino } from 'pino';
 
-import { Aggregator, type FlowBatch } from '../src/aggregate/index.js';
-import { DrainedFlows } from '../src/capture/drained.js';
+import { Aggregator } from '../src/aggregate/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { createEventEncoder, newIdentity } from '../src/encode/cloudevent.js';
 import { NatsExporter } from '../src/export/nats.js';
+import { DrainedFlows, type FlowBatch } from '../src/model/index.js';
 import { drainedBuffer } from '../test/helpers/batches.js';
 import { NatsServer } from '../test/helpers/nats-server.js';
 import { machineLine, median, writeSection } from './report.js';

@@ -1,10 +1,12 @@
 // flowcast-agent: configuration -> capture -> aggregate -> export, until SIGTERM or SIGINT.
 import { Aggregator } from '../aggregate/index.js';
-import { FlowCapture } from '../capture/index.js';
-import { ConfigError, describeIssue, loadConfig, type Config } from '../config/index.js';
+import { FlowCapture, dropCauseName } from '../capture/index.js';
+import type { Config } from '../config/index.js';
 import { createEventEncoder, newIdentity } from '../encode/cloudevent.js';
 import { ExportQueue, type Exporter } from '../export/queue.js';
-import { createLogger, type Logger } from './log.js';
+import { startCommand } from '../runtime/cli.js';
+import type { Logger } from '../runtime/log.js';
+import { stopSignal as listenForStop } from '../runtime/signals.js';
 import type { AgentMetrics } from './metrics.js';
 
 /** Kernel memory for the flow maps and ring buffer above which the agent warns at start. */
@@ -16,13 +18,13 @@ export const EXIT_UNDELIVERED = 3;
 /** After the last log line, how long lingering handles may keep the process before it exits anyway. */
 const EXIT_GRACE_MS = 2000;
 
-/** Loads only the chosen exporter's code: each brings its own libraries. */
+/** Loads only the chosen exporter's code: each brings its own libraries. `log`: the export component's. */
 async function createExporter(config: Config, log: Logger): Promise<Exporter> {
   const identity = newIdentity(config.agent.nodeName, config.cloudEvents.extensions);
   switch (config.export) {
     case 'stdout': {
       const { StdoutExporter } = await import('../export/stdout.js');
-      return new StdoutExporter(process.stdout, config.stdout.format, config.stdout.topFlows);
+      return new StdoutExporter(process.stdout, config.stdout.format, config.stdout.topFlows, dropCauseName);
     }
     case 'nats': {
       const { NatsExporter } = await import('../export/nats.js');
@@ -50,24 +52,14 @@ async function createExporter(config: Config, log: Logger): Promise<Exporter> {
 
 /** Runs the agent; resolves to the process exit code. */
 export async function run(env: NodeJS.ProcessEnv): Promise<number> {
-  let config: Config;
   // EXPORT=http before Knative's SinkBinding injected K_SINK: the rest is checked as usual (the URL
   // stands in), then the agent waits; Kubernetes restarts the pod with K_SINK set.
   const awaitingSink = env.EXPORT === 'http' && !env.HTTP_TARGET_URL && !env.K_SINK;
-  try {
-    config = loadConfig(awaitingSink ? { ...env, HTTP_TARGET_URL: 'http://k-sink.invalid/' } : env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`flowcast-agent: invalid configuration (see --help):\n${error.message}\n`);
-    return 2;
-  }
-  const log = createLogger(config.log.level, config.log.pretty);
-  for (const warning of config.warnings) log.warn({ variable: warning.variable }, describeIssue(warning));
+  const started = startCommand('flowcast-agent', awaitingSink ? { ...env, HTTP_TARGET_URL: 'http://k-sink.invalid/' } : env);
+  if (typeof started === 'number') return started;
+  const { config, log } = started;
   // Listening from here on: a SIGTERM during the start is a stop after it, not a kill that skips detaching.
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const stopSignal = listenForStop();
   if (awaitingSink) {
     // Idle rather than exiting: an exit before the binding is there would be a CrashLoopBackOff.
     log.warn({ variable: 'K_SINK' }, 'EXPORT=http without HTTP_TARGET_URL or K_SINK: waiting for a SinkBinding to inject K_SINK (nothing is captured until then)');
@@ -77,14 +69,16 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     log.info({ signal }, 'stopped while waiting for K_SINK');
     return 0;
   }
+  const exportLog = log.child({ component: 'export' });
   let exporter: Exporter;
   try {
-    exporter = await createExporter(config, log);
+    exporter = await createExporter(config, exportLog);
   } catch (error) {
     process.stderr.write(`flowcast-agent: ${(error as Error).message}\n`);
     return 2;
   }
-  const queue = new ExportQueue(exporter, config.buffersLength, log, { maxAttempts: config.exportMaxAttempts });
+  const queue = new ExportQueue(exporter, config.buffersLength, exportLog, { maxAttempts: config.exportMaxAttempts });
+  const captureLog = log.child({ component: 'capture' });
 
   let aggregator: Aggregator | undefined;
   let capture: FlowCapture;
@@ -92,25 +86,26 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     capture = FlowCapture.open({
       ...config.capture,
       onOverflow: () => aggregator?.flushSoon(),
-      onInterfaces: (change) => log.info(change, 'interfaces changed'),
-      onError: (error) => log.warn({ err: error }, (error as Error).message),
-      onHookLost: (hook) => log.warn(hook, `our ${hook.direction} hook on ${hook.name} was removed or replaced from outside: attaching it again`),
+      onInterfaces: (change) => captureLog.info(change, 'interfaces changed'),
+      onError: (error) => captureLog.warn({ err: error }, (error as Error).message),
+      onHookLost: (hook) => captureLog.warn(hook, `our ${hook.direction} hook on ${hook.name} was removed or replaced from outside: attaching it again`),
     });
   } catch (error) {
-    log.fatal({ err: error }, (error as Error).message);
+    captureLog.fatal({ err: error }, (error as Error).message);
     await queue.close(Date.now());
     return 1;
   }
-  for (const reason of capture.features().unavailable) log.warn(`${reason}: running without it`);
-  for (const name of capture.missing) log.warn({ interface: name }, `interface "${name}" (INTERFACES) does not exist yet: attached when it appears`);
+  for (const reason of capture.features().unavailable) captureLog.warn(`${reason}: running without it`);
+  for (const name of capture.missing) captureLog.warn({ interface: name }, `interface "${name}" (INTERFACES) does not exist yet: attached when it appears`);
   const memory = capture.memory();
-  log.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs, kernelMemory: memory }, 'capturing');
+  captureLog.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs, kernelMemory: memory }, 'capturing');
   const kernelBytes = memory.flowMapsBytes + memory.ringBufferBytes;
   if (kernelBytes > KERNEL_MEMORY_WARN_BYTES) {
-    log.warn({ kernelMemory: memory }, `the flow maps (two of CACHE_MAX_FLOWS=${config.capture.maxFlows}) and the ring buffer take ${Math.round(kernelBytes / 2 ** 20)} MiB of kernel memory`);
+    captureLog.warn({ kernelMemory: memory }, `the flow maps (two of CACHE_MAX_FLOWS=${config.capture.maxFlows}) and the ring buffer take ${Math.round(kernelBytes / 2 ** 20)} MiB of kernel memory`);
   }
   let metrics: AgentMetrics | undefined;
   let exported = 0;
+  const aggregateLog = log.child({ component: 'aggregate' });
   aggregator = new Aggregator(capture, {
     intervalMs: config.intervalMs,
     agentName: config.agent.nodeName,
@@ -122,24 +117,25 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
       batch.sequence = exported++;
       queue.push(batch);
     },
-    onError: (error) => log.error({ err: error }, 'drain failed'),
+    onError: (error) => aggregateLog.error({ err: error }, 'drain failed'),
     onDrainTime: (seconds) => metrics?.observeDrain(seconds),
   });
   aggregator.start();
   if (config.metrics) {
     const { startMetrics } = await import('./metrics.js');
+    const metricsLog = log.child({ component: 'metrics' });
     try {
       metrics = await startMetrics(config.metrics.port, config.metrics.address, {
         aggregator, capture, queue, exporter: exporter.name, intervalMs: config.intervalMs, queueCapacity: config.buffersLength,
         prefix: config.metrics.prefix, tls: config.metrics.tls,
       });
     } catch (error) {
-      log.fatal({ err: error, ...config.metrics }, `cannot serve metrics on ${config.metrics.address}:${config.metrics.port}`);
+      metricsLog.fatal({ err: error, ...config.metrics }, `cannot serve metrics on ${config.metrics.address}:${config.metrics.port}`);
       await aggregator.stop(); // detaches
       await queue.close(Date.now() + SHUTDOWN_EXPORT_MS);
       return 1;
     }
-    log.info(config.metrics, 'serving /metrics, /healthz and /readyz');
+    metricsLog.info(config.metrics, 'serving /metrics, /healthz and /readyz');
   }
 
   const signal = await stopSignal;

@@ -1,31 +1,6 @@
 // Turns kernel drains into per-interval flow batches (the Avro FlowBatch of schemas/flow-batch.avsc).
-import { readUint64 } from '../capture/decode.js';
-import type { DrainedFlows } from '../capture/drained.js';
-import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
-import type { FlowRecord, KernelCounters } from '../capture/index.js';
-
-/** One interval's flows from one agent: the Avro FlowBatch of schemas/flow-batch.avsc. */
-export interface FlowBatchOf<Flows> {
-  agentName: string;
-  agentIp: string;
-  sequence: number;
-  /** Set by an exporter that splits an interval into several messages; 0 of 1 otherwise. */
-  part: number;
-  parts: number;
-  /** Microseconds since the Unix epoch. */
-  intervalStart: number;
-  intervalEnd: number;
-  ringBufferPackets: number;
-  lostPackets: number;
-  flows: Flows;
-}
-
-/** As the agent makes it: the drained flow_record structs, which encoders read as they are. */
-export type FlowBatch = FlowBatchOf<DrainedFlows>;
-/** As a consumer (or the reverse bridge) has it: flow objects. */
-export type DecodedFlowBatch = FlowBatchOf<FlowRecord[]>;
-/** Either: what the encoders and the NATS exporter accept. */
-export type AnyFlowBatch = FlowBatch | DecodedFlowBatch;
+import type { KernelCounters } from '../capture/index.js';
+import type { DrainedFlows, FlowBatch } from '../model/index.js';
 
 /** What the aggregator drains: FlowCapture, or anything shaped like it. */
 export interface FlowSource {
@@ -62,8 +37,6 @@ export interface AggregateTotals {
 const FAILURES_UNHEALTHY = 3;
 
 const nowUs = () => Date.now() * 1000;
-const PACKETS = FIELD_OFFSETS['metrics.packets'][0];
-const BYTES = FIELD_OFFSETS['metrics.bytes'][0];
 /** The ring buffer absorbs overflow meanwhile; flushing more often would only multiply batches. */
 const DEFAULT_MIN_FLUSH_GAP_MS = 1000;
 
@@ -167,23 +140,10 @@ export class Aggregator {
   private count(batch: FlowBatch): void {
     this.totals.batches++;
     this.totals.flows += batch.flows.length;
-    const { records } = batch.flows;
-    for (let base = 0; base < records.length; base += RECORD_SIZE) {
-      this.totals.packets += readUint64(records, base + PACKETS);
-      this.totals.bytes += readUint64(records, base + BYTES);
-    }
+    const { packets, bytes } = batch.flows.totals();
+    this.totals.packets += packets;
+    this.totals.bytes += bytes;
     this.totals.ringBufferPackets += batch.ringBufferPackets;
     this.totals.lostPackets += batch.lostPackets;
   }
-}
-
-/** The batch's flows in `parts` pieces of (nearly) equal size, each a batch of its own. */
-export function splitBatch<Batch extends AnyFlowBatch>(batch: Batch, parts: number): Batch[] {
-  const size = Math.ceil(batch.flows.length / parts);
-  return Array.from({ length: parts }, (_, part) => ({
-    ...batch,
-    part,
-    parts,
-    flows: batch.flows.slice(part * size, Math.min((part + 1) * size, batch.flows.length)),
-  }));
 }

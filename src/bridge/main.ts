@@ -10,16 +10,19 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 
-import type { DecodedFlowBatch } from '../aggregate/index.js';
 import { CollectorError } from '../collector/errors.js';
 import { startGrpcCollector } from '../collector/grpc.js';
 import { startNatsCollector } from '../collector/nats.js';
-import { ConfigError, describeIssue, loadConfig, type Config } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { createEventEncoder, type EventEncoder } from '../encode/cloudevent.js';
 import { decodeRecords, ipText, toFlowRecord, type PbflowRecord } from '../encode/pbflow.js';
 import { PbflowClient } from '../export/grpc.js';
-import { NatsExporter, connectionOptions } from '../export/nats.js';
-import { createLogger, type Logger } from '../agent/log.js';
+import { NatsExporter } from '../export/nats.js';
+import type { DecodedFlowBatch } from '../model/index.js';
+import { invalidConfiguration, startCommand } from '../runtime/cli.js';
+import type { Logger } from '../runtime/log.js';
+import { connectionOptions } from '../runtime/nats.js';
+import { stopSignal } from '../runtime/signals.js';
 import { HeldSends } from './hold.js';
 import { startBridgeMetrics } from './metrics.js';
 import { ProgressStore } from './progress.js';
@@ -29,29 +32,15 @@ const STOP_DEADLINE_MS = 10_000;
 const BACKOFF_MAX_MS = 5000;
 
 export async function run(env: NodeJS.ProcessEnv): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(env, 'flowcast-bridge');
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`flowcast-bridge: invalid configuration:\n${error.message}\n`);
-    return 2;
-  }
-  const log = createLogger(config.log.level, config.log.pretty);
-  for (const warning of config.warnings) log.warn({ variable: warning.variable }, describeIssue(warning));
+  const started = startCommand('flowcast-bridge', env);
+  if (typeof started === 'number') return started;
+  const { config, log } = started;
   if (config.bridge.mode === 'grpc-to-nats') return grpcToNats(config, log);
   if (!config.target.host || !config.target.port) {
-    process.stderr.write('flowcast-bridge: invalid configuration:\nTARGET_HOST and TARGET_PORT: required (the Flowlogs Pipeline gRPC endpoint)\n');
-    return 2;
+    return invalidConfiguration('flowcast-bridge', 'TARGET_HOST and TARGET_PORT: required (the Flowlogs Pipeline gRPC endpoint)');
   }
   return natsToGrpc(config, log);
 }
-
-const stopSignal = () =>
-  new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
-  });
 
 async function natsToGrpc(config: Config, log: Logger): Promise<number> {
   const client = new PbflowClient(config.target.host!, config.target.port!, config.grpc);
@@ -128,7 +117,7 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
   };
   const encode = await encoderFor(runId);
   let publishing: EventEncoder = encode;
-  const exporter = new NatsExporter({ nats: config.nats, encode: (batch) => publishing(batch) }, log);
+  const exporter = new NatsExporter({ nats: config.nats, encode: (batch) => publishing(batch) }, log.child({ component: 'export' }));
   const hold = new HeldSends({ memoryBytes: bridge.bufferBytes, spoolDir: bridge.spoolDir, spoolBytes: bridge.spoolMaxBytes });
   if (hold.stats.held > 0) log.info({ sends: hold.stats.held, bytes: hold.stats.spoolBytes }, 'replaying the spool');
   const totals = { receivedRecords: 0, publishedRecords: 0, refusedSends: 0 };

@@ -1,14 +1,12 @@
-// The capture API: select interfaces, attach the BPF programs, drain decoded flows, detach.
+// The capture API: select interfaces, attach the BPF programs, drain into the model's DrainedFlows, detach.
 import { closeSync } from 'node:fs';
 
-import { BPF_OBJECT_PATH, EXTRAS_OBJECT_PATH, loadAddon, type AttachMode, type Direction, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
-import { DrainedFlows } from './drained.js';
-import { interfaceIndex, listInterfaces, matches, missingNames, parseCidrs, parseInterfaceList, selectByAddress, selectInterfaces, type NetworkInterface } from './interfaces.js';
+import { parseCidrs, parseInterfaceList } from '../config/interface-lists.js';
+import { DrainedFlows, type Direction } from '../model/index.js';
+import { BPF_OBJECT_PATH, EXTRAS_OBJECT_PATH, loadAddon, type AttachMode, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
+import { interfaceIndex, listInterfaces, matches, missingNames, selectByAddress, selectInterfaces, type NetworkInterface } from './interfaces.js';
 
-export type { FlowRecord } from './decode.js';
-export { DrainedFlows } from './drained.js';
-export { formatAddress, formatMac } from './decode.js';
-export type { Direction, AttachMode, KernelCounters, KernelMemory } from '../native/index.js';
+export type { AttachMode, KernelCounters, KernelMemory } from '../native/index.js';
 
 /**
  * Held by the capture that owns the clsact hooks of a network namespace: two in tc mode would
@@ -73,14 +71,6 @@ export function dropCauseName(cause: number): string {
     }
   }
   return dropReasons[cause] ?? 'SKB_DROP_UNKNOWN_CAUSE';
-}
-
-const TCP_STATES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV'];
-
-/** NetObserv's name of a TCP state (Drops.latestState): TCP_ESTABLISHED ...; 0 is no socket. */
-export function tcpStateName(state: number): string {
-  if (state === 0) return 'NONE';
-  return state < TCP_STATES.length ? `TCP_${TCP_STATES[state]}` : 'TCP_INVALID_STATE';
 }
 
 export interface Attachment {

@@ -2,7 +2,6 @@
 export { startGrpcCollector, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_RECORDS, type GrpcCollectorOptions, type RunningCollector } from './grpc.js';
 export { startNatsCollector, decodeEvent, DEFAULT_DEDUPE_WINDOW, type NatsCollectorOptions, type RunningNatsCollector, type EventAttributes } from './nats.js';
 export { CollectorError, type CollectorErrorKind } from './errors.js';
-export type { DecodedFlowBatch } from '../encode/avro.js';
-export type { FlowRecord } from '../capture/decode.js';
+export type { DecodedFlowBatch, FlowRecord } from '../model/index.js';
 export type { PbflowRecord, PbflowIp } from '../encode/pbflow.js';
-export { formatAddress, formatMac } from '../capture/decode.js';
+export { formatAddress, formatMac } from '../model/index.js';

@@ -5,9 +5,10 @@ import { connect, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/t
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { CloudEvent, HTTP } from 'cloudevents';
 
-import { decodeFlowBatch, type DecodedFlowBatch } from '../encode/avro.js';
+import { decodeFlowBatch } from '../encode/avro.js';
 import { DATA_CONTENT_TYPE, schemaFingerprintOf } from '../encode/cloudevent.js';
-import { connectionOptions, type NatsConnectionSettings } from '../export/nats.js';
+import type { DecodedFlowBatch } from '../model/index.js';
+import { connectionOptions, type NatsConnectionSettings } from '../runtime/nats.js';
 import { CollectorError } from './errors.js';
 
 /** The event's context attributes (id, source, type, time, dataschema, extensions). */

@@ -4,10 +4,10 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 
-import { parseCidrs, parseInterfaceList } from '../capture/interfaces.js';
 import { agentAddress, isServerUrl, readableByOthers, type IpType } from './checks.js';
 import type { Command } from './command-line.js';
 import { parseDuration } from './duration.js';
+import { parseCidrs, parseInterfaceList } from './interface-lists.js';
 import { checkNetobservVariables } from './netobserv.js';
 import { CONFIG_SCHEMA, allowedValues } from './schema.js';
 

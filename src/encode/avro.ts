@@ -2,12 +2,9 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 
-import type { AnyFlowBatch, DecodedFlowBatch } from '../aggregate/index.js';
-import { DrainedFlows } from '../capture/drained.js';
+import { isDrainedBatch, type AnyFlowBatch, type DecodedFlowBatch } from '../model/index.js';
 import { crc64Avro } from './crc64-avro.js';
 import { createFlowBatchWriter } from './flow-batch-writer.js';
-
-export type { DecodedFlowBatch } from '../aggregate/index.js';
 
 const FLOW_BATCH_SCHEMA_PATH = new URL('../../schemas/flow-batch.avsc', import.meta.url);
 /** What avsc's parsed types and its reading cursor expose that the guard below needs. */
@@ -120,7 +117,7 @@ const writeFlowBatch = createFlowBatchWriter(flowBatchType);
 
 /** A batch of drained structs through the Buffer writer; one of flow objects through avsc. */
 export function encodeFlowBatch(batch: AnyFlowBatch, singleObject: boolean): Buffer {
-  const body = batch.flows instanceof DrainedFlows ? writeFlowBatch(batch as { flows: DrainedFlows } & typeof batch) : flowBatchType.toBuffer(batch);
+  const body = isDrainedBatch(batch) ? writeFlowBatch(batch) : flowBatchType.toBuffer(batch);
   return singleObject ? Buffer.concat([SINGLE_OBJECT_HEADER, body]) : body;
 }
 

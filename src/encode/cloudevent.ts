@@ -1,7 +1,7 @@
 // A flow batch as a CloudEvent (spec 1.0), with its wire forms for binary and structured mode.
 import { randomUUID } from 'node:crypto';
 
-import type { AnyFlowBatch } from '../aggregate/index.js';
+import type { AnyFlowBatch } from '../model/index.js';
 import { FIRST_SCHEMA_FINGERPRINT, FLOW_BATCH_FINGERPRINT, encodeFlowBatch } from './avro.js';
 
 export const EVENT_TYPE = 'dev.flowcast.flow.batch.v1';

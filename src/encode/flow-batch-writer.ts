@@ -8,8 +8,7 @@
 // test/encode/avro.test.ts checks its output is byte for byte what avsc writes.
 import type avro from 'avsc';
 
-import type { FlowBatch } from '../aggregate/index.js';
-import { EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
+import { EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE, type FlowBatch } from '../model/index.js';
 import { DIRECTION_SYMBOLS, DROPS_FIELDS, DUP_DIRECTION_SYMBOLS, EXTRA_FIELD_SOURCES, FLOW_FIELD_SOURCES, type FieldSource } from './flow-fields.js';
 import { Scratch, writeVarintHalves } from './scratch.js';
 

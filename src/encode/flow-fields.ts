@@ -1,7 +1,7 @@
 // Where each field of the Avro Flow record (schemas/flow-batch.avsc) comes from in the C struct
-// flow_record (bpf/flow.h, src/capture/layout.ts), and how it is converted. The Avro encoder is
+// flow_record (bpf/flow.h, src/model/layout.ts), and how it is converted. The Avro encoder is
 // planned from this table and the schema; test/encode/avro.test.ts checks it covers both exactly.
-import type { FIELD_OFFSETS } from '../capture/layout.js';
+import type { FIELD_OFFSETS } from '../model/index.js';
 
 export type FieldConversion =
   | 'int' // unsigned little-endian integer of the C field's size, as Avro int

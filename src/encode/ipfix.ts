@@ -5,9 +5,7 @@
 // collectors/parsers or unmaintained), and the format is a handful of fixed-width fields. Records
 // are written straight from the drained flow_record structs (no per-flow objects), at the offsets
 // src/encode/flow-fields.ts gives for the same FlowRecord fields.
-import { readNsAsUs } from '../capture/decode.js';
-import type { DrainedFlows } from '../capture/drained.js';
-import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
+import { FIELD_OFFSETS, RECORD_SIZE, readNsAsUs, type DrainedFlows } from '../model/index.js';
 import { FLOW_FIELD_SOURCES, type FieldSource } from './flow-fields.js';
 
 const IPFIX_VERSION = 10;

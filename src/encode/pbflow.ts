@@ -5,7 +5,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import ipaddr from 'ipaddr.js';
 import protobuf from 'protobufjs';
 
-import type { FlowRecord } from '../capture/decode.js';
+import type { FlowRecord } from '../model/index.js';
 import { Scratch, writeVarint, writeVarintHalves } from './scratch.js';
 
 export const FLOW_PROTO_PATH = fileURLToPath(new URL('../../proto/flow.proto', import.meta.url));

@@ -4,10 +4,9 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 
-import type { AnyFlowBatch } from '../aggregate/index.js';
-import type { FlowRecord } from '../capture/decode.js';
 import type { Config } from '../config/index.js';
 import { COLLECTOR_SERVICE, encodeRecords } from '../encode/pbflow.js';
+import { flowRecordsOf, type AnyFlowBatch, type FlowRecord } from '../model/index.js';
 import { ExportError, type FailureKind } from './failure.js';
 import type { Exporter } from './queue.js';
 
@@ -157,7 +156,7 @@ export class GrpcExporter implements Exporter {
       this.scheduleReconnect();
     }
     const from = this.acknowledged.get(batch) ?? 0;
-    const flows = Array.isArray(batch.flows) ? batch.flows : batch.flows.decode();
+    const flows = flowRecordsOf(batch);
     try {
       await this.client.sendFlows(flows, this.agentIp, this.maxFlows, from, (flows) => void this.acknowledged.set(batch, flows));
     } catch (error) {

@@ -15,8 +15,8 @@ import { rootCertificates } from 'node:tls';
 
 import { VERSION } from '../config/command-line.js';
 
-import { splitBatch, type AnyFlowBatch } from '../aggregate/index.js';
 import type { EventEncoder, EventMessage } from '../encode/cloudevent.js';
+import { splitBatch, type AnyFlowBatch } from '../model/index.js';
 import { ExportError, httpFailureKind, parseRetryAfter } from './failure.js';
 import type { Exporter } from './queue.js';
 

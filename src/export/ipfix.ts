@@ -10,8 +10,8 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 
-import type { FlowBatch } from '../aggregate/index.js';
 import { IpfixWriter, MAX_MESSAGE_BYTES, byTemplate } from '../encode/ipfix.js';
+import type { FlowBatch } from '../model/index.js';
 import type { Exporter } from './queue.js';
 
 export type IpfixTransportKind = 'udp' | 'tcp';

@@ -1,16 +1,15 @@
 // EXPORT=nats: each batch as a CloudEvent on a NATS subject, core NATS or JetStream.
-import { connect, credsAuthenticator, headers, nanos, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
-import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
 
-import { splitBatch, type AnyFlowBatch } from '../aggregate/index.js';
 import type { Config } from '../config/index.js';
 import type { EventEncoder, EventMessage } from '../encode/cloudevent.js';
-import type { Logger } from 'pino';
+import { splitBatch, type AnyFlowBatch } from '../model/index.js';
+import { NATS_REQUEST_TIMEOUT_MS as REQUEST_TIMEOUT_MS, connectionOptions } from '../runtime/nats.js';
 import { ExportError } from './failure.js';
 import type { Exporter } from './queue.js';
 
-const REQUEST_TIMEOUT_MS = 5000;
 const DUPLICATE_WINDOW_MS = 120_000;
 /** At close, how long to wait for a connection being opened, then for it to drain. */
 const CLOSE_MS = 1000;
@@ -18,24 +17,6 @@ const CLOSE_MS = 1000;
 export interface NatsExportOptions {
   nats: Config['nats'];
   encode: EventEncoder;
-}
-
-/** What a NATS connection needs of the settings (the agent's exporter, the collector, the bridge). */
-export type NatsConnectionSettings = Pick<Config['nats'], 'servers' | 'user' | 'password' | 'token' | 'credsFile' | 'tls'>;
-
-export function connectionOptions(nats: NatsConnectionSettings, name: string): ConnectionOptions {
-  return {
-    servers: nats.servers,
-    name,
-    timeout: REQUEST_TIMEOUT_MS,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 1000,
-    user: nats.user,
-    pass: nats.password,
-    token: nats.token,
-    authenticator: nats.credsFile ? credsAuthenticator(readFileSync(nats.credsFile)) : undefined,
-    tls: nats.tls ? { caFile: nats.tls.caFile, certFile: nats.tls.certFile, keyFile: nats.tls.keyFile } : undefined,
-  };
 }
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {

@@ -4,7 +4,7 @@
 // the target refused it for good, it failed EXPORT_MAX_ATTEMPTS times, or the agent stopped first.
 import type { Logger } from 'pino';
 
-import type { AnyFlowBatch } from '../aggregate/index.js';
+import type { AnyFlowBatch } from '../model/index.js';
 import { ExportError, type DropReason } from './failure.js';
 
 export interface Exporter {
@@ -52,14 +52,17 @@ export class ExportQueue {
   private backoffMs = BACKOFF_START_MS;
   private cancelWait: (() => void) | undefined;
   private closed = false;
+  /** Every line names the exporter. */
+  private readonly log: Logger;
 
   constructor(
     private readonly exporter: Exporter,
     private readonly capacity: number,
-    private readonly log: Logger,
+    log: Logger,
     options: ExportQueueOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 10;
+    this.log = log.child({ exporter: exporter.name });
   }
 
   /** Adds a batch; when full, drops the oldest waiting one (the newest data matters most) and counts it. */
@@ -73,7 +76,7 @@ export class ExportQueue {
       const index = this.batches[0] === this.inFlight && this.batches.length > 1 ? 1 : 0;
       const [dropped] = this.batches.splice(index, 1);
       this.drop(dropped, 'queue_full');
-      this.log.warn({ exporter: this.exporter.name, sequence: dropped.sequence, flows: dropped.flows.length, capacity: this.capacity },
+      this.log.warn({ sequence: dropped.sequence, flows: dropped.flows.length, capacity: this.capacity },
         'export queue full: dropped the oldest batch (raise BUFFERS_LENGTH, or check the export target)');
     }
     this.batches.push(batch);
@@ -102,7 +105,7 @@ export class ExportQueue {
     if (left.length > 0) {
       const before = this.stats.droppedFlows;
       for (const batch of left) this.drop(batch, 'shutdown');
-      this.log.error({ exporter: this.exporter.name, batches: left.length, flows: this.stats.droppedFlows - before },
+      this.log.error({ batches: left.length, flows: this.stats.droppedFlows - before },
         'exiting with batches the export target did not take');
     }
     await this.exporter.close();
@@ -142,11 +145,10 @@ export class ExportQueue {
   /** Counts a failed attempt, drops the batch if it cannot succeed; returns how long to wait. */
   private failed(batch: AnyFlowBatch, error: unknown): number {
     const failure = error instanceof ExportError ? error : undefined;
-    const exporter = this.exporter.name;
     if (failure?.kind === 'refused') {
       this.remove(batch);
       this.drop(batch, failure.reason);
-      this.log.error({ exporter, sequence: batch.sequence, flows: batch.flows.length, reason: failure.reason, err: error },
+      this.log.error({ sequence: batch.sequence, flows: batch.flows.length, reason: failure.reason, err: error },
         'export target refused the batch: dropped');
       return 0;
     }
@@ -154,13 +156,13 @@ export class ExportQueue {
     if (failure?.kind === 'retry' && this.maxAttempts > 0 && ++this.attempts >= this.maxAttempts) {
       this.remove(batch);
       this.drop(batch, 'attempts');
-      this.log.error({ exporter, sequence: batch.sequence, flows: batch.flows.length, attempts: this.attempts, err: error },
+      this.log.error({ sequence: batch.sequence, flows: batch.flows.length, attempts: this.attempts, err: error },
         'export failed EXPORT_MAX_ATTEMPTS times: dropped the batch');
       return 0;
     }
     const waitMs = failure?.retryAfterMs ?? this.backoffMs;
     if (failure?.retryAfterMs === undefined) this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
-    this.log.warn({ exporter, sequence: batch.sequence, retryInMs: waitMs, err: error }, 'export failed; will retry');
+    this.log.warn({ sequence: batch.sequence, retryInMs: waitMs, err: error }, 'export failed; will retry');
     return waitMs;
   }
 

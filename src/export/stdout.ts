@@ -1,9 +1,14 @@
 // EXPORT=stdout: what a person running the agent reads. A table per interval, or JSON lines.
 import type { Writable } from 'node:stream';
 
-import type { FlowBatch } from '../aggregate/index.js';
-import { dropCauseName, formatAddress, formatMac, tcpStateName, type FlowRecord } from '../capture/index.js';
+import { formatAddress, formatMac, tcpStateName, type FlowBatch, type FlowRecord } from '../model/index.js';
 import type { Exporter } from './queue.js';
+
+/**
+ * The name of a drop cause (Drops.latestDropCause): the numbering is the running kernel's, so the
+ * agent passes the capture's `dropCauseName`, which reads it from the kernel's BTF.
+ */
+export type DropCauseNamer = (cause: number) => string;
 
 const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
 /** NetObserv's (and Flowlogs Pipeline's) names of its TCP flag bits, by bit (netobservTcpFlags). */
@@ -33,7 +38,7 @@ function humanBytes(bytes: number): string {
 }
 
 /** Drops and RTT, when tracked and set (ENABLE_PKT_DROPS, ENABLE_RTT). */
-function extrasDetail(flow: FlowRecord): string {
+function extrasDetail(flow: FlowRecord, dropCauseName: DropCauseNamer): string {
   const parts: string[] = [];
   if (flow.drops) {
     parts.push(`dropped ${flow.drops.packets} (${humanBytes(flow.drops.bytes)}) ${dropCauseName(flow.drops.latestDropCause)}` +
@@ -45,7 +50,7 @@ function extrasDetail(flow: FlowRecord): string {
 
 const time = (us: number) => new Date(us / 1000).toISOString().slice(11, 23);
 
-export function formatTable(batch: FlowBatch, topFlows: number): string {
+export function formatTable(batch: FlowBatch, topFlows: number, dropCauseName: DropCauseNamer): string {
   const flows = batch.flows.decode();
   const packets = flows.reduce((sum, flow) => sum + flow.packets, 0);
   const bytes = flows.reduce((sum, flow) => sum + flow.bytes, 0);
@@ -67,7 +72,7 @@ export function formatTable(batch: FlowBatch, topFlows: number): string {
       flow.protocol ? endpoint(flow.dstAddr, flow.dstPort, flow) : formatMac(flow.dstMac),
       String(flow.packets),
       humanBytes(flow.bytes),
-      [flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.netobservTcpFlags), extrasDetail(flow)]
+      [flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.netobservTcpFlags), extrasDetail(flow, dropCauseName)]
         .filter(Boolean)
         .join('  '),
     ]),
@@ -82,7 +87,7 @@ export function formatTable(batch: FlowBatch, topFlows: number): string {
 }
 
 /** One JSON object per flow, readable values (addresses as text, times as ISO strings). */
-export function formatJsonLines(batch: FlowBatch): string {
+export function formatJsonLines(batch: FlowBatch, dropCauseName: DropCauseNamer): string {
   let text = '';
   for (const flow of batch.flows.decode()) {
     text += JSON.stringify({
@@ -110,10 +115,11 @@ export class StdoutExporter implements Exporter {
     private readonly out: Writable,
     private readonly format: 'table' | 'json',
     private readonly topFlows: number,
+    private readonly dropCauseName: DropCauseNamer,
   ) {}
 
   send(batch: FlowBatch): Promise<void> {
-    const text = this.format === 'json' ? formatJsonLines(batch) : formatTable(batch, this.topFlows);
+    const text = this.format === 'json' ? formatJsonLines(batch, this.dropCauseName) : formatTable(batch, this.topFlows, this.dropCauseName);
     return new Promise((resolve, reject) => this.out.write(text, (error) => (error ? reject(error) : resolve())));
   }
 

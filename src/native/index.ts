@@ -2,6 +2,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+import type { Direction } from '../model/index.js';
+
 // Same depth from src/native and dist/native, so the paths hold for sources and builds alike.
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const BPF_OBJECT_PATH = `${projectRoot}build/flowcast.bpf.o`;
@@ -9,7 +11,6 @@ export const BPF_OBJECT_PATH = `${projectRoot}build/flowcast.bpf.o`;
 export const EXTRAS_OBJECT_PATH = `${projectRoot}build/flowcast-extras.bpf.o`;
 const ADDON_PATH = `${projectRoot}native/build/Release/flowcast.node`;
 
-export type Direction = 'ingress' | 'egress';
 export type AttachMode = 'any' | 'tcx' | 'tc';
 
 export interface NativeCaptureOptions {
@@ -60,7 +61,7 @@ export interface NativeCapture {
   /** Kernel memory of the two flow maps and of the ring buffer. */
   memory(): KernelMemory;
   removeStaleFilters(ifname: string): void;
-  /** Resolves to packed flow_record (and flow_extras) structs (see src/capture/layout.ts). */
+  /** Resolves to packed flow_record (and flow_extras) structs (see src/model/layout.ts). */
   drain(bothMaps?: boolean): Promise<NativeDrain>;
   counters(): KernelCounters;
   features(): NativeFeatures;

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 
 import { Aggregator } from '../../src/aggregate/index.js';
 import { startMetrics } from '../../src/agent/metrics.js';
-import { FlowCapture } from '../../src/capture/index.js';
+import { FlowCapture, dropCauseName } from '../../src/capture/index.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import { StdoutExporter } from '../../src/export/stdout.js';
 import { AgentProcess } from '../helpers/agent.js';
@@ -80,7 +80,7 @@ test('metrics move with the traffic; health and readiness answer', async () => {
 test('/healthz is stamped by drains that succeed: three failures in a row make it fail, and they are counted', async () => {
   // A real capture (attached to nothing) closed under the aggregator: every drain after it fails.
   const capture = FlowCapture.open({ interfaces: ['/^no-such-interface$/'], listen: 'none' });
-  const exporter = new StdoutExporter(new PassThrough().resume(), 'json', 0);
+  const exporter = new StdoutExporter(new PassThrough().resume(), 'json', 0, dropCauseName);
   const queue = new ExportQueue(exporter, 10, pino({ level: 'silent' }));
   let batches = 0;
   let twoBatches!: () => void;

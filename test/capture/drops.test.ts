@@ -3,13 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { DrainedFlows } from '../../src/capture/drained.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { dropCauseName } from '../../src/capture/index.js';
-import { EXTRAS_OFFSETS, EXTRAS_SIZE } from '../../src/capture/layout.js';
 import { decodeFlowBatch, encodeFlowBatch, flowBatchType } from '../../src/encode/avro.js';
 import { decodeRecords, encodeRecords, toFlowRecord } from '../../src/encode/pbflow.js';
 import { formatJsonLines, formatTable } from '../../src/export/stdout.js';
+import { DrainedFlows, EXTRAS_OFFSETS, EXTRAS_SIZE } from '../../src/model/index.js';
 import { loadAddon } from '../../src/native/index.js';
 import { drainedBuffer, plain, sampleBatch } from '../helpers/batches.js';
 import { Probe, type Drained } from '../helpers/probe-client.js';
@@ -125,10 +124,10 @@ test('drops and RTT through the Avro Buffer writer (byte for byte as avsc), pbfl
   const pb = decodeRecords(encodeRecords(flows, '198.18.0.1')).map(toFlowRecord);
   assert.deepEqual(pb.map((flow) => [flow.drops, flow.rtt]), [[drops, 0], [null, 20_123_000], [null, 0]]);
 
-  const table = formatTable(batch, 10);
+  const table = formatTable(batch, 10, dropCauseName);
   assert.match(table, /dropped 7 \(4\.7 GiB\) SKB_DROP_REASON_NETFILTER_DROP TCP_SYN_RECV/);
   assert.match(table, /rtt 20\.123 ms/);
-  const lines = formatJsonLines(batch).trim().split('\n').map((line) => JSON.parse(line));
+  const lines = formatJsonLines(batch, dropCauseName).trim().split('\n').map((line) => JSON.parse(line));
   assert.deepEqual(lines.map((line) => line.drops?.latestDropCauseName ?? null), ['SKB_DROP_REASON_NETFILTER_DROP', null, null]);
 });
 

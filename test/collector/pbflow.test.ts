@@ -7,7 +7,7 @@ import protobuf from 'protobufjs';
 import { FLOW_PROTO_PATH, encodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
 import { GrpcExporter } from '../../src/export/grpc.js';
 import { startGrpcCollector } from '../../src/collector/index.js';
-import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
+import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/model/index.js';
 import { AgentProcess } from '../helpers/agent.js';
 import { sampleBatch } from '../helpers/batches.js';
 import { PROJECT_ROOT, TestNet, exec, exitOf, spawnIn } from '../helpers/netns.js';

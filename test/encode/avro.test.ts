@@ -5,8 +5,8 @@ import avro from 'avsc';
 
 import { canonicalForm, decodeFlowBatch, encodeFlowBatch, FLOW_BATCH_FINGERPRINT, flowBatchType, AvroDecodeError } from '../../src/encode/avro.js';
 import { crc64Avro } from '../../src/encode/crc64-avro.js';
-import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
 import { FLOW_FIELD_SOURCES, type FieldSource } from '../../src/encode/flow-fields.js';
+import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/model/index.js';
 import { plain, sampleBatch } from '../helpers/batches.js';
 import { NETOBSERV_FEATURES, withDefaults } from './netobserv-features.js';
 

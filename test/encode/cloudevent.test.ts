@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloudEvent, HTTP } from 'cloudevents';
 
-import { splitBatch } from '../../src/aggregate/index.js';
 import { decodeFlowBatch, encodeFlowBatch } from '../../src/encode/avro.js';
 import { createEventEncoder, eventAttributes, newIdentity } from '../../src/encode/cloudevent.js';
+import { splitBatch } from '../../src/model/index.js';
 import { plain, sampleBatch } from '../helpers/batches.js';
 import { withDefaults } from './netobserv-features.js';
 

@@ -1,6 +1,6 @@
 // Flow values shared by the encoding tests: what Avro adds to a drained flow, and a set of
 // NetObserv feature fields with every one set.
-import type { FlowRecord } from '../../src/capture/decode.js';
+import type { FlowRecord } from '../../src/model/index.js';
 
 /** A drained flow as Avro decodes it: the NetObserv features not tracked, at their defaults. */
 export const withDefaults = (flow: object) => ({ ...flow, drops: null, dns: null, rtt: 0, networkEvents: [], xlat: null, ipsec: null, tls: null, quic: null });

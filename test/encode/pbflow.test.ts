@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import protobuf from 'protobufjs';
 
-import type { DecodedFlowBatch } from '../../src/aggregate/index.js';
 import { decodeFlowBatch, encodeFlowBatch } from '../../src/encode/avro.js';
 import { FLOW_PROTO_PATH, decodeRecords, encodeRecords, headerFlagsOf, ipText, toFlowRecord } from '../../src/encode/pbflow.js';
+import type { DecodedFlowBatch } from '../../src/model/index.js';
 
 const Records = protobuf.loadSync(FLOW_PROTO_PATH).lookupType('pbflow.Records');
 const OBJECT_OPTIONS = { longs: Number, enums: String, bytes: Buffer, defaults: true };

@@ -15,12 +15,10 @@ import { test } from 'node:test';
 import ipaddr from 'ipaddr.js';
 import { pino } from 'pino';
 
-import type { FlowBatch } from '../../src/aggregate/index.js';
-import { DrainedFlows } from '../../src/capture/drained.js';
-import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { IpfixExporter } from '../../src/export/ipfix.js';
 import { ExportQueue } from '../../src/export/queue.js';
+import { DrainedFlows, FIELD_OFFSETS, RECORD_SIZE, type FlowBatch } from '../../src/model/index.js';
 import { sh } from '../helpers/netns.js';
 
 // ---- Known flows, as the kernel's drain returns them ----

@@ -5,10 +5,11 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/
 import { pino } from 'pino';
 
 import type { Config } from '../../src/config/index.js';
-import { decodeFlowBatch, type DecodedFlowBatch } from '../../src/encode/avro.js';
+import { decodeFlowBatch } from '../../src/encode/avro.js';
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
 import { NatsExporter } from '../../src/export/nats.js';
 import { ExportQueue } from '../../src/export/queue.js';
+import type { DecodedFlowBatch } from '../../src/model/index.js';
 import { sampleBatch } from '../helpers/batches.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { waitUntil } from '../helpers/wait.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 
-import type { FlowBatch } from '../../src/aggregate/index.js';
 import { ExportQueue, type Exporter } from '../../src/export/queue.js';
+import type { FlowBatch } from '../../src/model/index.js';
 import { sampleBatch } from '../helpers/batches.js';
 
 const silent = pino({ level: 'silent' });

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
+import { dropCauseName } from '../../src/capture/index.js';
 import { formatJsonLines, formatTable } from '../../src/export/stdout.js';
+import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/model/index.js';
 import { AgentProcess } from '../helpers/agent.js';
 import { sampleBatch } from '../helpers/batches.js';
 import { TestNet, sendUdp } from '../helpers/netns.js';
 
 test('the table shows the interval totals and the top flows by bytes', () => {
   const batch = sampleBatch(30);
-  const lines = formatTable(batch, 5).trimEnd().split('\n');
+  const lines = formatTable(batch, 5, dropCauseName).trimEnd().split('\n');
   const packets = batch.flows.decode().reduce((sum, flow) => sum + flow.packets, 0);
   assert.match(lines[0], new RegExp(`node-a #0 .* 30 flows  ${packets} packets`));
   assert.match(lines[1], /^IFACE\s+DIR\s+PROTO\s+SOURCE\s+DESTINATION\s+PACKETS\s+BYTES\s+DETAIL$/);
@@ -26,12 +27,12 @@ test("the table names TCP flags as NetObserv does (SYN_ACK, FIN_ACK, RST_ACK)", 
     batch.flows.records[i * RECORD_SIZE + FIELD_OFFSETS['key.protocol'][0]] = 6;
     batch.flows.records.writeUInt32LE(flags, i * RECORD_SIZE + FIELD_OFFSETS['metrics.tcp_flags'][0]);
   }
-  const rows = formatTable(batch, 5).trimEnd().split('\n').slice(2);
+  const rows = formatTable(batch, 5, dropCauseName).trimEnd().split('\n').slice(2);
   assert.deepEqual(rows.map((row) => row.split(/\s+/).at(-1)).sort(), ['RST_ACK', 'SYN,ACK,FIN_ACK']);
 });
 
 test('JSON lines: one readable object per flow', () => {
-  const lines = formatJsonLines(sampleBatch(3)).trimEnd().split('\n').map((line) => JSON.parse(line));
+  const lines = formatJsonLines(sampleBatch(3), dropCauseName).trimEnd().split('\n').map((line) => JSON.parse(line));
   assert.equal(lines.length, 3);
   assert.equal(lines[0].srcAddr, '198.18.0.1');
   assert.equal(lines[0].srcMac, '02:00:00:00:01:02');

@@ -1,7 +1,5 @@
 // Flow batches built from real drained bytes: synthetic flow_record Buffers run through the decoder.
-import type { DecodedFlowBatch, FlowBatch } from '../../src/aggregate/index.js';
-import { DrainedFlows } from '../../src/capture/drained.js';
-import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/capture/layout.js';
+import { DrainedFlows, FIELD_OFFSETS, RECORD_SIZE, type DecodedFlowBatch, type FlowBatch } from '../../src/model/index.js';
 
 const at = (field: keyof typeof FIELD_OFFSETS) => FIELD_OFFSETS[field][0];
 

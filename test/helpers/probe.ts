@@ -4,7 +4,8 @@
 //             | { type: 'attachments', attachments }
 //             | { type: 'error', message, code }
 // Options arrive as JSON in argv[2].
-import { FlowCapture, formatAddress, formatMac, type CaptureOptions, type FlowRecord } from '../../src/capture/index.js';
+import { FlowCapture, type CaptureOptions } from '../../src/capture/index.js';
+import { formatAddress, formatMac, type FlowRecord } from '../../src/model/index.js';
 
 export interface ProbeFlow extends Omit<FlowRecord, 'srcAddr' | 'dstAddr' | 'srcMac' | 'dstMac'> {
   srcAddr: string;

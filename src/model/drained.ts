@@ -1,10 +1,13 @@
 // One drain's flows as the kernel handed them over: packed flow_record structs, decoded on demand.
-import { decodeFlows, type FlowRecord } from './decode.js';
-import { EXTRAS_SIZE, RECORD_SIZE } from './layout.js';
+import { decodeFlows, readUint64, type FlowRecord } from './record.js';
+import { EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE } from './layout.js';
+
+const PACKETS = FIELD_OFFSETS['metrics.packets'][0];
+const BYTES = FIELD_OFFSETS['metrics.bytes'][0];
 
 export class DrainedFlows {
   constructor(
-    /** flow_record structs (src/capture/layout.ts), back to back. */
+    /** flow_record structs (src/model/layout.ts), back to back. */
     readonly records: Buffer,
     private readonly names: ReadonlyMap<number, string>,
     /** When drops or RTT are tracked: one flow_extras struct per record, in the same order. */
@@ -27,6 +30,17 @@ export class DrainedFlows {
     return this.names.get(ifIndex) ?? `if${ifIndex}`;
   }
 
+  /** Packets and bytes of all the flows, read from the structs (no per-flow objects). */
+  totals(): { packets: number; bytes: number } {
+    let packets = 0;
+    let bytes = 0;
+    for (let base = 0; base < this.records.length; base += RECORD_SIZE) {
+      packets += readUint64(this.records, base + PACKETS);
+      bytes += readUint64(this.records, base + BYTES);
+    }
+    return { packets, bytes };
+  }
+
   /** Per-flow objects, for consumers that want them (stdout, gRPC, tests). */
   decode(): FlowRecord[] {
     return decodeFlows(this.records, (ifIndex) => this.interfaceName(ifIndex), this.extras);
@@ -40,4 +54,13 @@ export class DrainedFlows {
       this.extras?.subarray(from * EXTRAS_SIZE, to * EXTRAS_SIZE),
     );
   }
+}
+
+/**
+ * The flows of a batch are either a drain (the agent's) or flow objects (decoded, converted): an
+ * array is the second. Encoders choose their path with this rather than `instanceof`, which fails
+ * for a DrainedFlows of another copy of this module (a re-imported one, a second package copy).
+ */
+export function isDrained(flows: DrainedFlows | readonly FlowRecord[]): flows is DrainedFlows {
+  return !Array.isArray(flows);
 }

@@ -1,12 +1,14 @@
-// Decodes the Buffer a drain returns into flow records. Reads at fixed offsets from layout.ts.
+// The flow record, and how the Buffer a drain returns decodes into records (fixed offsets from layout.ts).
 // A FlowRecord is the Avro Flow record of schemas/flow-batch.avsc as it is: same names, same types
 // (test/encode/avro.test.ts checks), so encoding needs no per-flow conversion. The fields of
 // NetObserv's optional features are optional here: a drained flow leaves them out, and Avro
 // writes their defaults.
 import ipaddr from 'ipaddr.js';
 
-import type { Direction } from '../native/index.js';
 import { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE } from './layout.js';
+
+/** The hook a flow was counted at. */
+export type Direction = 'ingress' | 'egress';
 
 export interface FlowRecord {
   /** Interface index in the agent's network namespace, and its name at drain time. */
@@ -215,4 +217,12 @@ export function formatAddress(address: Uint8Array): string {
 
 export function formatMac(mac: Uint8Array): string {
   return Buffer.from(mac).toString('hex').replace(/(..)(?!$)/g, '$1:');
+}
+
+const TCP_STATES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV'];
+
+/** NetObserv's name of a TCP state (Drops.latestState): TCP_ESTABLISHED ...; 0 is no socket. */
+export function tcpStateName(state: number): string {
+  if (state === 0) return 'NONE';
+  return state < TCP_STATES.length ? `TCP_${TCP_STATES[state]}` : 'TCP_INVALID_STATE';
 }

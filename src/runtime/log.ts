@@ -1,4 +1,5 @@
-// The agent's logger: pino JSON on stderr (stdout belongs to EXPORT=stdout), pretty when asked.
+// The logger of the agent and the bridge: pino JSON on stderr (stdout belongs to EXPORT=stdout),
+// pretty when asked. Each component logs through a child (`log.child({ component: 'capture' })`).
 import { pino, type Logger } from 'pino';
 
 export type { Logger } from 'pino';

@@ -1,0 +1,9 @@
+// The flow model every stage stands on (docs/architecture.md): the kernel's record layout, the
+// FlowRecord, the drained Buffer view and the batch. It imports nothing else of flowcast.
+export { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE } from './layout.js';
+export {
+  decodeFlows, formatAddress, formatMac, readNsAsUs, readUint64, tcpStateName,
+  type Direction, type FlowDns, type FlowDrops, type FlowIpsec, type FlowQuic, type FlowRecord, type FlowTls, type FlowXlat, type InterfaceDirection,
+} from './record.js';
+export { DrainedFlows, isDrained } from './drained.js';
+export { flowRecordsOf, isDrainedBatch, splitBatch, type AnyFlowBatch, type DecodedFlowBatch, type FlowBatch, type FlowBatchOf } from './batch.js';
