@@ -1,9 +1,9 @@
 // One drain's flows as the kernel handed them over: packed flow_record structs, decoded on demand.
 import { decodeFlows, readUint64, type FlowRecord } from './record.js';
-import { EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE } from './layout.js';
+import { EXTRAS_SIZE, RECORD_SIZE, offsetOf } from './layout.js';
 
-const PACKETS = FIELD_OFFSETS['metrics.packets'][0];
-const BYTES = FIELD_OFFSETS['metrics.bytes'][0];
+const PACKETS = offsetOf('metrics.packets');
+const BYTES = offsetOf('metrics.bytes');
 
 export class DrainedFlows {
   constructor(

@@ -1,6 +1,6 @@
 // The flow model every stage stands on (docs/architecture.md): the kernel's record layout, the
 // FlowRecord, the drained Buffer view and the batch. It imports nothing else of flowcast.
-export { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE } from './layout.js';
+export { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE, offsetOf } from './layout.js';
 export {
   decodeFlows, formatAddress, formatMac, readNsAsUs, readUint64, tcpStateName,
   type Direction, type FlowDns, type FlowDrops, type FlowIpsec, type FlowQuic, type FlowRecord, type FlowTls, type FlowXlat, type InterfaceDirection,

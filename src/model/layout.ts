@@ -24,6 +24,9 @@ export const FIELD_OFFSETS = {
   'metrics.dscp': [104, 1],
 } as const satisfies Record<string, readonly [number, number]>;
 
+/** The byte offset of a flow_record field. */
+export const offsetOf = (field: keyof typeof FIELD_OFFSETS): number => FIELD_OFFSETS[field][0];
+
 /** key.direction of egress (FLOWCAST_DIRECTION_EGRESS in bpf/flow.h; ingress is 0). */
 export const DIRECTION_EGRESS = 1;
 

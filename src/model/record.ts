@@ -5,7 +5,7 @@
 // writes their defaults.
 import ipaddr from 'ipaddr.js';
 
-import { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE } from './layout.js';
+import { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, RECORD_SIZE, offsetOf } from './layout.js';
 
 /** The hook a flow was counted at. */
 export type Direction = 'ingress' | 'egress';
@@ -108,26 +108,25 @@ export interface FlowQuic {
   seenShortHeader: number;
 }
 
-const at = (field: keyof typeof FIELD_OFFSETS): number => FIELD_OFFSETS[field][0];
-const SRC_MAC = at('key.src_mac');
-const DST_MAC = at('key.dst_mac');
-const SRC_IP = at('key.src_ip');
-const DST_IP = at('key.dst_ip');
-const IF_INDEX = at('key.if_index');
-const ETH_PROTOCOL = at('key.eth_protocol');
-const SRC_PORT = at('key.src_port');
-const DST_PORT = at('key.dst_port');
-const DIRECTION = at('key.direction');
-const PROTOCOL = at('key.protocol');
-const ICMP_TYPE = at('key.icmp_type');
-const ICMP_CODE = at('key.icmp_code');
-const PACKETS = at('metrics.packets');
-const BYTES = at('metrics.bytes');
-const FIRST_SEEN = at('metrics.first_seen');
-const LAST_SEEN = at('metrics.last_seen');
-const TCP_FLAGS = at('metrics.tcp_flags');
-const DSCP = at('metrics.dscp');
-const SAMPLING = at('metrics.sampling');
+const SRC_MAC = offsetOf('key.src_mac');
+const DST_MAC = offsetOf('key.dst_mac');
+const SRC_IP = offsetOf('key.src_ip');
+const DST_IP = offsetOf('key.dst_ip');
+const IF_INDEX = offsetOf('key.if_index');
+const ETH_PROTOCOL = offsetOf('key.eth_protocol');
+const SRC_PORT = offsetOf('key.src_port');
+const DST_PORT = offsetOf('key.dst_port');
+const DIRECTION = offsetOf('key.direction');
+const PROTOCOL = offsetOf('key.protocol');
+const ICMP_TYPE = offsetOf('key.icmp_type');
+const ICMP_CODE = offsetOf('key.icmp_code');
+const PACKETS = offsetOf('metrics.packets');
+const BYTES = offsetOf('metrics.bytes');
+const FIRST_SEEN = offsetOf('metrics.first_seen');
+const LAST_SEEN = offsetOf('metrics.last_seen');
+const TCP_FLAGS = offsetOf('metrics.tcp_flags');
+const DSCP = offsetOf('metrics.dscp');
+const SAMPLING = offsetOf('metrics.sampling');
 /** tcp_flags packs the header's bits below and NetObserv's value above (FLOWCAST_TCP_* in bpf/flow.h). */
 const TCP_HEADER_FLAGS = TCP_FLAGS;
 const NETOBSERV_TCP_FLAGS = TCP_FLAGS + 2;

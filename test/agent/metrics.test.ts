@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { PassThrough } from 'node:stream';
-import { pino } from 'pino';
 
 import { Aggregator } from '../../src/aggregate/index.js';
 import { startMetrics } from '../../src/agent/metrics.js';
@@ -10,6 +9,7 @@ import { FlowCapture, dropCauseName } from '../../src/capture/index.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import { StdoutExporter } from '../../src/export/stdout.js';
 import { AgentProcess } from '../helpers/agent.js';
+import { silentLog } from '../helpers/constants.js';
 import { TestNet, exec, flowcastFilters, sendUdp } from '../helpers/netns.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -81,7 +81,7 @@ test('/healthz is stamped by drains that succeed: three failures in a row make i
   // A real capture (attached to nothing) closed under the aggregator: every drain after it fails.
   const capture = FlowCapture.open({ interfaces: ['/^no-such-interface$/'], listen: 'none' });
   const exporter = new StdoutExporter(new PassThrough().resume(), 'json', 0, dropCauseName);
-  const queue = new ExportQueue(exporter, 10, pino({ level: 'silent' }));
+  const queue = new ExportQueue(exporter, 10, silentLog);
   let batches = 0;
   let twoBatches!: () => void;
   const drained = new Promise<void>((resolve) => (twoBatches = resolve));

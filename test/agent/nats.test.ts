@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { AgentProcess, Subscriber, udpTotals } from '../helpers/agent.js';
+import { BROKER_OUTAGE_MS, udpFrameBytes } from '../helpers/constants.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { TestNet, sendUdp } from '../helpers/netns.js';
+import { sendUdp } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 import type { ReceivedEvent } from '../helpers/subscriber.js';
 import { waitUntil } from '../helpers/wait.js';
 
-const FRAME = (payload: number) => 14 + 20 + 8 + payload;
-/** The broker outage of the JetStream test: a scenario's length, not a wait for an event. */
-const OUTAGE_MS = 30_000;
-
-let net: TestNet;
-before(async () => {
-  net = await TestNet.create();
-});
-after(async () => {
-  await net?.destroy();
-});
+const net = sharedTestNet();
 
 function agentEnv(nats: NatsServer, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -63,7 +55,7 @@ test('binary mode on core NATS: exact totals, valid CloudEvents, the last interv
     const events = await subscriber.collect();
     assertValidEvents(events);
     assert.ok(events.every((event) => event.mode === 'binary'));
-    assert.deepEqual(udpTotals(events, 31000), { packets: 3030, bytes: 3030 * FRAME(50) });
+    assert.deepEqual(udpTotals(events, 31000), { packets: 3030, bytes: 3030 * udpFrameBytes(50) });
     // The first send's packets fill the earlier intervals, the second's the one flushed at SIGTERM.
     assert.ok(runningPackets(events, 31000).includes(3000), `packets up to each interval: ${runningPackets(events, 31000)}`);
   } finally {
@@ -83,7 +75,7 @@ test('structured mode: a JSON envelope with data_base64 that the cloudevents SDK
     const events = await subscriber.collect();
     assertValidEvents(events);
     assert.ok(events.every((event) => event.mode === 'structured'));
-    assert.deepEqual(udpTotals(events, 31001), { packets: 500, bytes: 500 * FRAME(20) });
+    assert.deepEqual(udpTotals(events, 31001), { packets: 500, bytes: 500 * udpFrameBytes(20) });
   } finally {
     subscriber.close();
     await nats.stop();
@@ -110,7 +102,7 @@ test('JetStream across a 30-second NATS outage: every interval stored exactly on
     await nats.kill();
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: 2000, payload: 30, srcPort: 31002 });
     await agent.waitForLog('export failed; will retry');
-    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    await new Promise((resolve) => setTimeout(resolve, BROKER_OUTAGE_MS));
     await nats.resume();
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: 1000, payload: 30, srcPort: 31002 });
     // The reconnect, then the queued intervals: done when the stream holds every packet.
@@ -127,7 +119,7 @@ test('JetStream across a 30-second NATS outage: every interval stored exactly on
     const running = runningPackets(events, 31002);
     assert.ok(running.includes(4000) && running.includes(6000), `packets up to each interval: ${running}`);
     assert.ok(events.every((event) => event.natsMsgId === event.attributes.id), 'Nats-Msg-Id is the event id');
-    assert.deepEqual(udpTotals(events, 31002), { packets: 7000, bytes: 7000 * FRAME(30) });
+    assert.deepEqual(udpTotals(events, 31002), { packets: 7000, bytes: 7000 * udpFrameBytes(30) });
   } finally {
     await nats.stop();
   }

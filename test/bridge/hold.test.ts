@@ -10,11 +10,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsCollector, type FlowRecord } from '../../src/collector/index.js';
 import { encodeRecords } from '../../src/encode/pbflow.js';
 import { sampleBatch } from '../helpers/batches.js';
+import { BROKER_OUTAGE_MS } from '../helpers/constants.js';
 import { NatsServer, freePort } from '../helpers/nats-server.js';
 import { OneShotSender, metric, startBridge, until, waitForLog, type Bridge } from './helpers.js';
 
 const FLOWS_PER_SEND = 5;
-const OUTAGE_MS = 30_000;
 /** Send i carries flows i*5 .. i*5+4 of one sample (source ports 40000 + index). */
 const flows = sampleBatch(200).flows.decode();
 const send = (i: number, perSend = FLOWS_PER_SEND) => encodeRecords(flows.slice(i * perSend, (i + 1) * perSend), '198.18.0.9');
@@ -66,8 +66,8 @@ test('grpc-to-nats: a sender that never retries sends during a 30 s JetStream ou
     for (let i = 3; i < 6; i++) assert.equal(await agent.send(send(i)), grpc.status.OK, `Send ${i} while NATS is down`);
     // An outage of 30 s, as measured with NetObserv agents (which lost every record of it): the
     // scenario's length, not a wait for an event. The bridge keeps reconnecting and holding.
-    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
-    for (let i = 6; i < 8; i++) assert.equal(await agent.send(send(i)), grpc.status.OK, `Send ${i} after ${OUTAGE_MS} ms of NATS down`);
+    await new Promise((resolve) => setTimeout(resolve, BROKER_OUTAGE_MS));
+    for (let i = 6; i < 8; i++) assert.equal(await agent.send(send(i)), grpc.status.OK, `Send ${i} after ${BROKER_OUTAGE_MS} ms of NATS down`);
     assert.equal(await metric(metricsPort, 'flowcast_bridge_held_sends') >= 4, true, 'held while NATS is down');
     assert.ok(await metric(metricsPort, 'flowcast_bridge_buffer_bytes') > 0);
     assert.equal(await metric(metricsPort, 'flowcast_bridge_buffer_limit_bytes'), 64 << 20);

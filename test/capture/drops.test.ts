@@ -1,7 +1,7 @@
 // ENABLE_PKT_DROPS: packets the kernel drops on purpose in a test namespace, counted exactly and
 // added to their flow; then the same fields through the Avro writer, pbflow and stdout.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { dropCauseName } from '../../src/capture/index.js';
@@ -11,25 +11,22 @@ import { formatJsonLines, formatTable } from '../../src/export/stdout.js';
 import { DrainedFlows, EXTRAS_OFFSETS, EXTRAS_SIZE } from '../../src/model/index.js';
 import { loadAddon } from '../../src/native/index.js';
 import { drainedBuffer, plain, sampleBatch } from '../helpers/batches.js';
+import { UDP, udpFrameBytes } from '../helpers/constants.js';
 import { Probe, type Drained } from '../helpers/probe-client.js';
-import { TestNet, exec, sendUdp } from '../helpers/netns.js';
+import { exec, sendUdp } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 
-const UDP = 17;
-const FRAME = (payload: number) => 14 + 20 + 8 + payload;
 /** The running kernel's values: the enum's numbering changes between kernel versions. */
 const reasons = Object.entries(loadAddon().dropReasonNames());
 const reason = (name: string) => Number(reasons.find(([, value]) => value === name)![0]);
 
-let net: TestNet;
-before(async () => {
-  net = await TestNet.create();
+const net = sharedTestNet({
   // b drops UDP to port 41000 at its input hook; nothing listens on 41001.
-  await exec(net.b.ns, 'nft', 'add', 'table', 'inet', 'fct');
-  await exec(net.b.ns, 'nft', 'add', 'chain', 'inet', 'fct', 'input', '{ type filter hook input priority 0; }');
-  await exec(net.b.ns, 'nft', 'add', 'rule', 'inet', 'fct', 'input', 'udp', 'dport', '41000', 'drop');
-});
-after(async () => {
-  await net?.destroy();
+  setUp: async ({ b }) => {
+    await exec(b.ns, 'nft', 'add', 'table', 'inet', 'fct');
+    await exec(b.ns, 'nft', 'add', 'chain', 'inet', 'fct', 'input', '{ type filter hook input priority 0; }');
+    await exec(b.ns, 'nft', 'add', 'rule', 'inet', 'fct', 'input', 'udp', 'dport', '41000', 'drop');
+  },
 });
 
 /** Drains until the drops of UDP from `srcPort` reach `expected` (bounded), then closes. */
@@ -60,7 +57,7 @@ test('packets an nftables rule drops: exact packets and frame bytes on their flo
     dropped.map(() => ['fcb', 'ingress', 41000, reason('SKB_DROP_REASON_NETFILTER_DROP'), 0, 0]),
   );
   assert.equal(dropped.reduce((sum, flow) => sum + flow.drops!.packets, 0), 300);
-  assert.equal(dropped.reduce((sum, flow) => sum + flow.drops!.bytes, 0), 300 * FRAME(30));
+  assert.equal(dropped.reduce((sum, flow) => sum + flow.drops!.bytes, 0), 300 * udpFrameBytes(30));
   assert.equal(dropCauseName(dropped[0].drops!.latestDropCause), 'SKB_DROP_REASON_NETFILTER_DROP');
 });
 
@@ -72,7 +69,7 @@ test('UDP to a port nobody listens on: dropped with cause NO_SOCKET', async () =
   assert.equal(flows.reduce((sum, flow) => sum + flow.packets, 0), 50);
   assert.deepEqual(new Set(dropped.map((flow) => flow.drops!.latestDropCause)), new Set([reason('SKB_DROP_REASON_NO_SOCKET')]));
   assert.equal(dropped.reduce((sum, flow) => sum + flow.drops!.packets, 0), 50);
-  assert.equal(dropped.reduce((sum, flow) => sum + flow.drops!.bytes, 0), 50 * FRAME(10));
+  assert.equal(dropped.reduce((sum, flow) => sum + flow.drops!.bytes, 0), 50 * udpFrameBytes(10));
 });
 
 test('drops of packets no captured hook saw: a flow of their own, with no packets, on interface 0', async () => {

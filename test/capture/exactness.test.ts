@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
+import { UDP, udpFrameBytes } from '../helpers/constants.js';
 import { Probe, type Drained } from '../helpers/probe-client.js';
-import { ATTACH_MODES, TestNet, interfaceStat, sendUdp } from '../helpers/netns.js';
+import { ATTACH_MODES, interfaceStat, sendUdp } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 import { waitUntil } from '../helpers/wait.js';
 
-const UDP = 17;
-const FRAME = (payload: number) => 14 + 20 + 8 + payload;
-
-let net: TestNet;
-before(async () => {
-  net = await TestNet.create();
-});
-after(async () => {
-  await net?.destroy();
-});
+const net = sharedTestNet();
 
 /** Drains `probe` in a loop until `traffic` settles; returns every drain (the probe stays open). */
 async function drainDuring(probe: Probe, traffic: Promise<void>, pauseMs: number, onDrain: () => void = () => undefined): Promise<Drained[]> {
@@ -75,7 +68,7 @@ for (const { mode, skip } of ATTACH_MODES) {
     const egress = perFlow(sent, 30001);
     assert.equal(egress.size, flows);
     for (const [port, total] of egress) {
-      assert.deepEqual(total, { packets: 100, bytes: 100 * FRAME(18) }, `flow to port ${port}`);
+      assert.deepEqual(total, { packets: 100, bytes: 100 * udpFrameBytes(18) }, `flow to port ${port}`);
     }
     assert.equal(sum(perFlow(received, 30001).values()), packets - dropped, 'ingress = sent - veth drops');
     for (const drain of [...sent, ...received]) {
@@ -142,7 +135,7 @@ for (const { mode, skip } of ATTACH_MODES) {
     // Binomial(100000, 0.1): sd = 94.9; six sd either side fails once in 500 million runs.
     assert.ok(Math.abs(flows[0].packets - 10_000) <= 570, `${flows[0].packets} packets counted`);
     assert.equal(flows[0].sampling, 10);
-    assert.equal(flows[0].bytes, flows[0].packets * FRAME(18));
+    assert.equal(flows[0].bytes, flows[0].packets * udpFrameBytes(18));
   });
 
   test(`DIRECTION=ingress attaches and counts ingress only [${mode}]`, { skip }, async () => {
@@ -151,6 +144,6 @@ for (const { mode, skip } of ATTACH_MODES) {
     await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 2, packets: 10, payload: 18, srcPort: 30005 });
     const flows = (await probe.closeOnceCounted(10, (drained) => sum(drained.filter((flow) => flow.srcPort === 30005)))).flatMap((drained) => drained.flows);
     assert.deepEqual([...new Set(flows.map((flow) => flow.direction))], ['ingress']);
-    assert.deepEqual([...perFlow([{ flows } as Drained], 30005)].sort(), [[20000, { packets: 5, bytes: 5 * FRAME(18) }], [20001, { packets: 5, bytes: 5 * FRAME(18) }]]);
+    assert.deepEqual([...perFlow([{ flows } as Drained], 30005)].sort(), [[20000, { packets: 5, bytes: 5 * udpFrameBytes(18) }], [20001, { packets: 5, bytes: 5 * udpFrameBytes(18) }]]);
   });
 }

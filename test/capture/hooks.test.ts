@@ -1,25 +1,20 @@
 // Hooks that another agent or an operator takes away: refused, or found, reported and reattached.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
+import { UDP } from '../helpers/constants.js';
 import { Probe, ProbeError } from '../helpers/probe-client.js';
-import { ATTACH_MODES, TCX_SKIP, TestNet, exec, flowcastFilters, sendUdp, sh, type Host } from '../helpers/netns.js';
+import { ATTACH_MODES, TCX_SKIP, exec, flowcastFilters, sendUdp, sh, type Host } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 import { waitUntil } from '../helpers/wait.js';
 import type { ProbeFlow } from '../helpers/probe.js';
 
-const UDP = 17;
 /** The priority of our clsact filters (kTcPriority in native/src/capture.cc). */
 const TC_PRIORITY = 0xf10c;
 const BPF_TCX_EGRESS = 47;
 
-let net: TestNet;
-before(async () => {
-  net = await TestNet.create();
-});
-after(async () => {
-  await net?.destroy();
-});
+const net = sharedTestNet();
 
 /** Packets per destination port of UDP flows from `srcPort`, sorted by port. */
 const udpPackets = (flows: ProbeFlow[], srcPort: number) =>

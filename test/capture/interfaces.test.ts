@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
+import { UDP } from '../helpers/constants.js';
 import { Probe } from '../helpers/probe-client.js';
-import { TestNet, UDPGEN, bpfIdsOf, exec } from '../helpers/netns.js';
+import { UDPGEN, bpfIdsOf, exec } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 import { waitUntil } from '../helpers/wait.js';
 
-const UDP = 17;
-let net: TestNet;
-before(async () => {
-  net = await TestNet.create();
-});
-after(async () => {
-  await net?.destroy();
-});
+const net = sharedTestNet();
 
 /** Waits (30 s at most) until `names` are attached, or, with `gone`, detached. */
 async function attached(probe: Probe, names: string[], gone = false): Promise<void> {
@@ -23,7 +18,6 @@ async function attached(probe: Probe, names: string[], gone = false): Promise<vo
     return names.every((name) => now.has(name) !== gone);
   }, () => `${names.join(', ')} ${gone ? 'detached' : 'attached'} (attached: ${[...now].join(', ')})`);
 }
-
 
 test('50 interfaces created and deleted while running: attached and detached, traffic counted, nothing leaked', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['/^fc/'], direction: 'both', listen: 'watch' });

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { Probe, ProbeError } from '../helpers/probe-client.js';
-import { TCX_SKIP, TestNet, flowcastFilters, loadedFlowcastPrograms, programsOf, sendUdp, settledFlowcastPrograms } from '../helpers/netns.js';
+import { TCX_SKIP, flowcastFilters, loadedFlowcastPrograms, programsOf, sendUdp, settledFlowcastPrograms } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 
-let net: TestNet;
-before(async () => {
-  net = await TestNet.create();
-});
-after(async () => {
-  await net?.destroy();
-});
+const net = sharedTestNet();
 
 /** No filter of ours on the interface, and the programs of the probes that ran are freed. */
 async function assertNothingLeft(programs: number[]): Promise<void> {

@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
+import { ICMP, ICMPV6, TCP } from '../helpers/constants.js';
 import { Probe } from '../helpers/probe-client.js';
-import { ATTACH_MODES, PROJECT_ROOT, TestNet, exec } from '../helpers/netns.js';
+import { ATTACH_MODES, PROJECT_ROOT, exec } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 
-const TCP = 6;
-const ICMP = 1;
-const ICMPV6 = 58;
 const [FIN, SYN, ACK] = [0x01, 0x02, 0x10];
 
-let net: TestNet;
-before(async () => {
-  net = await TestNet.create();
-});
-after(async () => {
-  await net?.destroy();
-});
+const net = sharedTestNet();
 
 // Each test runs with TCX hooks (skipped before Linux 6.6) and with clsact filters.
 for (const { mode, skip } of ATTACH_MODES) {

@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
+import { TCP } from '../helpers/constants.js';
 import { Probe } from '../helpers/probe-client.js';
-import { TestNet, exec, exitOf, spawnIn } from '../helpers/netns.js';
+import { exec, exitOf, spawnIn } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 
-const TCP = 6;
 const PORT = 42000;
 const TAP = 'fct';
 const A = '198.19.0.1';
@@ -44,23 +45,22 @@ print('ready', flush=True)
 loop.run_forever()
 `;
 
-let net: TestNet;
 let relay: ChildProcess;
-before(async () => {
-  net = await TestNet.create();
-  relay = spawnIn(net.a.ns, 'python3', ['-c', RELAY, net.b.ns, '10']);
-  const [line] = await once(relay.stdout!, 'data');
-  assert.match(String(line), /ready/);
-  for (const [ns, address] of [[net.a.ns, A], [net.b.ns, B]]) {
-    await exec(ns, 'ip', 'addr', 'add', `${address}/24`, 'dev', TAP);
-    await exec(ns, 'ip', 'link', 'set', TAP, 'up');
-  }
-  await exec(net.a.ns, 'ping', '-c', '1', '-W', '2', B);
-});
-after(async () => {
-  relay?.kill();
-  if (relay) await exitOf(relay);
-  await net?.destroy();
+const net = sharedTestNet({
+  setUp: async ({ a, b }) => {
+    relay = spawnIn(a.ns, 'python3', ['-c', RELAY, b.ns, '10']);
+    const [line] = await once(relay.stdout!, 'data');
+    assert.match(String(line), /ready/);
+    for (const [ns, address] of [[a.ns, A], [b.ns, B]]) {
+      await exec(ns, 'ip', 'addr', 'add', `${address}/24`, 'dev', TAP);
+      await exec(ns, 'ip', 'link', 'set', TAP, 'up');
+    }
+    await exec(a.ns, 'ping', '-c', '1', '-W', '2', B);
+  },
+  tearDown: async () => {
+    relay?.kill();
+    if (relay) await exitOf(relay);
+  },
 });
 
 /** An echo server in b for one connection; a client in a sends `rounds` messages, one at a time. */

@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
+import { ETH_HEADER, UDP } from '../helpers/constants.js';
 import { Probe } from '../helpers/probe-client.js';
 import type { ProbeFlow } from '../helpers/probe.js';
-import { ATTACH_MODES, TestNet, exec, interfaceStat, sendUdp } from '../helpers/netns.js';
+import { ATTACH_MODES, exec, interfaceStat, sendUdp } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
-const UDP = 17;
-const ETH_HEADER = 14;
 
-let net: TestNet;
-before(async () => {
-  net = await TestNet.create();
-});
-after(async () => {
-  await net?.destroy();
-});
+const net = sharedTestNet();
 
 const udpFrom = (flows: ProbeFlow[], srcPort: number) =>
   flows.filter((flow) => flow.protocol === UDP && flow.srcPort === srcPort).sort((x, y) => x.dstPort - y.dstPort);

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { pino } from 'pino';
 
 import { COLLECTOR_SERVICE, decodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, GrpcExporter } from '../../src/export/grpc.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import { uniqueFlowsBatch } from '../helpers/batches.js';
-
-const silent = pino({ level: 'silent' });
+import { silentLog } from '../helpers/constants.js';
 
 interface Collector {
   port: number;
@@ -53,7 +51,7 @@ function exporter(port: number, maxFlows: number, maxMessageBytes?: number): Grp
 
 test('100,000 flows in one batch reach a collector with the default 4 MiB limit, every flow once', async () => {
   const target = await collector();
-  const queue = new ExportQueue(exporter(target.port, 1_000_000), 10, silent);
+  const queue = new ExportQueue(exporter(target.port, 1_000_000), 10, silentLog);
   try {
     const batch = uniqueFlowsBatch(100_000);
     queue.push(batch);
@@ -73,7 +71,7 @@ test('100,000 flows in one batch reach a collector with the default 4 MiB limit,
 test('RESOURCE_EXHAUSTED (a collector with a smaller limit): the message is split again, every flow once', async () => {
   const limit = 64 * 1024;
   const target = await collector({ 'grpc.max_receive_message_length': limit });
-  const queue = new ExportQueue(exporter(target.port, 1_000_000), 10, silent);
+  const queue = new ExportQueue(exporter(target.port, 1_000_000), 10, silentLog);
   try {
     for (let sequence = 0; sequence < 2; sequence++) queue.push(uniqueFlowsBatch(5000, sequence));
     await queue.close(Date.now() + 60_000);
@@ -89,7 +87,7 @@ test('RESOURCE_EXHAUSTED (a collector with a smaller limit): the message is spli
 test('INVALID_ARGUMENT drops the batch at once and counts it; the batches behind it are delivered', async () => {
   // Refuses every message holding flow 123 of the batch with 400 flows.
   const target = await collector({}, (records) => (records.length > 0 && records[0].packets === 400 && records.some((r) => indexOf(r) === 123) ? grpc.status.INVALID_ARGUMENT : undefined));
-  const queue = new ExportQueue(exporter(target.port, 100), 10, silent);
+  const queue = new ExportQueue(exporter(target.port, 100), 10, silentLog);
   try {
     const batches = [100, 400, 300].map((count, sequence) => uniqueFlowsBatch(count, sequence, count));
     for (const batch of batches) queue.push(batch);
@@ -108,7 +106,7 @@ test('INVALID_ARGUMENT drops the batch at once and counts it; the batches behind
 
 test('a Send larger than GRPC_MESSAGE_MAX_BYTES is never made', async () => {
   const target = await collector();
-  const queue = new ExportQueue(exporter(target.port, 1_000_000, 20_000), 10, silent);
+  const queue = new ExportQueue(exporter(target.port, 1_000_000, 20_000), 10, silentLog);
   try {
     queue.push(uniqueFlowsBatch(3000));
     await queue.close(Date.now() + 60_000);

@@ -16,6 +16,7 @@ import { ExportQueue } from '../../src/export/queue.js';
 import { plain, sampleBatch } from '../helpers/batches.js';
 import { withDefaults } from '../encode/netobserv-features.js';
 import { makeCertificates } from '../helpers/certs.js';
+import { silentLog } from '../helpers/constants.js';
 import { freePort } from '../helpers/nats-server.js';
 
 interface Received {
@@ -60,7 +61,7 @@ test('binary CloudEvents over HTTP: a 503 burst is retried, every batch arrives 
   const config = loadConfig({ EXPORT: 'http', K_SINK: target.url, K_CE_OVERRIDES: '{"extensions":{"cluster":"east"}}' });
   assert.equal(config.http.url, target.url);
   const identity = newIdentity('node-a', config.cloudEvents.extensions);
-  const queue = new ExportQueue(new HttpExporter(config.http.url!, await createEventEncoder('binary', identity, false)), 10, pino({ level: 'silent' }));
+  const queue = new ExportQueue(new HttpExporter(config.http.url!, await createEventEncoder('binary', identity, false)), 10, silentLog);
   const batches = [0, 1, 2, 3, 4].map((sequence) => sampleBatch(3 + sequence, sequence));
   for (const batch of batches) queue.push(batch);
   await queue.close(Date.now() + 15_000);

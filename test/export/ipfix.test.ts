@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import ipaddr from 'ipaddr.js';
-import { pino } from 'pino';
 
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { IpfixExporter } from '../../src/export/ipfix.js';
 import { ExportQueue } from '../../src/export/queue.js';
-import { DrainedFlows, FIELD_OFFSETS, RECORD_SIZE, type FlowBatch } from '../../src/model/index.js';
+import { DrainedFlows, RECORD_SIZE, offsetOf, type FlowBatch } from '../../src/model/index.js';
+import { silentLog } from '../helpers/constants.js';
 import { sh } from '../helpers/netns.js';
 
 // ---- Known flows, as the kernel's drain returns them ----
@@ -49,7 +49,6 @@ const NAMES = new Map([[2, 'eth0'], [3, 'veth-long-name1'], [7, 'br0']]);
 const SRC_MAC = '0a1b2c3d4e5f';
 const DST_MAC = 'f0e1d2c3b4a5';
 const T0 = 1_790_000_000_123_456_789n;
-const at = (field: keyof typeof FIELD_OFFSETS) => FIELD_OFFSETS[field][0];
 
 function spec(partial: Partial<Spec> & Pick<Spec, 'protocol'>): Spec {
   const v6 = partial.v6 ?? false;
@@ -92,24 +91,24 @@ function batchOf(specs: Spec[], sequence: number): FlowBatch {
   const buffer = Buffer.alloc(specs.length * RECORD_SIZE);
   specs.forEach((flow, i) => {
     const base = i * RECORD_SIZE;
-    buffer.write(SRC_MAC, base + at('key.src_mac'), 'hex');
-    buffer.write(DST_MAC, base + at('key.dst_mac'), 'hex');
-    Buffer.from(addressBytes(flow.src)).copy(buffer, base + at('key.src_ip'));
-    Buffer.from(addressBytes(flow.dst)).copy(buffer, base + at('key.dst_ip'));
-    buffer.writeUInt32LE(flow.ifIndex, base + at('key.if_index'));
-    buffer.writeUInt16LE(flow.etherType ?? (flow.v6 ? 0x86dd : 0x0800), base + at('key.eth_protocol'));
-    buffer.writeUInt16LE(flow.srcPort, base + at('key.src_port'));
-    buffer.writeUInt16LE(flow.dstPort, base + at('key.dst_port'));
-    buffer[base + at('key.direction')] = flow.egress ? 1 : 0;
-    buffer[base + at('key.protocol')] = flow.protocol;
-    buffer[base + at('key.icmp_type')] = flow.icmpType;
-    buffer[base + at('key.icmp_code')] = flow.icmpCode;
-    buffer.writeBigUInt64LE(BigInt(flow.packets), base + at('metrics.packets'));
-    buffer.writeBigUInt64LE(BigInt(flow.bytes), base + at('metrics.bytes'));
-    buffer.writeBigUInt64LE(flow.firstNs, base + at('metrics.first_seen'));
-    buffer.writeBigUInt64LE(flow.lastNs, base + at('metrics.last_seen'));
-    buffer.writeUInt32LE(flow.tcpFlags | (flow.netobservFlags << 16), base + at('metrics.tcp_flags')); // bpf/flow.h FLOWCAST_TCP_*
-    buffer.writeUInt32LE(1, base + at('metrics.sampling'));
+    buffer.write(SRC_MAC, base + offsetOf('key.src_mac'), 'hex');
+    buffer.write(DST_MAC, base + offsetOf('key.dst_mac'), 'hex');
+    Buffer.from(addressBytes(flow.src)).copy(buffer, base + offsetOf('key.src_ip'));
+    Buffer.from(addressBytes(flow.dst)).copy(buffer, base + offsetOf('key.dst_ip'));
+    buffer.writeUInt32LE(flow.ifIndex, base + offsetOf('key.if_index'));
+    buffer.writeUInt16LE(flow.etherType ?? (flow.v6 ? 0x86dd : 0x0800), base + offsetOf('key.eth_protocol'));
+    buffer.writeUInt16LE(flow.srcPort, base + offsetOf('key.src_port'));
+    buffer.writeUInt16LE(flow.dstPort, base + offsetOf('key.dst_port'));
+    buffer[base + offsetOf('key.direction')] = flow.egress ? 1 : 0;
+    buffer[base + offsetOf('key.protocol')] = flow.protocol;
+    buffer[base + offsetOf('key.icmp_type')] = flow.icmpType;
+    buffer[base + offsetOf('key.icmp_code')] = flow.icmpCode;
+    buffer.writeBigUInt64LE(BigInt(flow.packets), base + offsetOf('metrics.packets'));
+    buffer.writeBigUInt64LE(BigInt(flow.bytes), base + offsetOf('metrics.bytes'));
+    buffer.writeBigUInt64LE(flow.firstNs, base + offsetOf('metrics.first_seen'));
+    buffer.writeBigUInt64LE(flow.lastNs, base + offsetOf('metrics.last_seen'));
+    buffer.writeUInt32LE(flow.tcpFlags | (flow.netobservFlags << 16), base + offsetOf('metrics.tcp_flags')); // bpf/flow.h FLOWCAST_TCP_*
+    buffer.writeUInt32LE(1, base + offsetOf('metrics.sampling'));
   });
   return {
     agentName: 'node-a', agentIp: '198.18.0.1', sequence, part: 0, parts: 1,
@@ -360,7 +359,7 @@ test('ipfix+udp to nfcapd: nfdump reads every flow with exact packets, bytes, ad
     const config = loadConfig({ EXPORT: 'ipfix+udp', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(nfcapd.port) });
     assert.equal(config.export, 'ipfix+udp');
     const exporter = new IpfixExporter({ host: config.target.host!, port: config.target.port!, transport: 'udp' });
-    const queue = new ExportQueue(exporter, 10, pino({ level: 'silent' }));
+    const queue = new ExportQueue(exporter, 10, silentLog);
     // 1,500 flows in one batch: about a hundred datagrams, IPv4 and IPv6 sets side by side.
     const batches = [KNOWN, many(1500, 0), many(37, 5000)];
     batches.forEach((specs, sequence) => queue.push(batchOf(specs, sequence)));
@@ -455,7 +454,7 @@ test('ipfix+udp with nothing listening: the refused batch is retried until a col
   const { port } = server.address();
   server.close(); // the port answers "unreachable" until the collector binds it again
   const exporter = new IpfixExporter({ host: '127.0.0.1', port, transport: 'udp' });
-  const queue = new ExportQueue(exporter, 10, pino({ level: 'silent' }));
+  const queue = new ExportQueue(exporter, 10, silentLog);
   const refused = many(200, 0);
   const collector = dgram.createSocket('udp4');
   const datagrams: Buffer[] = [];
@@ -538,7 +537,7 @@ test('ipfix+tcp: templates once per connection, sequence from 0 on each, large m
   await collector.listen();
   const config = loadConfig({ EXPORT: 'ipfix+tcp', TARGET_HOST: 'localhost', TARGET_PORT: String(collector.port) });
   const exporter = new IpfixExporter({ host: config.target.host!, port: config.target.port!, transport: 'tcp' });
-  const queue = new ExportQueue(exporter, 10, pino({ level: 'silent' }));
+  const queue = new ExportQueue(exporter, 10, silentLog);
   const first = [KNOWN, many(2000, 0)];
   const second = many(700, 3000);
   try {
@@ -582,7 +581,7 @@ test('ipfix+tcp: a collector that stops reading is given up after the write dead
   const collector = new TcpCollector(1);
   await collector.listen();
   const exporter = new IpfixExporter({ host: '127.0.0.1', port: collector.port, transport: 'tcp', writeDeadlineMs: 1000 });
-  const queue = new ExportQueue(exporter, 10, pino({ level: 'silent' }));
+  const queue = new ExportQueue(exporter, 10, silentLog);
   const flows = many(100_000, 0); // about 9 MB: more than the socket buffers of a connection nobody reads
   try {
     queue.push(batchOf(flows, 0));

@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import { loadConfig } from '../../src/config/index.js';
 import { VERSION } from '../../src/config/command-line.js';
@@ -18,7 +18,8 @@ import { HttpExporter } from '../../src/export/http.js';
 import { AgentProcess } from '../helpers/agent.js';
 import { sampleBatch } from '../helpers/batches.js';
 import { makeCertificates } from '../helpers/certs.js';
-import { TestNet, exec, sendUdp, spawnIn } from '../helpers/netns.js';
+import { exec, sendUdp, spawnIn } from '../helpers/netns.js';
+import { sharedTestNet } from '../helpers/shared-net.js';
 import { waitUntil } from '../helpers/wait.js';
 
 /** A sink answering 202 and keeping each request's headers. */
@@ -98,13 +99,7 @@ test('a CA found only in the custom-certs directory (*.pem, *.crt) is trusted; o
 });
 
 // The agent itself, in a test namespace, POSTing to a sink in the same namespace.
-let net: TestNet;
-before(async () => {
-  net = await TestNet.create();
-});
-after(async () => {
-  await net?.destroy();
-});
+const net = sharedTestNet();
 
 interface Delivered {
   sequence: number;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { pino } from 'pino';
 
 import type { Config } from '../../src/config/index.js';
 import { decodeFlowBatch } from '../../src/encode/avro.js';
@@ -11,10 +10,10 @@ import { NatsExporter } from '../../src/export/nats.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import type { DecodedFlowBatch } from '../../src/model/index.js';
 import { sampleBatch } from '../helpers/batches.js';
+import { silentLog } from '../helpers/constants.js';
 import { NatsServer } from '../helpers/nats-server.js';
 import { waitUntil } from '../helpers/wait.js';
 
-const silent = pino({ level: 'silent' });
 const servers: NatsServer[] = [];
 after(async () => {
   for (const server of servers) await server.stop();
@@ -68,8 +67,8 @@ test('a many-part batch across a JetStream crash: split once, resumed, every flo
   const nats = await NatsServer.start({ jetstream: true, maxPayload: 4096 });
   servers.push(nats);
   const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
-  const exporter = new NatsExporter({ nats: natsSettings(nats.url, 'split.flows', 'SPLIT'), encode }, silent);
-  const queue = new ExportQueue(exporter, 10, silent);
+  const exporter = new NatsExporter({ nats: natsSettings(nats.url, 'split.flows', 'SPLIT'), encode }, silentLog);
+  const queue = new ExportQueue(exporter, 10, silentLog);
   const flows = 20_000;
   queue.push(sampleBatch(flows, 7));
 
@@ -97,7 +96,7 @@ test('stopped in the middle of a many-part batch: the flows counted as not deliv
   const nats = await NatsServer.start({ jetstream: true, maxPayload: 4096 });
   servers.push(nats);
   const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
-  const queue = new ExportQueue(new NatsExporter({ nats: natsSettings(nats.url, 'stop.flows', 'STOP'), encode }, silent), 10, silent);
+  const queue = new ExportQueue(new NatsExporter({ nats: natsSettings(nats.url, 'stop.flows', 'STOP'), encode }, silentLog), 10, silentLog);
   queue.push(sampleBatch(20_000, 3));
   await waitForStored(nats.url, 'STOP', 60);
   await nats.kill({ freeze: true }); // what it acknowledged is what it stored
@@ -115,7 +114,7 @@ test('the same flows sent again as another batch object (as the reverse bridge r
   const nats = await NatsServer.start({ jetstream: true, maxPayload: 4096 });
   servers.push(nats);
   const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
-  const exporter = new NatsExporter({ nats: natsSettings(nats.url, 'again.flows', 'AGAIN'), encode }, silent);
+  const exporter = new NatsExporter({ nats: natsSettings(nats.url, 'again.flows', 'AGAIN'), encode }, silentLog);
   try {
     await exporter.send(sampleBatch(100, 0)); // a small batch first: what an estimate from history would learn from
     await exporter.send(sampleBatch(3000, 1));

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pino } from 'pino';
 
 import { ExportQueue, type Exporter } from '../../src/export/queue.js';
 import type { FlowBatch } from '../../src/model/index.js';
 import { sampleBatch } from '../helpers/batches.js';
-
-const silent = pino({ level: 'silent' });
+import { silentLog } from '../helpers/constants.js';
 
 /** Fails the first `failures` sends, then records what it is given. */
 class FlakyExporter implements Exporter {
@@ -24,7 +22,7 @@ class FlakyExporter implements Exporter {
 
 test('a failed send is retried until it succeeds; each batch is delivered once, in order', async () => {
   const exporter = new FlakyExporter(3);
-  const queue = new ExportQueue(exporter, 10, silent);
+  const queue = new ExportQueue(exporter, 10, silentLog);
   for (let sequence = 0; sequence < 4; sequence++) queue.push(sampleBatch(1, sequence));
   await queue.close(Date.now() + 5000);
   assert.deepEqual(exporter.delivered, [0, 1, 2, 3]);
@@ -34,7 +32,7 @@ test('a failed send is retried until it succeeds; each batch is delivered once, 
 
 test('a full queue drops the oldest batch and counts it; close gives up at its deadline', async () => {
   const exporter = new FlakyExporter(Number.POSITIVE_INFINITY);
-  const queue = new ExportQueue(exporter, 2, silent);
+  const queue = new ExportQueue(exporter, 2, silentLog);
   for (let sequence = 0; sequence < 5; sequence++) queue.push(sampleBatch(1, sequence));
   assert.equal(queue.stats.dropped, 3);
   await queue.close(Date.now() + 300);
@@ -49,7 +47,7 @@ test('a full queue drops the oldest batch and counts it; close gives up at its d
 
 test('when the queue is full, the batch being sent stays; the oldest waiting one is dropped', async () => {
   const exporter = new FlakyExporter(2);
-  const queue = new ExportQueue(exporter, 2, silent);
+  const queue = new ExportQueue(exporter, 2, silentLog);
   for (let sequence = 0; sequence < 4; sequence++) queue.push(sampleBatch(1, sequence));
   await queue.close(Date.now() + 5000);
   assert.deepEqual(exporter.delivered, [0, 3]);

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { pino } from 'pino';
 
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
 import { NatsExporter } from '../../src/export/nats.js';
 import { sampleBatch } from '../helpers/batches.js';
+import { silentLog } from '../helpers/constants.js';
 import { freePort } from '../helpers/nats-server.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -73,7 +73,7 @@ test('NATS_STREAM_REPLICAS: 1 by default, 1 to 5, one line naming it otherwise',
 test('a three-node JetStream cluster: the agent creates its stream with three replicas and the batch is stored', { timeout: 90_000 }, async () => {
   const cluster = await startCluster();
   const config = loadConfig({ EXPORT: 'nats', NATS_URL: cluster.urls.join(','), NATS_JETSTREAM: 'true', NATS_STREAM: 'REPLICATED', NATS_STREAM_REPLICAS: '3' });
-  const exporter = new NatsExporter({ nats: config.nats, encode: await createEventEncoder('binary', newIdentity('node-a'), false) }, pino({ level: 'silent' }));
+  const exporter = new NatsExporter({ nats: config.nats, encode: await createEventEncoder('binary', newIdentity('node-a'), false) }, silentLog);
   const nc = await connect({ servers: cluster.urls });
   try {
     // Until the cluster has elected its JetStream meta leader, creating a stream fails: retry.

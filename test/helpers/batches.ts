@@ -1,31 +1,30 @@
 // Flow batches built from real drained bytes: synthetic flow_record Buffers run through the decoder.
-import { DrainedFlows, FIELD_OFFSETS, RECORD_SIZE, type DecodedFlowBatch, type FlowBatch } from '../../src/model/index.js';
+import { DrainedFlows, RECORD_SIZE, offsetOf, type DecodedFlowBatch, type FlowBatch } from '../../src/model/index.js';
 
-const at = (field: keyof typeof FIELD_OFFSETS) => FIELD_OFFSETS[field][0];
 
 /** `count` flow_record structs as a drain returns them: UDP 198.18.0.1:40000+i -> 198.18.0.2:5000+i. */
 export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000n): Buffer {
   const buffer = Buffer.alloc(count * RECORD_SIZE);
   for (let i = 0; i < count; i++) {
     const base = i * RECORD_SIZE;
-    buffer.write('020000000102020000000203', base + at('key.src_mac'), 'hex'); // src then dst MAC
+    buffer.write('020000000102020000000203', base + offsetOf('key.src_mac'), 'hex'); // src then dst MAC
     for (const [field, last] of [['key.src_ip', 1], ['key.dst_ip', 2]] as const) {
-      buffer.writeUInt16BE(0xffff, base + at(field) + 10);
-      buffer.write('c612000' + last, base + at(field) + 12, 'hex');
+      buffer.writeUInt16BE(0xffff, base + offsetOf(field) + 10);
+      buffer.write('c612000' + last, base + offsetOf(field) + 12, 'hex');
     }
-    buffer.writeUInt32LE(2 + (i % 3), base + at('key.if_index'));
-    buffer.writeUInt16LE(0x0800, base + at('key.eth_protocol'));
-    buffer.writeUInt16LE(40000 + (i % 20000), base + at('key.src_port'));
-    buffer.writeUInt16LE(5000 + (i % 60000), base + at('key.dst_port'));
-    buffer[base + at('key.direction')] = i % 2;
-    buffer[base + at('key.protocol')] = 17;
-    buffer.writeBigUInt64LE(BigInt(1 + (i % 1000)), base + at('metrics.packets'));
-    buffer.writeBigUInt64LE(BigInt(60 * (1 + (i % 1000))), base + at('metrics.bytes'));
-    buffer.writeBigUInt64LE(startNs, base + at('metrics.first_seen'));
-    buffer.writeBigUInt64LE(startNs + 1_000_000n, base + at('metrics.last_seen'));
-    buffer.writeUInt32LE(i % 2 ? 0x12 : 0, base + at('metrics.tcp_flags'));
-    buffer[base + at('metrics.dscp')] = i % 64;
-    buffer.writeUInt32LE(1, base + at('metrics.sampling'));
+    buffer.writeUInt32LE(2 + (i % 3), base + offsetOf('key.if_index'));
+    buffer.writeUInt16LE(0x0800, base + offsetOf('key.eth_protocol'));
+    buffer.writeUInt16LE(40000 + (i % 20000), base + offsetOf('key.src_port'));
+    buffer.writeUInt16LE(5000 + (i % 60000), base + offsetOf('key.dst_port'));
+    buffer[base + offsetOf('key.direction')] = i % 2;
+    buffer[base + offsetOf('key.protocol')] = 17;
+    buffer.writeBigUInt64LE(BigInt(1 + (i % 1000)), base + offsetOf('metrics.packets'));
+    buffer.writeBigUInt64LE(BigInt(60 * (1 + (i % 1000))), base + offsetOf('metrics.bytes'));
+    buffer.writeBigUInt64LE(startNs, base + offsetOf('metrics.first_seen'));
+    buffer.writeBigUInt64LE(startNs + 1_000_000n, base + offsetOf('metrics.last_seen'));
+    buffer.writeUInt32LE(i % 2 ? 0x12 : 0, base + offsetOf('metrics.tcp_flags'));
+    buffer[base + offsetOf('metrics.dscp')] = i % 64;
+    buffer.writeUInt32LE(1, base + offsetOf('metrics.sampling'));
   }
   return buffer;
 }
