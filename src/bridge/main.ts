@@ -46,8 +46,6 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
   const client = new PbflowClient(config.target.host!, config.target.port!, config.grpc);
   const nc = await connect(connectionOptions(config.nats, 'flowcast-bridge-progress'));
   const progress = await ProgressStore.open(nc, `${config.nats.bridgeDurable}-progress`, config.nats.streamMaxAgeMs);
-  // Flows taken, also in memory: a redelivery in this process needs no lookup.
-  const taken = new Map<string, number>();
   // Events whose handler succeeded; their entries go once the next event starts (the consumer
   // awaits each acknowledgement before it delivers the next), or at stop, or with the TTL.
   let finished: string[] = [];
@@ -61,13 +59,11 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
     onBatch: async (batch, event) => {
       await forget();
       const key = `${event.source} ${event.id}`;
-      const from = taken.get(key) ?? (await progress.get(key));
+      // Always the bucket, never a copy in memory: bridges sharing the durable take turns on a
+      // redelivered event, and only the bucket knows how far the other one got.
+      const from = await progress.get(key);
       if (from > 0) log.info({ id: event.id, from, flows: batch.flows.length }, 'resuming an event the target took in part');
-      await client.sendFlows(batch.flows, batch.agentIp, config.grpc.maxFlows, from, async (flows) => {
-        taken.set(key, flows);
-        await progress.put(key, flows);
-      });
-      taken.delete(key);
+      await client.sendFlows(batch.flows, batch.agentIp, config.grpc.maxFlows, from, (flows) => progress.put(key, flows));
       finished.push(key);
       log.debug({ id: event.id, flows: batch.flows.length }, 'forwarded');
     },

@@ -2,7 +2,7 @@
 // Core NATS, or a JetStream durable consumer that acknowledges a message only after the handler
 // succeeded (a handler failure has it redelivered; a malformed message is terminated, not retried).
 import { connect, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { CloudEvent, HTTP } from 'cloudevents';
 
 import { decodeFlowBatch } from '../encode/avro.js';
@@ -16,8 +16,16 @@ export type EventAttributes = Record<string, unknown> & { id: string; source: st
 
 export interface NatsCollectorOptions {
   nats: NatsConnectionSettings & { subject: string };
-  /** Read a JetStream stream through this durable consumer instead of subscribing (core NATS). */
+  /**
+   * Read a JetStream stream through this durable (pull) consumer instead of subscribing (core
+   * NATS). Collectors given the same durable share the work: each message goes to one of them.
+   */
   durable?: { stream: string; name: string };
+  /**
+   * Core NATS queue group (without `durable`): collectors subscribed with the same group share the
+   * work, each message to one of them.
+   */
+  queue?: string;
   /**
    * How many recent events (source and id) are remembered to skip a redelivered or republished
    * one; default 10,000. `false`: every message reaches the handler.
@@ -48,6 +56,10 @@ class RecentIds {
 }
 
 export const DEFAULT_DEDUPE_WINDOW = 10_000;
+/** JetStream messages pulled at once, handled before the next pull. */
+const PULL_AHEAD = 10;
+/** How long a pull waits for messages on the server. */
+const PULL_EXPIRES_MS = 5000;
 
 /** Decodes one NATS message into the flow batch it carries; throws CollectorError. */
 export function decodeEvent(data: Uint8Array, natsHeaders: MsgHdrs | undefined): { batch: DecodedFlowBatch; event: EventAttributes } {
@@ -104,27 +116,47 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
   if (options.durable) {
     const { stream, name } = options.durable;
     const manager = await jetstreamManager(nc);
-    await manager.consumers.add(stream, {
+    const { config } = await manager.consumers.add(stream, {
       durable_name: name,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: options.nats.subject,
     });
-    const messages = await (await jetstream(nc).consumers.get(stream, name)).consume();
+    const consumer = await jetstream(nc).consumers.get(stream, name);
+    const ackWaitMs = (config.ack_wait ?? 30e9) / 1e6; // the server's default when it names none
+    let stopping = false;
+    let pull: ConsumerMessages | undefined;
     const done = (async () => {
-      for await (const message of messages) {
-        const outcome = await handle(message);
-        if (outcome === 'ack') await message.ackAck().catch(() => message.ack());
-        else if (outcome === 'term') message.term();
-        else message.nak(1000);
+      while (!stopping) {
+        try {
+          // Pulled a few at a time and handled before the next pull (consume() would keep pulling
+          // while a handler runs): a message waits in this process at most for the few before it,
+          // so its ack wait does not pass there and hand it to another member as well.
+          pull = await consumer.fetch({ max_messages: PULL_AHEAD, expires: PULL_EXPIRES_MS });
+          for await (const message of pull) {
+            // The ack wait starts again now and while the handler runs: a live member keeps its
+            // message; only a dead one's goes to another member (the bridge resumes it there).
+            message.working();
+            const heartbeat = setInterval(() => message.working(), ackWaitMs / 3);
+            const outcome = await handle(message).finally(() => clearInterval(heartbeat));
+            if (outcome === 'ack') await message.ackAck().catch(() => message.ack());
+            else if (outcome === 'term') message.term();
+            else message.nak(1000);
+          }
+        } catch {
+          // No consumer leader (a server of the cluster gone), missed heartbeats, reconnecting:
+          // the next pull goes to wherever the consumer is now.
+          if (!stopping) await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS / 5));
+        }
       }
     })();
     stop = async () => {
-      await messages.close();
+      stopping = true;
+      await pull?.close();
       await done;
     };
   } else {
-    const subscription = nc.subscribe(options.nats.subject);
+    const subscription = nc.subscribe(options.nats.subject, { queue: options.queue });
     const done = (async () => {
       for await (const message of subscription) await handle(message);
     })();

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 
-import { COLLECTOR_SERVICE } from '../../src/encode/pbflow.js';
+import { COLLECTOR_SERVICE, decodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
 import { PROJECT_ROOT } from '../helpers/netns.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -68,4 +68,36 @@ export async function metric(port: number, name: string): Promise<number> {
   const line = text.split('\n').find((entry) => entry.startsWith(`${name} `));
   if (!line) throw new Error(`no ${name} in the metrics`);
   return Number(line.split(' ')[1]);
+}
+
+const ANSWER_DELAY_MS = 300;
+
+/**
+ * A collector that answers each Send after a delay, and takes its records only when it answers:
+ * a Send whose sender died before the answer (the call is cancelled) was never taken.
+ */
+export async function startSlowCollector(onArrival: (arrivals: number) => void) {
+  const taken: PbflowRecord[] = [];
+  const state = { arrivals: 0, settled: 0 };
+  const server = new grpc.Server();
+  server.addService(COLLECTOR_SERVICE, {
+    Send: (call: grpc.ServerUnaryCall<Buffer, object>, callback: grpc.sendUnaryData<object>) => {
+      onArrival(++state.arrivals);
+      // grpc-js also says 'cancelled' once an answered call ends: only the first of the two counts.
+      let settled = false;
+      const settle = () => !settled && (settled = true) && ++state.settled;
+      const timer = setTimeout(() => {
+        if (!settle()) return;
+        taken.push(...decodeRecords(call.request));
+        callback(null, {});
+      }, ANSWER_DELAY_MS);
+      call.once('cancelled', () => {
+        clearTimeout(timer);
+        settle();
+      });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  return { port, taken, state, close: () => server.forceShutdown() };
 }

@@ -1,46 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
 import { connect, headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
-import { COLLECTOR_SERVICE, decodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
 import { sampleBatch } from '../helpers/batches.js';
 import { NatsServer } from '../helpers/nats-server.js';
-import { startBridge, until, type Bridge } from './helpers.js';
-
-const ANSWER_DELAY_MS = 300;
-
-/**
- * A collector that answers each Send after a delay, and takes its records only when it answers:
- * a Send whose sender died before the answer (the call is cancelled) was never taken.
- */
-async function startSlowCollector(onArrival: (arrivals: number) => void) {
-  const taken: PbflowRecord[] = [];
-  const state = { arrivals: 0, settled: 0 };
-  const server = new grpc.Server();
-  server.addService(COLLECTOR_SERVICE, {
-    Send: (call: grpc.ServerUnaryCall<Buffer, object>, callback: grpc.sendUnaryData<object>) => {
-      onArrival(++state.arrivals);
-      // grpc-js also says 'cancelled' once an answered call ends: only the first of the two counts.
-      let settled = false;
-      const settle = () => !settled && (settled = true) && ++state.settled;
-      const timer = setTimeout(() => {
-        if (!settle()) return;
-        taken.push(...decodeRecords(call.request));
-        callback(null, {});
-      }, ANSWER_DELAY_MS);
-      call.once('cancelled', () => {
-        clearTimeout(timer);
-        settle();
-      });
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
-  return { port, taken, state, close: () => server.forceShutdown() };
-}
+import { startBridge, startSlowCollector, until, type Bridge } from './helpers.js';
 
 test('nats-to-grpc: SIGKILLed mid-event with a slow collector; the restarted bridge resends nothing the collector took', async () => {
   const nats = await NatsServer.start({ jetstream: true });

@@ -89,7 +89,7 @@ export class Subscriber {
 }
 
 /** Packets and bytes of UDP flows from `srcPort` in `direction`, over every event. */
-export function udpTotals(events: ReceivedEvent[], srcPort: number, direction = 'egress'): { packets: number; bytes: number } {
+export function udpTotals(events: { batch: Pick<ReceivedEvent['batch'], 'flows'> }[], srcPort: number, direction = 'egress'): { packets: number; bytes: number } {
   let packets = 0;
   let bytes = 0;
   for (const event of events) {
@@ -101,4 +101,58 @@ export function udpTotals(events: ReceivedEvent[], srcPort: number, direction = 
     }
   }
   return { packets, bytes };
+}
+
+/** What test/helpers/collector-child.ts reports of an event its handler got. */
+export interface HandledEvent {
+  id: string;
+  batch: { sequence: number; flows: ReceivedEvent['batch']['flows'] };
+}
+
+/** The test-side handle of test/helpers/collector-child.ts: a NATS collector on a durable, in a namespace. */
+export class CollectorProcess {
+  readonly handled: HandledEvent[] = [];
+  readonly errors: string[] = [];
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (message: { type: string; event?: HandledEvent; message?: string }) => {
+      if (message.type === 'handled') this.handled.push(message.event!);
+      if (message.type === 'error') this.errors.push(message.message!);
+    });
+  }
+
+  static async start(ns: string, options: { servers: string[]; subject: string; stream: string; durable: string; gated: boolean }): Promise<CollectorProcess> {
+    const child = spawnIn(ns, process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}test/helpers/collector-child.ts`, JSON.stringify(options)]);
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const process_ = new CollectorProcess(child);
+    const ready = new Promise<boolean>((resolve) => child.on('message', (message: { type: string }) => message.type === 'ready' && resolve(true)));
+    if (!(await Promise.race([ready, once(child, 'close').then(() => false)]))) throw new Error(`collector did not start: ${stderr}`);
+    return process_;
+  }
+
+  /** Lets a gated collector's handler run. */
+  release(): void {
+    this.child.send({ type: 'go' });
+  }
+
+  /** The durable's messages not yet delivered and delivered but not acknowledged. */
+  async consumer(): Promise<{ pending: number; ackPending: number }> {
+    const reply = new Promise<{ pending: number; ackPending: number }>((resolve) => {
+      const listener = (message: { type: string; pending: number; ackPending: number }) => {
+        if (message.type !== 'consumer') return;
+        this.child.off('message', listener);
+        resolve(message);
+      };
+      this.child.on('message', listener);
+    });
+    this.child.send({ type: 'consumer' });
+    return reply;
+  }
+
+  async stop(): Promise<void> {
+    const exited = exitOf(this.child);
+    this.child.kill();
+    await exited;
+  }
 }

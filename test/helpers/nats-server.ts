@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { exec } from './netns.js';
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -88,5 +90,83 @@ export class NatsServer {
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * nats-servers with JetStream routed to each other (n0, n1, …), on loopback ports of this namespace
+ * or of `ns`, each with its own store and a monitoring port (/connz, /jsz).
+ */
+export class NatsCluster {
+  private constructor(
+    private readonly dir: string,
+    private readonly ns: string | undefined,
+    private readonly clientPorts: number[],
+    private readonly monitorPorts: number[],
+    private readonly children: ChildProcess[],
+  ) {}
+
+  /** Resolves once every server is ready (the JetStream meta leader may still be being elected). */
+  static async start(options: { ns?: string; size?: number } = {}): Promise<NatsCluster> {
+    const size = options.size ?? 3;
+    const dir = mkdtempSync(join(tmpdir(), 'flowcast-cluster-'));
+    // A namespace of the test's own has no other listeners: ports free here are free there too.
+    const pick = async () => Promise.all(Array.from({ length: size }, () => freePort()));
+    const [clientPorts, routePorts, monitorPorts] = [await pick(), await pick(), await pick()];
+    const cluster = new NatsCluster(dir, options.ns, clientPorts, monitorPorts, []);
+    try {
+      for (let index = 0; index < size; index++) {
+        const file = join(dir, `n${index}.conf`);
+        writeFileSync(file, [
+          `server_name: n${index}`,
+          `listen: 127.0.0.1:${clientPorts[index]}`,
+          `http: 127.0.0.1:${monitorPorts[index]}`,
+          `jetstream { store_dir: "${join(dir, `store${index}`)}" }`,
+          `cluster { name: flowcast-test, listen: 127.0.0.1:${routePorts[index]}, routes: [${routePorts.map((port) => `nats-route://127.0.0.1:${port}`).join(', ')}] }`,
+        ].join('\n'));
+        const command = options.ns ? ['ip', 'netns', 'exec', options.ns, 'nats-server', '-c', file] : ['nats-server', '-c', file];
+        const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+        cluster.children.push(child);
+        let log = '';
+        await new Promise<void>((resolve, reject) => {
+          child.stderr!.on('data', (chunk) => {
+            log += chunk;
+            if (log.includes('Server is ready')) resolve();
+          });
+          child.once('exit', (code) => reject(new Error(`nats-server n${index} exited (${code}): ${log}`)));
+        });
+      }
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  get urls(): string[] {
+    return this.clientPorts.map((port) => `nats://127.0.0.1:${port}`);
+  }
+
+  /** What the server's monitoring endpoint answers at `path` (e.g. /connz), parsed. */
+  async monitor(index: number, path: string): Promise<unknown> {
+    const url = `http://127.0.0.1:${this.monitorPorts[index]}${path}`;
+    if (!this.ns) return (await fetch(url)).json();
+    // The test process is outside the namespace: a node inside it asks.
+    const script = `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t))`;
+    return JSON.parse(await exec(this.ns, process.execPath, '-e', script));
+  }
+
+  /** Kills server `index` abruptly (SIGKILL), as a crash would. */
+  async kill(index: number): Promise<void> {
+    const child = this.children[index];
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    for (let index = 0; index < this.children.length; index++) await this.kill(index);
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
