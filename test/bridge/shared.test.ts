@@ -6,7 +6,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
 import { startGrpcCollector, type PbflowRecord, type RunningCollector } from '../../src/collector/index.js';
-import type { AnyFlowBatch } from '../../src/aggregate/index.js';
+import type { AnyFlowBatch } from '../../src/model/index.js';
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
 import { sampleBatch, uniqueFlowsBatch } from '../helpers/batches.js';
 import { NatsServer } from '../helpers/nats-server.js';
