@@ -139,7 +139,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
       await queue.close(Date.now() + SHUTDOWN_EXPORT_MS);
       return 1;
     }
-    log.info(config.metrics, 'serving /metrics, /healthz and /readyz');
+    log.info(config.metrics, 'serving /metrics, /healthz, /readyz and /schemas/');
   }
 
   const signal = await stopSignal;
