@@ -27,15 +27,17 @@ test('python3-avro fetches the schema by the fingerprint in dataschema and decod
   try {
     await waitUntil(() => stdout.includes('subscribed\n') || consumer.exitCode !== null, 'the consumer to subscribe');
     assert.equal(consumer.exitCode, null, stderr);
-    // Three agents' ways of writing: each exporter stores the schema at connect, before its first event.
+    // Three agents' ways of writing: each exporter stores the schema at connect, before its first
+    // event; the first publishes with core NATS (NATS_JETSTREAM=false), and stores it all the same.
     const sent = [
-      { mode: 'binary', singleObject: false, batch: sampleBatch(5, 0) },
-      { mode: 'structured', singleObject: false, batch: sampleBatch(7, 1) },
-      { mode: 'binary', singleObject: true, batch: sampleBatch(11, 2) },
+      { mode: 'binary', singleObject: false, jetstream: false, batch: sampleBatch(5, 0) },
+      { mode: 'structured', singleObject: false, jetstream: true, batch: sampleBatch(7, 1) },
+      { mode: 'binary', singleObject: true, jetstream: true, batch: sampleBatch(11, 2) },
     ] as const;
-    for (const { mode, singleObject, batch } of sent) {
+    for (const { mode, singleObject, jetstream, batch } of sent) {
       const encode = await createEventEncoder(mode as ContentMode, newIdentity('node-a'), singleObject);
-      const exporter = new NatsExporter({ nats: { servers: [nats.url], subject: 'flowcast.flows', jetstream: true, stream: 'FLOWCAST', streamMaxAgeMs: 3_600_000, bridgeDurable: 'unused' }, encode }, pino({ level: 'silent' }));
+      const settings = { servers: [nats.url], subject: 'flowcast.flows', jetstream, stream: 'FLOWCAST', streamMaxAgeMs: 3_600_000, bridgeDurable: 'unused' };
+      const exporter = new NatsExporter({ nats: settings, encode }, pino({ level: 'silent' }));
       try {
         await exporter.send(batch);
       } finally {
