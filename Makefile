@@ -7,7 +7,7 @@ APT_TEST := bpftool iproute2 iputils-ping nats-server iperf3 util-linux openssl 
 ARCH := $(shell uname -m)
 BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf
 TS_SOURCES := $(shell find src -name '*.ts')
-TESTS := $(shell find test -name '*.test.ts' | sort)
+TESTS := $(shell find test -name '*.test.ts' 2>/dev/null | sort)
 
 .PHONY: all deps build generate native ts tools test run bench clean docs
 all: build
