@@ -167,17 +167,18 @@ export class NatsExporter implements Exporter {
       for await (const status of nc.status()) this.log.info({ status: status.type }, 'NATS connection status');
     })();
     void nc.closed().then(() => (this.connection = undefined));
-    await this.storeSchemas(nc);
-    if (!this.options.nats.jetstream) return { nc };
-    try {
-      await this.ensureStream(nc);
-    } catch (error) {
-      // The next send opens a new connection: this one would otherwise reconnect forever, leaked.
-      await nc.close().catch(() => undefined);
-      throw error;
+    if (this.options.nats.jetstream) {
+      try {
+        await this.ensureStream(nc);
+      } catch (error) {
+        // The next send opens a new connection: this one would otherwise reconnect forever, leaked.
+        await nc.close().catch(() => undefined);
+        throw error;
+      }
     }
-    if (this.closing) await nc.close(); // closed while the stream was being checked
-    return { nc, js: jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }) };
+    await this.storeSchemas(nc);
+    if (this.closing) await nc.close(); // closed while the stream and the schemas were being written
+    return { nc, js: this.options.nats.jetstream ? jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }) : undefined };
   }
 
   /**
