@@ -53,7 +53,10 @@ test('docs/collector.md\'s examples type-check against the installed package', a
   assert.equal(stdout, `flowcast-bridge ${JSON.parse(readFileSync(`${PROJECT_ROOT}package.json`, 'utf8')).version}\n`, 'the bridge runs from the package');
 });
 
-/** An example running in the namespace, from the new project (tsx as the doc says), its output kept. */
+/**
+ * An example running in the namespace, from the new project (tsx as the doc says), its output kept.
+ * The project has no native addon and no BPF object: an example that loaded them would fail.
+ */
 function startExample(ns: string, index: number): { child: ChildProcess; output: () => string } {
   const child = tracked(spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', `example-${index}.ts`], {
     cwd: app, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'],
