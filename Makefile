@@ -3,11 +3,11 @@
 
 # What building needs, and what the tests and benchmarks use besides.
 APT_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3 bpftool
-APT_TEST := bpftool iproute2 iputils-ping nats-server iperf3 util-linux openssl nfdump nftables
+APT_TEST := bpftool iproute2 iputils-ping nats-server iperf3 util-linux openssl nfdump nftables python3-avro
 ARCH := $(shell uname -m)
 BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf
 TS_SOURCES := $(shell find src -name '*.ts')
-TESTS := $(shell find test -name '*.test.ts' | sort)
+TESTS := $(shell find test -name '*.test.ts' 2>/dev/null | sort)
 
 .PHONY: all deps build generate native ts tools test run bench clean docs
 all: build

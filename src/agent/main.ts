@@ -135,7 +135,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
       await queue.close(Date.now() + SHUTDOWN_EXPORT_MS);
       return 1;
     }
-    metricsLog.info(config.metrics, 'serving /metrics, /healthz and /readyz');
+    metricsLog.info(config.metrics, 'serving /metrics, /healthz, /readyz and /schemas/');
   }
 
   const signal = await stopSignal;

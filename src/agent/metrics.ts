@@ -1,4 +1,4 @@
-// The agent's own metrics (prom-client) and health endpoints, on METRICS_PORT.
+// The agent's own metrics (prom-client), health endpoints and Avro schemas (/schemas/), on METRICS_PORT.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -7,6 +7,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 import type { Aggregator } from '../aggregate/index.js';
 import type { FlowCapture } from '../capture/index.js';
+import { VERSION } from '../config/command-line.js';
+import { FLOW_BATCH_FINGERPRINT } from '../encode/avro.js';
+import { PUBLISHED_SCHEMAS, SCHEMA_LISTING } from '../encode/schema-store.js';
 import type { ExportQueue } from '../export/queue.js';
 
 export interface MetricsSources {
@@ -16,7 +19,7 @@ export interface MetricsSources {
   exporter: string;
   intervalMs: number;
   queueCapacity: number;
-  /** Of every metric name (METRICS_PREFIX). */
+  /** Of every flowcast metric's name (METRICS_PREFIX); process_* and nodejs_* keep their standard names. */
   prefix: string;
   /** METRICS_TLS_*: serve HTTPS. */
   tls?: { certFile: string; keyFile: string };
@@ -32,7 +35,12 @@ export interface AgentMetrics {
 export async function startMetrics(port: number, address: string, sources: MetricsSources): Promise<AgentMetrics> {
   const registry = new Registry();
   const { prefix } = sources;
-  collectDefaultMetrics({ register: registry, prefix });
+  // Unprefixed: dashboards and alerts written for any process_* / nodejs_* exporter work as they are.
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: prefix + 'build_info', registers: [registry], labelNames: ['version', 'schema_fingerprint'],
+    help: 'Always 1: the agent\'s version, and the fingerprint of the Avro schema it writes (dataschema, /schemas/<fingerprint>).',
+  }).set({ version: VERSION, schema_fingerprint: FLOW_BATCH_FINGERPRINT.toString('hex') }, 1);
   const { aggregator, capture, queue, exporter } = sources;
   // Totals live in the aggregator and the queue; each scrape reads them.
   const total = (name: string, help: string, read: () => number, labels: Record<string, string> = {}) =>
@@ -92,6 +100,10 @@ export async function startMetrics(port: number, address: string, sources: Metri
   const handler: http.RequestListener = async (request, response) => {
     if (request.url === '/metrics') {
       response.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+    } else if (request.url === '/schemas' || request.url === '/schemas/') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(SCHEMA_LISTING);
+    } else if (request.url?.startsWith('/schemas/') && PUBLISHED_SCHEMAS.has(request.url.slice('/schemas/'.length))) {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(PUBLISHED_SCHEMAS.get(request.url.slice('/schemas/'.length)));
     } else if (request.url === '/healthz' || request.url === '/readyz') {
       const ok = request.url === '/healthz' ? healthy() : ready();
       response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ok\n');

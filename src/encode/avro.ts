@@ -73,8 +73,8 @@ class BoundedMapType extends (avro.types.MapType as unknown as new (schema: obje
   }
 }
 
-const parseSchema = (path: URL) =>
-  avro.Type.forSchema(JSON.parse(readFileSync(path, 'utf8')), {
+const parseSchema = (schema: object) =>
+  avro.Type.forSchema(schema as avro.schema.AvroSchema, {
     typeHook: (schema, options) => {
       const type = typeof schema === 'object' ? (schema as { type?: string }).type : undefined;
       if (type === 'array') return new BoundedArrayType(schema as object, options) as unknown as avro.Type;
@@ -83,8 +83,6 @@ const parseSchema = (path: URL) =>
     },
   });
 
-export const flowBatchType = parseSchema(FLOW_BATCH_SCHEMA_PATH);
-
 /** The schema's Parsing Canonical Form (avsc's schema() without extra attributes is exactly that). */
 export function canonicalForm(type: avro.Type): string {
   return JSON.stringify(type.schema());
@@ -92,23 +90,39 @@ export function canonicalForm(type: avro.Type): string {
 
 /** Single-object encoding: C3 01, the 8-byte little-endian CRC-64-AVRO of the canonical form, the body. */
 export const SINGLE_OBJECT_MARKER = Buffer.from([0xc3, 0x01]);
-function fingerprintOf(type: avro.Type): Buffer {
-  const fingerprint = Buffer.alloc(8);
-  fingerprint.writeBigUInt64LE(crc64Avro(Buffer.from(canonicalForm(type), 'utf8')));
-  return fingerprint;
+
+/** One revision of the schema, as the agent publishes it (src/encode/schema-store.ts). */
+export interface SchemaRevision {
+  /** The .avsc file's JSON, docs included. */
+  schema: object;
+  type: avro.Type;
+  canonicalForm: string;
+  /** CRC-64-AVRO of the canonical form: the 8 bytes as single-object encoding writes them (little-endian). */
+  fingerprint: Buffer;
 }
-export const FLOW_BATCH_FINGERPRINT = fingerprintOf(flowBatchType);
+
+function readRevision(path: URL): SchemaRevision {
+  const schema = JSON.parse(readFileSync(path, 'utf8')) as object;
+  const type = parseSchema(schema);
+  const form = canonicalForm(type);
+  const fingerprint = Buffer.alloc(8);
+  fingerprint.writeBigUInt64LE(crc64Avro(Buffer.from(form, 'utf8')));
+  return { schema, type, canonicalForm: form, fingerprint };
+}
+
+/** The revision this agent writes, then the earlier ones (schemas/history) it still reads. */
+export const SCHEMA_REVISIONS: readonly SchemaRevision[] = [
+  readRevision(FLOW_BATCH_SCHEMA_PATH),
+  ...['flow-batch-1.avsc'].map((name) => readRevision(new URL(`../../schemas/history/${name}`, import.meta.url))),
+];
+export const flowBatchType = SCHEMA_REVISIONS[0].type;
+export const FLOW_BATCH_FINGERPRINT = SCHEMA_REVISIONS[0].fingerprint;
 
 /**
- * Earlier revisions of the schema (schemas/history), by single-object fingerprint: events of agents
- * not yet upgraded are read through Avro schema resolution, new fields taking their defaults.
+ * Earlier revisions of the schema, by single-object fingerprint: events of agents not yet upgraded
+ * are read through Avro schema resolution, new fields taking their defaults.
  */
-const EARLIER_SCHEMAS = new Map(
-  ['flow-batch-1.avsc'].map((name) => {
-    const writer = parseSchema(new URL(`../../schemas/history/${name}`, import.meta.url));
-    return [fingerprintOf(writer).toString('hex'), flowBatchType.createResolver(writer)] as const;
-  }),
-);
+const EARLIER_SCHEMAS = new Map(SCHEMA_REVISIONS.slice(1).map((writer) => [writer.fingerprint.toString('hex'), flowBatchType.createResolver(writer.type)] as const));
 /** The first revision, whose events' dataschema carried no fingerprint. */
 export const FIRST_SCHEMA_FINGERPRINT = [...EARLIER_SCHEMAS.keys()][0];
 const SINGLE_OBJECT_HEADER = Buffer.concat([SINGLE_OBJECT_MARKER, FLOW_BATCH_FINGERPRINT]);

@@ -11,7 +11,9 @@ export const DATA_SCHEMA_NAME = 'urn:flowcast:schema:dev.flowcast.v1.FlowBatch';
 /**
  * Names the Avro schema and its revision (schemas/flow-batch.avsc): the name, then the schema's
  * CRC-64-AVRO fingerprint in hex (the 8 bytes of single-object encoding). A reader of plain Avro
- * needs the writer's schema to decode: with the fingerprint it can tell which revision wrote it.
+ * needs the writer's schema to decode: with the fingerprint it can tell which revision wrote it,
+ * and fetch it (docs/collector.md): key <fingerprint> of the KV bucket flowcast-schemas, or
+ * /schemas/<fingerprint> on the agent's metrics port (src/encode/schema-store.ts).
  */
 export const DATA_SCHEMA = `${DATA_SCHEMA_NAME}:${FLOW_BATCH_FINGERPRINT.toString('hex')}`;
 

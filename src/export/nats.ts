@@ -1,10 +1,12 @@
 // EXPORT=nats: each batch as a CloudEvent on a NATS subject, core NATS or JetStream.
 import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { Logger } from 'pino';
 
 import type { Config } from '../config/index.js';
 import type { EventEncoder, EventMessage } from '../encode/cloudevent.js';
+import { PUBLISHED_SCHEMAS, SCHEMA_BUCKET } from '../encode/schema-store.js';
 import { splitBatch, type AnyFlowBatch } from '../model/index.js';
 import { NATS_REQUEST_TIMEOUT_MS as REQUEST_TIMEOUT_MS, connectionOptions } from '../runtime/nats.js';
 import { ExportError } from './failure.js';
@@ -146,16 +148,47 @@ export class NatsExporter implements Exporter {
       for await (const status of nc.status()) this.log.info({ status: status.type }, 'NATS connection status');
     })();
     void nc.closed().then(() => (this.connection = undefined));
-    if (!this.options.nats.jetstream) return { nc };
-    try {
-      await this.ensureStream(nc);
-    } catch (error) {
-      // The next send opens a new connection: this one would otherwise reconnect forever, leaked.
-      await nc.close().catch(() => undefined);
-      throw error;
+    if (this.options.nats.jetstream) {
+      try {
+        await this.ensureStream(nc);
+      } catch (error) {
+        // The next send opens a new connection: this one would otherwise reconnect forever, leaked.
+        await nc.close().catch(() => undefined);
+        throw error;
+      }
     }
-    if (this.closing) await nc.close(); // closed while the stream was being checked
-    return { nc, js: jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }) };
+    await this.storeSchemas(nc);
+    if (this.closing) await nc.close(); // closed while the stream and the schemas were being written
+    return { nc, js: this.options.nats.jetstream ? jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }) : undefined };
+  }
+
+  /**
+   * Puts the Avro schemas (src/encode/schema-store.ts) into the KV bucket, before the first event:
+   * a consumer resolves an event's dataschema there. Idempotent: a key is created once and never
+   * replaced, so a fleet of agents writes each revision once. Without JetStream (core NATS, or no
+   * permission) it says so and goes on: events flow anyway, and /schemas/ serves the same documents.
+   */
+  private async storeSchemas(nc: NatsConnection): Promise<void> {
+    const stored: string[] = [];
+    try {
+      await withTimeout((async () => {
+        const kv = await new Kvm(jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }))
+          .create(SCHEMA_BUCKET, { history: 1, replicas: this.options.nats.streamReplicas ?? 1, storage: StorageType.File });
+        for (const [fingerprint, document] of PUBLISHED_SCHEMAS) {
+          try {
+            await kv.create(fingerprint, document);
+            stored.push(fingerprint);
+          } catch (error) {
+            // The key exists (another agent, or an earlier start): its revision is the same schema.
+            if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
+          }
+        }
+      })(), `storing the Avro schema in the KV bucket ${SCHEMA_BUCKET}`);
+      this.log.info({ bucket: SCHEMA_BUCKET, keys: [...PUBLISHED_SCHEMAS.keys()], stored }, `Avro schemas are in the JetStream KV bucket ${SCHEMA_BUCKET}`);
+    } catch (error) {
+      this.log.warn({ err: error, bucket: SCHEMA_BUCKET },
+        `cannot store the Avro schema in the JetStream KV bucket ${SCHEMA_BUCKET} (no JetStream, or no permission): consumers must get it elsewhere (/schemas/ on the metrics port)`);
+    }
   }
 
   private async ensureStream(nc: NatsConnection): Promise<void> {

@@ -9,7 +9,7 @@ const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const BPF_OBJECT_PATH = `${projectRoot}build/flowcast.bpf.o`;
 /** The drops and RTT programs (bpf/extras.bpf.c), loaded only when one of them is enabled. */
 export const EXTRAS_OBJECT_PATH = `${projectRoot}build/flowcast-extras.bpf.o`;
-const ADDON_PATH = `${projectRoot}native/build/Release/flowcast.node`;
+export const ADDON_PATH = `${projectRoot}native/build/Release/flowcast.node`;
 
 export type AttachMode = 'any' | 'tcx' | 'tc';
 

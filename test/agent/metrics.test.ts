@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { PassThrough } from 'node:stream';
@@ -6,6 +7,10 @@ import { PassThrough } from 'node:stream';
 import { Aggregator } from '../../src/aggregate/index.js';
 import { startMetrics } from '../../src/agent/metrics.js';
 import { FlowCapture, dropCauseName } from '../../src/capture/index.js';
+import { VERSION } from '../../src/config/command-line.js';
+import { FLOW_BATCH_FINGERPRINT, FIRST_SCHEMA_FINGERPRINT } from '../../src/encode/avro.js';
+import { DATA_SCHEMA } from '../../src/encode/cloudevent.js';
+import { crc64Avro } from '../../src/encode/crc64-avro.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import { StdoutExporter } from '../../src/export/stdout.js';
 import { AgentProcess } from '../helpers/agent.js';
@@ -67,7 +72,10 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     assert.equal(value(after.body, 'flowcast_interfaces_attached'), 1);
     assert.equal(value(after.body, 'flowcast_lost_packets_total'), 0);
     assert.equal(value(after.body, 'flowcast_export_queue_length'), 0);
-    assert.match(after.body, /flowcast_process_cpu_seconds_total/);
+    // The standard process metrics keep their names; the build is named once.
+    assert.ok(value(after.body, 'process_cpu_seconds_total') > 0);
+    assert.doesNotMatch(after.body, /flowcast_process_|flowcast_nodejs_/);
+    assert.match(after.body, new RegExp(`^flowcast_build_info\\{version="${VERSION}",schema_fingerprint="${FLOW_BATCH_FINGERPRINT.toString('hex')}"\\} 1$`, 'm'));
     assert.deepEqual(await get(net.a.ns, `${url}/healthz`), { status: 200, body: 'ok\n' });
     assert.deepEqual(await get(net.a.ns, `${url}/readyz`), { status: 200, body: 'ok\n' });
     assert.equal(await agent.stop('SIGTERM'), 0);
@@ -76,6 +84,28 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     await net.destroy();
   }
 });
+
+/** /schemas/ lists the revisions; /schemas/<fingerprint> is the schema as written, with its canonical form and fingerprint. */
+async function assertSchemasServed(fetchText: (path: string) => Promise<{ status: number; body: string }>): Promise<void> {
+  const current = FLOW_BATCH_FINGERPRINT.toString('hex');
+  const listing = await fetchText('/schemas/');
+  assert.equal(listing.status, 200);
+  assert.deepEqual(JSON.parse(listing.body).schemas.map((entry: { fingerprint: string; current: boolean }) => [entry.fingerprint, entry.current]),
+    [[current, true], [FIRST_SCHEMA_FINGERPRINT, false]]);
+  for (const fingerprint of [current, FIRST_SCHEMA_FINGERPRINT]) {
+    const served = await fetchText(`/schemas/${fingerprint}`);
+    assert.equal(served.status, 200);
+    const document = JSON.parse(served.body);
+    assert.equal(document.fingerprint, fingerprint);
+    const checked = Buffer.alloc(8);
+    checked.writeBigUInt64LE(crc64Avro(Buffer.from(document.canonicalForm)));
+    assert.equal(checked.toString('hex'), fingerprint, 'the fingerprint is the CRC-64-AVRO of the canonical form served');
+  }
+  const document = JSON.parse((await fetchText(`/schemas/${current}`)).body);
+  assert.equal(document.dataschema, DATA_SCHEMA);
+  assert.deepEqual(document.schema, JSON.parse(readFileSync(new URL('../../schemas/flow-batch.avsc', import.meta.url), 'utf8')));
+  assert.equal((await fetchText('/schemas/0123456789abcdef')).status, 404);
+}
 
 test('/healthz is stamped by drains that succeed: three failures in a row make it fail, and they are counted', async () => {
   // A real capture (attached to nothing) closed under the aggregator: every drain after it fails.
@@ -107,6 +137,7 @@ test('/healthz is stamped by drains that succeed: three failures in a row make i
     await drained;
     assert.deepEqual(await fetchText('/healthz'), { status: 200, body: 'ok\n' });
     assert.equal(value((await fetchText('/metrics')).body, 'flowcast_drain_failures_total'), 0);
+    await assertSchemasServed(fetchText);
     await capture.close();
     await failed;
     assert.deepEqual(healthAtFailure, [true, true, false], 'unhealthy from the third failure in a row');

@@ -2,12 +2,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
+import { silentLog } from '../helpers/constants.js';
 import { parseAllDocuments } from 'yaml';
 
+import { Aggregator } from '../../src/aggregate/index.js';
+import { startMetrics } from '../../src/agent/metrics.js';
+import { FlowCapture, dropCauseName } from '../../src/capture/index.js';
 import { CONFIG_SCHEMA } from '../../src/config/schema.js';
-import { PROJECT_ROOT, exitOf } from '../helpers/netns.js';
+import { ExportQueue } from '../../src/export/queue.js';
+import { StdoutExporter } from '../../src/export/stdout.js';
+import { ADDON_PATH, BPF_OBJECT_PATH, EXTRAS_OBJECT_PATH } from '../../src/native/index.js';
+import { PROJECT_ROOT, exitOf, sh } from '../helpers/netns.js';
 import { freePort } from '../helpers/nats-server.js';
 
 const KUBERNETES = `${PROJECT_ROOT}deploy/kubernetes/`;
@@ -59,6 +67,10 @@ const SHAPES: Record<string, (where: string, manifest: Manifest) => void> = {
   'apps/v1/Deployment': (where, m) => assertPodTemplate(where, m.spec.template, m.spec.selector.matchLabels),
   'eventing.knative.dev/v1/Broker': () => undefined,
   'eventing.knative.dev/v1/Trigger': (where, m) => assert.ok(m.spec.broker && m.spec.subscriber?.ref?.name, `${where}: broker and subscriber`),
+  'monitoring.coreos.com/v1/ServiceMonitor': (where, m) => {
+    assert.ok(m.metadata.namespace && m.spec?.selector?.matchLabels, `${where}: namespace and selector`);
+    assert.ok(m.spec.endpoints?.length > 0 && m.spec.endpoints.every((endpoint: Manifest) => typeof endpoint.port === 'string'), `${where}: endpoints by port name`);
+  },
   'sources.knative.dev/v1/SinkBinding': (where, m) => {
     assert.ok(m.spec.subject?.apiVersion && m.spec.subject?.kind && (m.spec.subject.name || m.spec.subject.selector), `${where}: subject`);
     assert.ok(m.spec.sink?.ref || m.spec.sink?.uri, `${where}: sink`);
@@ -207,4 +219,94 @@ test('NetworkPolicies open exactly the listeners that must be reachable: NATS\'s
   assert.deepEqual(ports(policies[0]), find('Service', 'nats').spec.ports.map((port: Manifest) => port.targetPort));
   assert.deepEqual(ports(policies[1]), [Number(env(find('DaemonSet', 'flowcast-agent'), 'METRICS_PORT')!.value)]);
   assert.match(find('ConfigMap', 'nats-config').data['nats.conf'], /^http: "127\.0\.0\.1:8222"$/m, 'NATS monitoring stays inside the pod');
+});
+
+const matches = (labels: Record<string, string> | undefined, selector: Record<string, string>) => Object.entries(selector).every(([key, value]) => labels?.[key] === value);
+
+test('the ServiceMonitor scrapes the DaemonSet\'s metrics port, through a headless Service over its pods', () => {
+  const agent = find('DaemonSet', 'flowcast-agent');
+  const monitor = find('ServiceMonitor', 'flowcast-agent');
+  const services = manifests.map(([, m]) => m).filter((m) => m.kind === 'Service' && m.metadata.namespace === monitor.metadata.namespace &&
+    monitor.spec.namespaceSelector.matchNames.includes(m.metadata.namespace) && matches(m.metadata.labels, monitor.spec.selector.matchLabels));
+  assert.deepEqual(services.map((service) => service.metadata.name), ['flowcast-agent-metrics']);
+  const [service] = services;
+  assert.equal(service.spec.clusterIP, 'None');
+  assert.ok(matches(agent.spec.template.metadata.labels, service.spec.selector), 'the Service selects the agents\' pods');
+  const metricsPort = Number(env(agent, 'METRICS_PORT')!.value);
+  for (const endpoint of monitor.spec.endpoints) {
+    assert.equal(endpoint.path, '/metrics');
+    const servicePort = service.spec.ports.find((port: Manifest) => port.name === endpoint.port);
+    assert.ok(servicePort, `the Service has port ${endpoint.port}`);
+    const containerPort = (container(agent).ports as Manifest[]).find((port) => port.name === servicePort.targetPort || port.containerPort === servicePort.targetPort);
+    assert.equal(containerPort?.containerPort, metricsPort, 'the port the agent serves its metrics on');
+  }
+  // NetworkPolicy: the port is the one namespace monitoring may reach.
+  const policy = manifests.map(([, m]) => m).find((m) => m.kind === 'NetworkPolicy' && matches(agent.spec.template.metadata.labels, m.spec.podSelector.matchLabels))!;
+  assert.deepEqual(policy.spec.ingress.flatMap((rule: Manifest) => rule.ports.map((port: Manifest) => port.port)), [metricsPort]);
+});
+
+/** Every sample name an agent's /metrics shows (its TYPE lines, with a histogram's series). */
+async function agentMetricNames(): Promise<{ names: Set<string>; labels: Set<string> }> {
+  // A real capture attached to nothing: the metrics module as the agent runs it.
+  const capture = FlowCapture.open({ interfaces: ['/^no-such-interface$/'], listen: 'none' });
+  const queue = new ExportQueue(new StdoutExporter(new PassThrough().resume(), 'json', 0, dropCauseName), 10, silentLog);
+  const aggregator = new Aggregator(capture, { intervalMs: 60_000, agentName: 'test', agentIp: '127.0.0.1', onBatch: () => undefined, onError: () => undefined });
+  const metrics = await startMetrics(0, '127.0.0.1', { aggregator, capture, queue, exporter: 'stdout', intervalMs: 60_000, queueCapacity: 10, prefix: 'flowcast_' });
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${metrics.port}/metrics`)).text();
+    const names = new Set<string>();
+    for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      for (const suffix of type === 'histogram' ? ['_bucket', '_sum', '_count'] : type === 'summary' ? ['', '_sum', '_count'] : ['']) names.add(name + suffix);
+    }
+    // Label names: of the samples, and of the labelled counters that have none yet (src/agent/metrics.ts).
+    const labels = new Set([...text.matchAll(/[{,]([a-z_]+)="/g)].map((match) => match[1]).concat('exporter', 'reason'));
+    return { names, labels };
+  } finally {
+    await metrics.close();
+    await queue.close(Date.now());
+    await capture.close();
+  }
+}
+
+test('the Grafana dashboard queries only metrics and labels the agent exports, by their standard names', async () => {
+  const dashboard = JSON.parse(readFileSync(`${PROJECT_ROOT}deploy/grafana/flowcast-agent.json`, 'utf8'));
+  const panels = (dashboard.panels as Manifest[]).filter((panel) => panel.type !== 'row');
+  assert.ok(panels.length >= 10);
+  const { names, labels } = await agentMetricNames();
+  assert.ok(names.has('flowcast_build_info') && names.has('process_cpu_seconds_total'));
+  // Prometheus adds instance and job to every scraped series; the ServiceMonitor adds node.
+  const known = new Set([...labels, 'instance', 'job', 'node']);
+  const queries = [...panels.flatMap((panel) => panel.targets.map((target: Manifest) => [panel.title, target.expr])),
+    ...dashboard.templating.list.filter((variable: Manifest) => variable.type === 'query').map((variable: Manifest) => ['$' + variable.name, variable.query.query])];
+  for (const [title, expr] of queries) {
+    const used = [...expr.matchAll(/\b((?:flowcast|process|nodejs)_[a-z0-9_]+)/g)].map((match) => match[1]);
+    assert.ok(used.length > 0, `${title}: ${expr} queries an agent metric`);
+    for (const name of used) assert.ok(names.has(name), `${title}: ${name} is not a metric of the agent`);
+    const grouped = [...expr.matchAll(/\bby \(([^)]*)\)|\{([^}]*)\}/g)].flatMap((match) => match[1] ? match[1].split(',') : [...match[2].matchAll(/([a-z_]+)=/g)].map((label) => label[1]));
+    for (const label of grouped.map((label) => label.trim())) assert.ok(known.has(label), `${title}: label ${label} is not on the agent's series`);
+  }
+});
+
+test('the image builds the BPF objects, the addon and the TypeScript itself, from a context without this checkout\'s builds', async () => {
+  const containerfile = readFileSync(`${PROJECT_ROOT}deploy/Containerfile`, 'utf8');
+  const ignored = readFileSync(`${PROJECT_ROOT}.dockerignore`, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const isIgnored = (path: string) => ignored.some((pattern) => pattern.startsWith('*.') ? path.endsWith(pattern.slice(1)) : path === pattern || path.startsWith(`${pattern}/`));
+  for (const built of ['node_modules', 'dist', 'build', 'native/build']) assert.ok(ignored.includes(built), `.dockerignore leaves out ${built}`);
+  // Everything git tracks that the build stage uses is in the context.
+  const tracked = (await sh('git', '-C', PROJECT_ROOT, 'ls-files')).split('\n').filter(Boolean);
+  const needed = tracked.filter((path) => /^(src|bpf|native|schemas|proto|bin)\/|^(Makefile|package\.json|package-lock\.json|tsconfig\.json)$/.test(path));
+  assert.ok(needed.length > 40);
+  assert.deepEqual(needed.filter(isIgnored), []);
+  // The build stage runs the Makefile's targets with its build packages installed...
+  assert.match(containerfile, /^RUN npm ci /m);
+  assert.match(containerfile, /^RUN make generate native ts && npm prune --omit=dev$/m);
+  const makefile = readFileSync(`${PROJECT_ROOT}Makefile`, 'utf8');
+  const aptBuild = /^APT_BUILD := (.*)$/m.exec(makefile)![1].split(/\s+/);
+  const installed = /apt-get install[^\n]*\\\n([^\n]*)/.exec(containerfile)![1].trim().split(/\s+/);
+  assert.deepEqual(aptBuild.filter((name) => !installed.includes(name)), [], 'the build stage installs APT_BUILD');
+  assert.match(makefile, /^generate: build\/flowcast\.bpf\.o build\/flowcast-extras\.bpf\.o$/m);
+  // ...and the runtime stage gets every file the agent loads from where it looks for it.
+  for (const path of [BPF_OBJECT_PATH, EXTRAS_OBJECT_PATH, ADDON_PATH].map((absolute) => absolute.slice(PROJECT_ROOT.length))) {
+    assert.ok(containerfile.includes(`COPY --from=build /src/${path} ./${path}\n`), `the image has ${path}`);
+  }
 });

@@ -166,3 +166,39 @@ function flowFields(type: avro.Type = flowBatchType): FieldOf[] {
   return (type.schema({ exportAttrs: true }) as unknown as { fields: { name: string; type: { items: { fields: FieldOf[] } } }[] })
     .fields.find((field) => field.name === 'flows')!.type.items.fields;
 }
+
+/** Every named type and field of a schema in JSON, with where it is. */
+function* schemaNodes(node: unknown, path: string): Generator<[path: string, node: Record<string, any>]> {
+  if (Array.isArray(node)) {
+    for (const branch of node) yield* schemaNodes(branch, path);
+  } else if (node && typeof node === 'object') {
+    const type = node as Record<string, any>;
+    if (['record', 'enum', 'fixed'].includes(type.type)) yield [`${path} (${type.name})`, type];
+    for (const field of type.fields ?? []) {
+      yield [`${path}.${field.name}`, field];
+      yield* schemaNodes(field.type, `${path}.${field.name}`);
+    }
+    if (type.items) yield* schemaNodes(type.items, `${path}[]`);
+    if (type.values) yield* schemaNodes(type.values, `${path}{}`);
+  }
+}
+
+test('every field and named type of the schema has a doc, every enum a default; neither changes the fingerprint', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schemas/flow-batch.avsc', import.meta.url), 'utf8'));
+  const nodes = [...schemaNodes(schema, 'FlowBatch')];
+  assert.ok(nodes.length > 60, `${nodes.length} fields and types`);
+  for (const [path, node] of nodes) assert.ok(typeof node.doc === 'string' && node.doc.length > 10, `${path} has a doc`);
+  const enums = nodes.filter(([, node]) => node.type === 'enum');
+  assert.deepEqual(enums.map(([, node]) => [node.name, node.default]), [['Direction', 'ingress'], ['DupDirection', 'both']]);
+  // Parsing Canonical Form strips docs and defaults: the revision (and dataschema) stays the one
+  // published before they were written. A change here is a new revision: it belongs in schemas/history.
+  assert.doesNotMatch(canonicalForm(flowBatchType), /"doc"|"default"/);
+  assert.equal(FLOW_BATCH_FINGERPRINT.toString('hex'), '898aedb2dcecaffe');
+  // A symbol a later revision adds reads as the default here.
+  const later = JSON.parse(JSON.stringify(schema).replace('"symbols":["ingress","egress"]', '"symbols":["ingress","egress","unknown"]'));
+  const batch = sampleBatch(1);
+  const laterType = avro.Type.forSchema(later);
+  const flow = { ...batch.flows.decode()[0], direction: 'unknown' };
+  const read = flowBatchType.fromBuffer(laterType.toBuffer({ ...batch, flows: [flow] }), flowBatchType.createResolver(laterType)) as { flows: { direction: string }[] };
+  assert.equal(read.flows[0].direction, 'ingress');
+});

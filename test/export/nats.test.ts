@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { pino, type Logger } from 'pino';
 
 import type { Config } from '../../src/config/index.js';
-import { decodeFlowBatch } from '../../src/encode/avro.js';
-import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
+import { decodeFlowBatch, FIRST_SCHEMA_FINGERPRINT, FLOW_BATCH_FINGERPRINT } from '../../src/encode/avro.js';
+import { createEventEncoder, DATA_SCHEMA, newIdentity } from '../../src/encode/cloudevent.js';
+import { crc64Avro } from '../../src/encode/crc64-avro.js';
+import { SCHEMA_BUCKET } from '../../src/encode/schema-store.js';
 import { NatsExporter } from '../../src/export/nats.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import type { DecodedFlowBatch } from '../../src/model/index.js';
@@ -127,4 +133,74 @@ test('the same flows sent again as another batch object (as the reverse bridge r
   assert.ok(parts > 1);
   assert.deepEqual(stored.map(({ batch }) => batch.part).sort((x, y) => x - y), [...Array(parts).keys()]);
   assert.equal(stored.reduce((sum, { batch }) => sum + batch.flows.length, 0), 3000);
+});
+
+/** A logger whose lines the test reads. */
+function recordingLogger(): { log: Logger; lines: Record<string, any>[] } {
+  const lines: Record<string, any>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { log: pino({ level: 'info' }, sink), lines };
+}
+
+test('the Avro schemas go into the KV bucket flowcast-schemas at connect, each key written once for a fleet; the document checks itself', async () => {
+  const nats = await NatsServer.start({ jetstream: true });
+  servers.push(nats);
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const agents = [recordingLogger(), recordingLogger()];
+  for (const { log } of agents) {
+    const exporter = new NatsExporter({ nats: natsSettings(nats.url, 'schema.flows', 'SCHEMA'), encode }, log);
+    try {
+      await exporter.send(sampleBatch(2));
+    } finally {
+      await exporter.close();
+    }
+  }
+  const current = FLOW_BATCH_FINGERPRINT.toString('hex');
+  const stored = agents.map(({ lines }) => lines.find((line) => line.bucket === SCHEMA_BUCKET)?.stored);
+  assert.deepEqual(stored, [[current, FIRST_SCHEMA_FINGERPRINT], []], 'the first agent wrote both revisions, the second found them');
+
+  const nc = await connect({ servers: nats.url });
+  try {
+    const kv = await new Kvm(nc).open(SCHEMA_BUCKET);
+    const entry = await kv.get(current);
+    assert.equal(entry?.revision, 1, 'written once');
+    const document = entry!.json<{ fingerprint: string; canonicalForm: string; dataschema: string; schema: object }>();
+    assert.equal(document.dataschema, DATA_SCHEMA, 'the event\'s dataschema names this key');
+    assert.deepEqual(document.schema, JSON.parse(readFileSync(new URL('../../schemas/flow-batch.avsc', import.meta.url), 'utf8')));
+    const fingerprint = Buffer.alloc(8);
+    fingerprint.writeBigUInt64LE(crc64Avro(Buffer.from(document.canonicalForm)));
+    assert.equal(fingerprint.toString('hex'), current);
+    assert.equal((await kv.get(FIRST_SCHEMA_FINGERPRINT))?.json<{ fingerprint: string }>().fingerprint, FIRST_SCHEMA_FINGERPRINT);
+  } finally {
+    await nc.close();
+  }
+});
+
+test('core NATS without JetStream: a warning that the schema cannot be stored, and the events flow', async () => {
+  const nats = await NatsServer.start({ jetstream: false });
+  servers.push(nats);
+  const nc = await connect({ servers: nats.url });
+  const received: DecodedFlowBatch[] = [];
+  const subscription = nc.subscribe('core.flows', { callback: (_error, message) => void received.push(decodeFlowBatch(message.data)) });
+  await nc.flush();
+  const { log, lines } = recordingLogger();
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const exporter = new NatsExporter({ nats: { ...natsSettings(nats.url, 'core.flows', 'unused'), jetstream: false }, encode }, log);
+  try {
+    await exporter.send(sampleBatch(3));
+    await waitUntil(() => received.length === 1, 'the event');
+    assert.equal(received[0].flows.length, 3);
+    const warning = lines.find((line) => line.bucket === SCHEMA_BUCKET);
+    assert.equal(warning?.level, 40);
+    assert.match(warning!.msg, /cannot store the Avro schema in the JetStream KV bucket flowcast-schemas/);
+  } finally {
+    subscription.unsubscribe();
+    await exporter.close();
+    await nc.close();
+  }
 });

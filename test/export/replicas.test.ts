@@ -1,4 +1,4 @@
-// NATS_STREAM_REPLICAS: the stream the agent creates is replicated over a three-node JetStream
+// NATS_STREAM_REPLICAS: the stream (and the schema bucket) the agent creates is replicated over a three-node JetStream
 // cluster (real nats-servers on loopback ports, each with its own store).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -47,6 +47,7 @@ test('a three-node JetStream cluster: the agent creates its stream with three re
     const servers = new Set([info.cluster!.leader, ...info.cluster!.replicas!.map((replica) => replica.name)]);
     assert.deepEqual([...servers].sort(), ['n0', 'n1', 'n2']);
     assert.equal(info.state.messages, 1);
+    assert.equal((await manager.streams.info('KV_flowcast-schemas')).config.num_replicas, 3, 'the schema bucket is replicated as the stream is');
   } finally {
     await exporter.close();
     await nc.close();
