@@ -98,7 +98,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   for (const reason of capture.features().unavailable) captureLog.warn(`${reason}: running without it`);
   for (const name of capture.missing) captureLog.warn({ interface: name }, `interface "${name}" (INTERFACES) does not exist yet: attached when it appears`);
   const memory = capture.memory();
-  captureLog.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs, kernelMemory: memory }, 'capturing');
+  log.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs, kernelMemory: memory }, 'capturing');
   const kernelBytes = memory.flowMapsBytes + memory.ringBufferBytes;
   if (kernelBytes > KERNEL_MEMORY_WARN_BYTES) {
     captureLog.warn({ kernelMemory: memory }, `the flow maps (two of CACHE_MAX_FLOWS=${config.capture.maxFlows}) and the ring buffer take ${Math.round(kernelBytes / 2 ** 20)} MiB of kernel memory`);

@@ -32,11 +32,12 @@ export class DrainedFlows {
 
   /** Packets and bytes of all the flows, read from the structs (no per-flow objects). */
   totals(): { packets: number; bytes: number } {
+    const { records } = this;
     let packets = 0;
     let bytes = 0;
-    for (let base = 0; base < this.records.length; base += RECORD_SIZE) {
-      packets += readUint64(this.records, base + PACKETS);
-      bytes += readUint64(this.records, base + BYTES);
+    for (let base = 0; base < records.length; base += RECORD_SIZE) {
+      packets += readUint64(records, base + PACKETS);
+      bytes += readUint64(records, base + BYTES);
     }
     return { packets, bytes };
   }
