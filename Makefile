@@ -35,7 +35,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 build: generate native ts tools
 
-generate: build/flowcast.bpf.o build/flowcast-extras.bpf.o
+generate: build/flowcast.bpf.o build/flowcast-extras.bpf.o build/flowcast.skel.h build/flowcast-extras.skel.h
 build/flowcast.bpf.o: bpf/flowcast.bpf.c bpf/flow.h bpf/tcp_flags.h | build/.apt-ok
 	clang $(BPF_CFLAGS) -c $< -o $@
 
@@ -45,8 +45,15 @@ build/vmlinux.h: | build/.apt-ok
 build/flowcast-extras.bpf.o: bpf/extras.bpf.c bpf/flow.h bpf/tcp_flags.h build/vmlinux.h | build/.apt-ok
 	clang $(BPF_CFLAGS) -Ibuild -c $< -o $@
 
+# The addon's typed access to each object (maps, programs, .rodata), with the object embedded.
+# The skeleton's struct is named *_bpf: `flowcast` is the addon's C++ namespace.
+build/flowcast.skel.h: build/flowcast.bpf.o
+	bpftool gen skeleton $< name flowcast_bpf > $@.tmp && mv $@.tmp $@
+build/flowcast-extras.skel.h: build/flowcast-extras.bpf.o
+	bpftool gen skeleton $< name flowcast_extras_bpf > $@.tmp && mv $@.tmp $@
+
 native: native/build/Release/flowcast.node
-native/build/Release/flowcast.node: native/binding.gyp $(wildcard native/src/*) bpf/flow.h | deps
+native/build/Release/flowcast.node: native/binding.gyp $(wildcard native/src/*) bpf/flow.h build/flowcast.skel.h build/flowcast-extras.skel.h | deps
 	npm run --silent build:native >build/native.log 2>&1 || (cat build/native.log; exit 1)
 
 ts: dist/.built

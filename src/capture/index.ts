@@ -1,7 +1,7 @@
 // The capture API: select interfaces, attach the BPF programs, drain decoded flows, detach.
 import { closeSync } from 'node:fs';
 
-import { BPF_OBJECT_PATH, EXTRAS_OBJECT_PATH, loadAddon, type AttachMode, type Direction, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
+import { loadAddon, type AttachMode, type Direction, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
 import { DrainedFlows } from './drained.js';
 import { interfaceIndex, listInterfaces, matches, missingNames, parseCidrs, parseInterfaceList, selectByAddress, selectInterfaces, type NetworkInterface } from './interfaces.js';
 
@@ -153,12 +153,10 @@ export class FlowCapture {
     let native: NativeCapture;
     try {
       native = new Capture({
-        objectPath: BPF_OBJECT_PATH,
         maxFlows: options.maxFlows,
         sampling: options.sampling,
         ringBufferBytes: options.ringBufferBytes,
         onOverflow: options.onOverflow,
-        extrasObjectPath: EXTRAS_OBJECT_PATH,
         packetDrops: options.packetDrops,
         rtt: options.rtt,
       });
