@@ -45,13 +45,15 @@ uint32_t OptionalUint(const Napi::Object& options, const char* name, uint32_t fa
 
 // Closing a poll handle stops it too; libuv frees it only after the loop let go of it.
 void ClosePoll(uv_poll_t* poll) {
-  uv_close(reinterpret_cast<uv_handle_t*>(poll), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+  uv_close(reinterpret_cast<uv_handle_t*>(poll),
+           [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
 }
 
 // Watches `fd` for reads on the main loop, without keeping the process alive for it.
 uv_poll_t* StartPolling(Napi::Env env, int fd, void* owner, uv_poll_cb on_readable, const char* what) {
   uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) throw Napi::Error::New(env, std::string(what) + ": no event loop");
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop)
+    throw Napi::Error::New(env, std::string(what) + ": no event loop");
   auto* poll = new uv_poll_t;
   poll->data = owner;
   // libuv's errors are negative errnos on Linux.
@@ -110,17 +112,15 @@ class DrainWorker : public Napi::AsyncWorker {
 class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Capture",
-                       {InstanceMethod<&CaptureHandle::Attach>("attach"),
-                        InstanceMethod<&CaptureHandle::Detach>("detach"),
-                        InstanceMethod<&CaptureHandle::Reattach>("reattach"),
-                        InstanceMethod<&CaptureHandle::LostAttachments>("lostAttachments"),
-                        InstanceMethod<&CaptureHandle::Memory>("memory"),
-                        InstanceMethod<&CaptureHandle::RemoveStaleFilters>("removeStaleFilters"),
-                        InstanceMethod<&CaptureHandle::Drain>("drain"),
-                        InstanceMethod<&CaptureHandle::Counters>("counters"),
-                        InstanceMethod<&CaptureHandle::Features>("features"),
-                        InstanceMethod<&CaptureHandle::Close>("close")});
+    return DefineClass(
+        env, "Capture",
+        {InstanceMethod<&CaptureHandle::Attach>("attach"), InstanceMethod<&CaptureHandle::Detach>("detach"),
+         InstanceMethod<&CaptureHandle::Reattach>("reattach"),
+         InstanceMethod<&CaptureHandle::LostAttachments>("lostAttachments"),
+         InstanceMethod<&CaptureHandle::Memory>("memory"),
+         InstanceMethod<&CaptureHandle::RemoveStaleFilters>("removeStaleFilters"),
+         InstanceMethod<&CaptureHandle::Drain>("drain"), InstanceMethod<&CaptureHandle::Counters>("counters"),
+         InstanceMethod<&CaptureHandle::Features>("features"), InstanceMethod<&CaptureHandle::Close>("close")});
   }
 
   // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt })
@@ -382,7 +382,8 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
     entry.Set(1u, double(size));
     fields.Set(name, entry);
   };
-#define FLOWCAST_FIELD(member) field(#member, offsetof(flow_record, member), sizeof(static_cast<flow_record*>(nullptr)->member))
+#define FLOWCAST_FIELD(member) \
+  field(#member, offsetof(flow_record, member), sizeof(static_cast<flow_record*>(nullptr)->member))
   FLOWCAST_FIELD(key.src_mac);
   FLOWCAST_FIELD(key.dst_mac);
   FLOWCAST_FIELD(key.src_ip);
@@ -410,7 +411,8 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
     entry.Set(1u, double(size));
     extras.Set(name, entry);
   };
-#define FLOWCAST_EXTRA(member) extra(#member, offsetof(flow_extras, member), sizeof(static_cast<flow_extras*>(nullptr)->member))
+#define FLOWCAST_EXTRA(member) \
+  extra(#member, offsetof(flow_extras, member), sizeof(static_cast<flow_extras*>(nullptr)->member))
   FLOWCAST_EXTRA(drop_packets);
   FLOWCAST_EXTRA(drop_bytes);
   FLOWCAST_EXTRA(rtt_ns);

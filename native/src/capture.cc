@@ -7,14 +7,13 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
-
-#include <fstream>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <fstream>
 
 #include "errors.h"
 // Generated at build time by `bpftool gen skeleton` from build/*.bpf.o (see the Makefile): typed
@@ -98,7 +97,8 @@ int ProgramFd(const bpf_program* program) {
 
 // Before load: the map's size (CACHE_MAX_FLOWS, the ring buffer's bytes).
 void SetMaxEntries(bpf_map* map, uint32_t entries) {
-  if (int err = bpf_map__set_max_entries(map, entries)) throw SysError(std::string("size BPF map ") + bpf_map__name(map), err);
+  if (int err = bpf_map__set_max_entries(map, entries))
+    throw SysError(std::string("size BPF map ") + bpf_map__name(map), err);
 }
 
 void SetAutoload(bpf_program* program, bool autoload) {
@@ -180,7 +180,8 @@ std::map<uint32_t, std::string> DropReasonNames() {
   if (id >= 0) {
     const btf_type* type = btf__type_by_id(kernel, id);
     const struct btf_enum* values = btf_enum(type);
-    for (int i = 0; i < btf_vlen(type); i++) names[uint32_t(values[i].val)] = btf__name_by_offset(kernel, values[i].name_off);
+    for (int i = 0; i < btf_vlen(type); i++)
+      names[uint32_t(values[i].val)] = btf__name_by_offset(kernel, values[i].name_off);
   }
   btf__free(kernel);
   return names;
@@ -201,7 +202,8 @@ int TryLockNetns(const std::string& name) {
   // process, however it ends.
   size_t length = std::min(name.size(), sizeof(address.sun_path) - 1);
   memcpy(address.sun_path + 1, name.data(), length);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), socklen_t(offsetof(sockaddr_un, sun_path) + 1 + length)) == 0) return fd;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), socklen_t(offsetof(sockaddr_un, sun_path) + 1 + length)) == 0)
+    return fd;
   int err = errno;
   close(fd);
   if (err == EADDRINUSE) return -1;
@@ -278,7 +280,8 @@ void Capture::OpenExtras(const CaptureOptions& options) {
   const bool rtt_supported = kernel && btf__find_by_name_kind(kernel, "tcp_rcv_established", BTF_KIND_FUNC) >= 0;
   if (kernel) btf__free(kernel);
   if (drops && !drops_supported) {
-    unavailable_.push_back("packet drops (ENABLE_PKT_DROPS) need kernel BTF and the reason of the skb:kfree_skb tracepoint (Linux 5.17+)");
+    unavailable_.push_back(
+        "packet drops (ENABLE_PKT_DROPS) need kernel BTF and the reason of the skb:kfree_skb tracepoint (Linux 5.17+)");
     drops = false;
   }
   if (rtt && !rtt_supported) {
@@ -311,8 +314,9 @@ void Capture::OpenExtras(const CaptureOptions& options) {
       continue;
     }
     if (hook == RttHook::kTracepoint) {
-      unavailable_.push_back("TCP RTT (ENABLE_RTT): the kernel refused fentry on tcp_rcv_established and the tcp:tcp_probe tracepoint (" +
-                             std::string(strerror(err < 0 ? -err : err)) + ")");
+      unavailable_.push_back(
+          "TCP RTT (ENABLE_RTT): the kernel refused fentry on tcp_rcv_established and the tcp:tcp_probe tracepoint (" +
+          std::string(strerror(err < 0 ? -err : err)) + ")");
       hook = RttHook::kNone;
       rtt = false;
       if (drops) continue;
@@ -472,7 +476,8 @@ int Capture::FlipExtras(int outer_fd, const int inner_fd[2], int* active) {
   const uint32_t slot = 0;
   int idle = *active;
   // As for the flow maps: returns once no program can still be writing to the idle hash.
-  if (bpf_map_update_elem(outer_fd, &slot, &inner_fd[1 - idle], BPF_ANY)) throw SysError("switch the active drops/RTT map", errno);
+  if (bpf_map_update_elem(outer_fd, &slot, &inner_fd[1 - idle], BPF_ANY))
+    throw SysError("switch the active drops/RTT map", errno);
   *active = 1 - idle;
   return inner_fd[idle];
 }
@@ -488,31 +493,30 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
   using TupleBytes = std::string;
   auto bytes = [](const flow_tuple& tuple) { return TupleBytes(reinterpret_cast<const char*>(&tuple), sizeof(tuple)); };
   std::unordered_map<TupleBytes, Entry> entries;
+  auto add_drops = [&](const flow_tuple& tuple, const drop_metrics& drops) {
+    drop_metrics& into = entries[bytes(tuple)].drops;
+    if (into.packets == 0 || drops.last_seen >= into.last_seen) {
+      uint64_t packets = into.packets, total = into.bytes, first = into.first_seen;
+      into = drops;
+      into.packets += packets;
+      into.bytes += total;
+      if (packets) into.first_seen = std::min<__u64>(first, drops.first_seen);
+    } else {
+      into.packets += drops.packets;
+      into.bytes += drops.bytes;
+      into.first_seen = std::min<__u64>(into.first_seen, drops.first_seen);
+    }
+  };
+  auto add_rtt = [&](const flow_tuple& tuple, const uint64_t& rtt_ns) {
+    uint64_t& into = entries[bytes(tuple)].rtt_ns;
+    into = std::max<uint64_t>(into, rtt_ns);
+  };
   for (int round = 0; round < (both_maps ? 2 : 1); round++) {
     if (packet_drops()) {
       DrainHash<flow_tuple, drop_metrics>(FlipExtras(drops_outer_fd_, drops_fd_, &drops_active_), "drop map",
-                                          [&](const flow_tuple& tuple, const drop_metrics& drops) {
-                                            drop_metrics& into = entries[bytes(tuple)].drops;
-                                            if (into.packets == 0 || drops.last_seen >= into.last_seen) {
-                                              uint64_t packets = into.packets, total = into.bytes, first = into.first_seen;
-                                              into = drops;
-                                              into.packets += packets;
-                                              into.bytes += total;
-                                              if (packets) into.first_seen = std::min<__u64>(first, drops.first_seen);
-                                            } else {
-                                              into.packets += drops.packets;
-                                              into.bytes += drops.bytes;
-                                              into.first_seen = std::min<__u64>(into.first_seen, drops.first_seen);
-                                            }
-                                          });
+                                          add_drops);
     }
-    if (rtt()) {
-      DrainHash<flow_tuple, uint64_t>(FlipExtras(rtt_outer_fd_, rtt_fd_, &rtt_active_), "RTT map",
-                                      [&](const flow_tuple& tuple, const uint64_t& rtt_ns) {
-                                        uint64_t& into = entries[bytes(tuple)].rtt_ns;
-                                        into = std::max<uint64_t>(into, rtt_ns);
-                                      });
-    }
+    if (rtt()) DrainHash<flow_tuple, uint64_t>(FlipExtras(rtt_outer_fd_, rtt_fd_, &rtt_active_), "RTT map", add_rtt);
   }
   std::vector<flow_record>& flows = result->flows;
   result->extras.assign(flows.size(), flow_extras{});
@@ -527,8 +531,8 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
     entry.matched = true;
     result->extras[i].rtt_ns = entry.rtt_ns;
     if (entry.drops.packets == 0) continue;
-    if (entry.drop_owner == SIZE_MAX ||
-        (flows[i].key.direction == FLOWCAST_DIRECTION_INGRESS && flows[entry.drop_owner].key.direction != FLOWCAST_DIRECTION_INGRESS)) {
+    if (entry.drop_owner == SIZE_MAX || (flows[i].key.direction == FLOWCAST_DIRECTION_INGRESS &&
+                                         flows[entry.drop_owner].key.direction != FLOWCAST_DIRECTION_INGRESS)) {
       entry.drop_owner = i;
     }
   }

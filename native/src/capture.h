@@ -103,7 +103,7 @@ class Capture {
 
   flowcast_bpf* skeleton_ = nullptr;
   ring_buffer* overflow_ring_ = nullptr;
-  int overflow_fd_ = -1;  // the ring buffer's epoll fd
+  int overflow_fd_ = -1;          // the ring buffer's epoll fd
   int program_fd_[2] = {-1, -1};  // by Direction
   int outer_fd_ = -1;
   int inner_fd_[2] = {-1, -1};
