@@ -4,12 +4,14 @@
 # What building needs, and what the tests and benchmarks use besides.
 APT_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3 bpftool
 APT_TEST := bpftool iproute2 iputils-ping nats-server iperf3 util-linux openssl nfdump nftables
+APT_LINT := clang-format
 ARCH := $(shell uname -m)
 BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf
 TS_SOURCES := $(shell find src -name '*.ts')
 TESTS := $(shell find test -name '*.test.ts' | sort)
+C_SOURCES := $(wildcard bpf/*.c bpf/*.h native/src/*.cc native/src/*.h)
 
-.PHONY: all deps build generate native ts tools test run bench clean docs
+.PHONY: all deps build generate native ts tools lint test run bench clean docs
 all: build
 
 deps: build/.apt-ok node_modules/.package-lock.json
@@ -29,6 +31,9 @@ build/.apt-ok: Makefile
 
 build/.apt-test-ok: Makefile
 	$(call apt_ensure,$(APT_TEST),$@)
+
+build/.apt-lint-ok: Makefile
+	$(call apt_ensure,$(APT_LINT),$@)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-fund --no-audit
@@ -65,7 +70,16 @@ tools: build/udpgen
 build/udpgen: test/tools/udpgen.c | build/.apt-ok
 	gcc -O2 -Wall -Wextra -o $@ $<
 
-test: build build/.apt-test-ok
+# The stage rule of docs/architecture.md (.dependency-cruiser.cjs), typescript-eslint, and the
+# formatters' checks: prettier for TypeScript (`npm run format` fixes), clang-format for C
+# (`clang-format -i` fixes).
+lint: deps build/.apt-lint-ok
+	npx depcruise src
+	npx eslint .
+	npm run --silent format:check
+	clang-format --dry-run -Werror $(C_SOURCES)
+
+test: lint build build/.apt-test-ok
 	npx tsc -p tsconfig.test.json
 	node --import tsx --test --test-concurrency=1 --test-timeout=300000 $(TESTS)
 
