@@ -112,15 +112,20 @@ class DrainWorker : public Napi::AsyncWorker {
 class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "Capture",
-        {InstanceMethod<&CaptureHandle::Attach>("attach"), InstanceMethod<&CaptureHandle::Detach>("detach"),
-         InstanceMethod<&CaptureHandle::Reattach>("reattach"),
-         InstanceMethod<&CaptureHandle::LostAttachments>("lostAttachments"),
-         InstanceMethod<&CaptureHandle::Memory>("memory"),
-         InstanceMethod<&CaptureHandle::RemoveStaleFilters>("removeStaleFilters"),
-         InstanceMethod<&CaptureHandle::Drain>("drain"), InstanceMethod<&CaptureHandle::Counters>("counters"),
-         InstanceMethod<&CaptureHandle::Features>("features"), InstanceMethod<&CaptureHandle::Close>("close")});
+    // One method a line, as the formatter would not.
+    // clang-format off
+    return DefineClass(env, "Capture",
+                       {InstanceMethod<&CaptureHandle::Attach>("attach"),
+                        InstanceMethod<&CaptureHandle::Detach>("detach"),
+                        InstanceMethod<&CaptureHandle::Reattach>("reattach"),
+                        InstanceMethod<&CaptureHandle::LostAttachments>("lostAttachments"),
+                        InstanceMethod<&CaptureHandle::Memory>("memory"),
+                        InstanceMethod<&CaptureHandle::RemoveStaleFilters>("removeStaleFilters"),
+                        InstanceMethod<&CaptureHandle::Drain>("drain"),
+                        InstanceMethod<&CaptureHandle::Counters>("counters"),
+                        InstanceMethod<&CaptureHandle::Features>("features"),
+                        InstanceMethod<&CaptureHandle::Close>("close")});
+    // clang-format on
   }
 
   // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt })
@@ -329,7 +334,7 @@ class LinkWatcherHandle : public Napi::ObjectWrap<LinkWatcherHandle> {
   static void OnReadable(uv_poll_t* handle, int status, int) {
     auto* self = static_cast<LinkWatcherHandle*>(handle->data);
     if (status < 0 || !self->monitor_) return;
-    // napi_closing only once closed: then no one is listening any more.
+    // The call fails only once close() released the callback: no one listens any more then.
     if (self->monitor_->Changed()) self->on_change_.NonBlockingCall();
   }
 
