@@ -33,6 +33,13 @@ module.exports = {
       from: { path: '^src/', pathNot: `^src/(${stages.join('|')})/` },
       to: {},
     },
+    {
+      name: 'no-unknown-stage-orphan',
+      comment: 'the same for a file that imports nothing and is imported by nothing',
+      severity: 'error',
+      from: { orphan: true, path: '^src/', pathNot: `^src/(${stages.join('|')})/` },
+      to: {},
+    },
     { name: 'no-circular', comment: 'no import cycles, within a stage or across', severity: 'error', from: { path: '^src/' }, to: { circular: true } },
     {
       name: 'not-to-unresolvable',
