@@ -4,12 +4,14 @@
 # What building needs, and what the tests and benchmarks use besides.
 APT_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3 bpftool
 APT_TEST := bpftool iproute2 iputils-ping nats-server iperf3 util-linux openssl nfdump nftables python3-avro
+APT_LINT := clang-format
 ARCH := $(shell uname -m)
 BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -I/usr/include/$(ARCH)-linux-gnu -Ibpf
 TS_SOURCES := $(shell find src -name '*.ts')
 TESTS := $(shell find test -name '*.test.ts' 2>/dev/null | sort)
+C_SOURCES := $(wildcard bpf/*.c bpf/*.h native/src/*.cc native/src/*.h)
 
-.PHONY: all deps build generate native ts tools test run bench clean docs
+.PHONY: all deps build generate native ts tools lint test run bench clean docs
 all: build
 
 deps: build/.apt-ok node_modules/.package-lock.json
@@ -30,12 +32,15 @@ build/.apt-ok: Makefile
 build/.apt-test-ok: Makefile
 	$(call apt_ensure,$(APT_TEST),$@)
 
+build/.apt-lint-ok: Makefile
+	$(call apt_ensure,$(APT_LINT),$@)
+
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-fund --no-audit
 
 build: generate native ts tools
 
-generate: build/flowcast.bpf.o build/flowcast-extras.bpf.o
+generate: build/flowcast.bpf.o build/flowcast-extras.bpf.o build/flowcast.skel.h build/flowcast-extras.skel.h
 build/flowcast.bpf.o: bpf/flowcast.bpf.c bpf/flow.h bpf/tcp_flags.h | build/.apt-ok
 	clang $(BPF_CFLAGS) -c $< -o $@
 
@@ -45,8 +50,15 @@ build/vmlinux.h: | build/.apt-ok
 build/flowcast-extras.bpf.o: bpf/extras.bpf.c bpf/flow.h bpf/tcp_flags.h build/vmlinux.h | build/.apt-ok
 	clang $(BPF_CFLAGS) -Ibuild -c $< -o $@
 
+# The addon's typed access to each object (maps, programs, .rodata), with the object embedded.
+# The skeleton's struct is named *_bpf: `flowcast` is the addon's C++ namespace.
+build/flowcast.skel.h: build/flowcast.bpf.o
+	bpftool gen skeleton $< name flowcast_bpf > $@.tmp && mv $@.tmp $@
+build/flowcast-extras.skel.h: build/flowcast-extras.bpf.o
+	bpftool gen skeleton $< name flowcast_extras_bpf > $@.tmp && mv $@.tmp $@
+
 native: native/build/Release/flowcast.node
-native/build/Release/flowcast.node: native/binding.gyp $(wildcard native/src/*) bpf/flow.h | deps
+native/build/Release/flowcast.node: native/binding.gyp $(wildcard native/src/*) bpf/flow.h build/flowcast.skel.h build/flowcast-extras.skel.h | deps
 	npm run --silent build:native >build/native.log 2>&1 || (cat build/native.log; exit 1)
 
 ts: dist/.built
@@ -58,7 +70,16 @@ tools: build/udpgen
 build/udpgen: test/tools/udpgen.c | build/.apt-ok
 	gcc -O2 -Wall -Wextra -o $@ $<
 
-test: build build/.apt-test-ok
+# The stage rule of docs/architecture.md (.dependency-cruiser.cjs), typescript-eslint, and the
+# formatters' checks: prettier for TypeScript (`npm run format` fixes), clang-format for C
+# (`clang-format -i` fixes).
+lint: deps build/.apt-lint-ok
+	npx depcruise src
+	npx eslint .
+	npm run --silent format:check
+	clang-format --dry-run -Werror $(C_SOURCES)
+
+test: lint build build/.apt-test-ok
 	npx tsc -p tsconfig.test.json
 	node --import tsx --test --test-concurrency=1 --test-timeout=300000 $(TESTS)
 

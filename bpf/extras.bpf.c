@@ -64,7 +64,8 @@ static __always_inline void ipv4_mapped(__u8 *dst, __be32 addr)
 
 /* The 5-tuple of the packet from its headers (skb->head + the header offsets the stack set).
  * Returns 0 when it is not TCP, UDP, SCTP, ICMP or ICMPv6 over IP (not recorded, as NetObserv). */
-static __always_inline int read_tuple(struct sk_buff *skb, struct flow_tuple *t, __u16 *eth_protocol, __u8 *tcp_flags)
+static __always_inline int read_tuple(struct sk_buff *skb, struct flow_tuple *t,
+				      __u16 *eth_protocol, __u8 *tcp_flags)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 network = BPF_CORE_READ(skb, network_header);
@@ -147,7 +148,7 @@ int BPF_PROG(flowcast_kfree_skb, struct sk_buff *skb, void *location, enum skb_d
 	__u32 zero = 0;
 	void *drops;
 
-	/* 0 NOT_DROPPED_YET, 1 CONSUMED (freed after use), 2 NOT_SPECIFIED: not drops that say why. */
+	/* 0 NOT_DROPPED_YET, 1 CONSUMED (freed after use), 2 NOT_SPECIFIED: no reason given. */
 	if (reason <= SKB_DROP_REASON_NOT_SPECIFIED || !received_off_loopback(skb))
 		return 0;
 	__builtin_memset(&t, 0, sizeof(t));
@@ -181,7 +182,8 @@ int BPF_PROG(flowcast_kfree_skb, struct sk_buff *skb, void *location, enum skb_d
 	if (!cur) {
 		if (bpf_map_update_elem(drops, &t, &m, BPF_NOEXIST) == 0)
 			return 0;
-		cur = bpf_map_lookup_elem(drops, &t); /* another CPU created it meanwhile, or the map is full */
+		/* another CPU created it meanwhile, or the map is full */
+		cur = bpf_map_lookup_elem(drops, &t);
 		if (!cur)
 			return 0;
 	}

@@ -23,8 +23,8 @@ struct flow_key {
 	__u16 eth_protocol; /* host byte order, e.g. 0x0800 */
 	__u16 src_port;     /* host byte order; 0 when the protocol has no ports */
 	__u16 dst_port;
-	__u8 direction;     /* FLOWCAST_DIRECTION_* */
-	__u8 protocol;      /* IP protocol number; 0 for non-IP */
+	__u8 direction; /* FLOWCAST_DIRECTION_* */
+	__u8 protocol;  /* IP protocol number; 0 for non-IP */
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u8 pad[6];
@@ -44,8 +44,8 @@ struct flow_metrics {
 	__u64 bytes;      /* frame bytes: skb->len at TC, L2 header included, FCS excluded */
 	__u64 first_seen; /* CLOCK_BOOTTIME ns in the kernel; CLOCK_REALTIME ns once drained */
 	__u64 last_seen;
-	__u32 tcp_flags;  /* two ORs in one word, so one atomic OR updates both (FLOWCAST_TCP_*) */
-	__u32 sampling;   /* 1 in N packets was counted; 1 = every packet */
+	__u32 tcp_flags; /* two ORs in one word, so one atomic OR updates both (FLOWCAST_TCP_*) */
+	__u32 sampling;  /* 1 in N packets was counted; 1 = every packet */
 	__u8 dscp;
 	__u8 pad[7];
 };
@@ -102,7 +102,7 @@ struct drop_metrics {
 struct flow_extras {
 	__u64 drop_packets;
 	__u64 drop_bytes;
-	__u64 rtt_ns;   /* smoothed RTT, max over the interval; 0: not measured */
+	__u64 rtt_ns; /* smoothed RTT, max over the interval; 0: not measured */
 	__u32 drop_cause;
 	__u16 drop_flags;
 	__u8 drop_state;

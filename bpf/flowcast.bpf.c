@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Per-flow accounting on TC ingress and egress.
  *
- * Exactness: packets are added to whichever hash the single slot of active_flows points at. Userspace points the slot at the other hash before draining one; replacing a map-in-map
- * element makes the kernel wait (synchronize_rcu) until every program that could still hold the
- * old hash has returned, so the hash being drained has no writers and nothing is lost between
- * reading and deleting.
+ * Exactness: packets are added to whichever hash the single slot of active_flows points at.
+ * Userspace points the slot at the other hash before draining one; replacing a map-in-map element
+ * makes the kernel wait (synchronize_rcu) until every program that could still hold the old hash
+ * has returned, so the hash being drained has no writers and nothing is lost between reading and
+ * deleting.
  *
  * Cost: one hash shared by all CPUs, counters updated with atomic adds. Per-CPU hashes avoid the
  * atomics but cost kernel memory and drain work times the number of CPUs (a 100,000-flow map on
@@ -31,7 +32,10 @@
 #define IPPROTO_ICMPV6_ 58
 #define IPV6_MAX_EXTENSIONS 4
 
-const volatile struct flowcast_config flowcast_config = { .sampling = 1, .ring_wakeup_bytes = 1 << 19 };
+const volatile struct flowcast_config flowcast_config = {
+	.sampling = 1,
+	.ring_wakeup_bytes = 1 << 19,
+};
 
 struct flow_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -116,10 +120,12 @@ static __always_inline __u32 parse(struct __sk_buff *skb, struct flow_key *key,
 		__builtin_memcpy(key->dst_ip, &ip6->daddr, 16);
 		m->dscp = ((ip6->priority << 4) | (ip6->flow_lbl[0] >> 4)) >> 2;
 		l4 = (__u8 *)(ip6 + 1);
-		/* Walk the extension headers (hop-by-hop, as MLD carries, routing, destination options,
-		 * fragment) to the transport header; four is more than real traffic stacks. */
+		/* Walk the extension headers (hop-by-hop, as MLD carries, routing, destination
+		 * options, fragment) to the transport header; four is more than real traffic
+		 * stacks. */
 		for (int i = 0; i < IPV6_MAX_EXTENSIONS; i++) {
-			if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS) {
+			if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING ||
+			    next == IPPROTO_DSTOPTS) {
 				if ((void *)(l4 + 2) > data_end)
 					break;
 				next = l4[0];
@@ -179,7 +185,8 @@ static __always_inline void add(struct flow_metrics *cur, const struct flow_metr
 	if (m->last_seen > cur->last_seen)
 		cur->last_seen = m->last_seen;
 	cur->dscp = m->dscp;
-	if (m->tcp_flags & ~cur->tcp_flags) /* new flags (either half) are rare: skip the atomic otherwise */
+	/* new flags (either half) are rare: skip the atomic otherwise */
+	if (m->tcp_flags & ~cur->tcp_flags)
 		__sync_fetch_and_or(&cur->tcp_flags, m->tcp_flags);
 }
 
@@ -193,6 +200,7 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	__u32 zero = 0, header_len, segments;
 	void *flows;
 	long err;
+	__u64 waiting, wakeup;
 
 	if (sampling > 1 && bpf_get_prandom_u32() % sampling != 0)
 		return TC_ACT_UNSPEC;
@@ -242,9 +250,10 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	event->metrics = m;
 	/* Waking userspace per packet would cost more than the packet: wake it once enough waits
 	 * (it also reads the ring at every drain). */
-	bpf_ringbuf_submit(event, bpf_ringbuf_query(&overflow_events, BPF_RB_AVAIL_DATA) >=
-					  flowcast_config.ring_wakeup_bytes ?
-					  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	waiting = bpf_ringbuf_query(&overflow_events, BPF_RB_AVAIL_DATA);
+	wakeup = waiting >= flowcast_config.ring_wakeup_bytes ? BPF_RB_FORCE_WAKEUP :
+								BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(event, wakeup);
 	count(FLOWCAST_COUNTER_RINGBUF_PACKETS, m.packets);
 	return TC_ACT_UNSPEC; /* TCX_NEXT / continue: never decide a packet's fate */
 }

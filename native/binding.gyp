@@ -3,7 +3,7 @@
     {
       "target_name": "flowcast",
       "sources": ["src/addon.cc", "src/capture.cc", "src/errors.cc", "src/links.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "../bpf"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "../bpf", "../build"],
       "libraries": ["-lbpf", "-lelf", "-lz"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

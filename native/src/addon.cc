@@ -12,6 +12,15 @@
 namespace flowcast {
 namespace {
 
+// The one place the core's errors become JavaScript ones: the sentence, errno and its name as code.
+Napi::Error ToJsError(Napi::Env env, const SysError& error) {
+  Napi::Error js = Napi::Error::New(env, DescribeSysError(error));
+  const char* name = ErrnoName(error.err());
+  js.Set("errno", Napi::Number::New(env, error.err()));
+  js.Set("code", Napi::String::New(env, name ? name : "UNKNOWN"));
+  return js;
+}
+
 Direction ParseDirection(const Napi::Value& value) {
   std::string name = value.IsString() ? value.As<Napi::String>().Utf8Value() : "";
   if (name == "ingress") return Direction::kIngress;
@@ -34,14 +43,28 @@ uint32_t OptionalUint(const Napi::Object& options, const char* name, uint32_t fa
   return value.As<Napi::Number>().Uint32Value();
 }
 
+// Closing a poll handle stops it too; libuv frees it only after the loop let go of it.
+void ClosePoll(uv_poll_t* poll) {
+  uv_close(reinterpret_cast<uv_handle_t*>(poll),
+           [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+}
+
 // Watches `fd` for reads on the main loop, without keeping the process alive for it.
-uv_poll_t* StartPolling(Napi::Env env, int fd, void* owner, uv_poll_cb on_readable) {
+uv_poll_t* StartPolling(Napi::Env env, int fd, void* owner, uv_poll_cb on_readable, const char* what) {
   uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop)
+    throw Napi::Error::New(env, std::string(what) + ": no event loop");
   auto* poll = new uv_poll_t;
   poll->data = owner;
-  uv_poll_init(loop, poll, fd);
-  uv_poll_start(poll, UV_READABLE, on_readable);
+  // libuv's errors are negative errnos on Linux.
+  if (int err = uv_poll_init(loop, poll, fd)) {
+    delete poll;  // not initialised: nothing for libuv to close
+    throw ToJsError(env, SysError(what, err));
+  }
+  if (int err = uv_poll_start(poll, UV_READABLE, on_readable)) {
+    ClosePoll(poll);
+    throw ToJsError(env, SysError(what, err));
+  }
   uv_unref(reinterpret_cast<uv_handle_t*>(poll));
   return poll;
 }
@@ -49,8 +72,7 @@ uv_poll_t* StartPolling(Napi::Env env, int fd, void* owner, uv_poll_cb on_readab
 // Stops a StartPolling watch and releases the callback into JavaScript; both may be gone already.
 void StopPolling(uv_poll_t*& poll, Napi::ThreadSafeFunction& callback) {
   if (poll) {
-    uv_poll_stop(poll);
-    uv_close(reinterpret_cast<uv_handle_t*>(poll), [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+    ClosePoll(poll);
     poll = nullptr;
   }
   if (callback) {
@@ -90,6 +112,8 @@ class DrainWorker : public Napi::AsyncWorker {
 class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
+    // One method a line, as the formatter would not.
+    // clang-format off
     return DefineClass(env, "Capture",
                        {InstanceMethod<&CaptureHandle::Attach>("attach"),
                         InstanceMethod<&CaptureHandle::Detach>("detach"),
@@ -101,20 +125,16 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
                         InstanceMethod<&CaptureHandle::Counters>("counters"),
                         InstanceMethod<&CaptureHandle::Features>("features"),
                         InstanceMethod<&CaptureHandle::Close>("close")});
+    // clang-format on
   }
 
-  // new Capture({ objectPath, maxFlows, sampling, ringBufferBytes, onOverflow,
-  //               extrasObjectPath, packetDrops, rtt })
+  // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt })
   explicit CaptureHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CaptureHandle>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Capture needs an options object");
     Napi::Object options = info[0].As<Napi::Object>();
-    Napi::Value path = options.Get("objectPath");
-    if (!path.IsString()) throw Napi::TypeError::New(env, "objectPath must be the path of the BPF object");
-    CaptureOptions settings{path.As<Napi::String>().Utf8Value(), OptionalUint(options, "maxFlows", 100000),
-                            OptionalUint(options, "sampling", 1), OptionalUint(options, "ringBufferBytes", 1 << 22)};
-    Napi::Value extras_path = options.Get("extrasObjectPath");
-    if (extras_path.IsString()) settings.extras_object_path = extras_path.As<Napi::String>().Utf8Value();
+    CaptureOptions settings{OptionalUint(options, "maxFlows", 100000), OptionalUint(options, "sampling", 1),
+                            OptionalUint(options, "ringBufferBytes", 1 << 22)};
     settings.packet_drops = options.Get("packetDrops").ToBoolean().Value();
     settings.rtt = options.Get("rtt").ToBoolean().Value();
     try {
@@ -127,7 +147,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       on_overflow_ = Napi::ThreadSafeFunction::New(env, on_overflow.As<Napi::Function>(), "flowcast-overflow", 0, 1);
       on_overflow_.Unref(env);
     }
-    poll_ = StartPolling(env, capture_->overflow_fd(), this, OnPollable);
+    poll_ = StartPolling(env, capture_->overflow_fd(), this, OnPollable, "watch the overflow ring buffer");
   }
 
   ~CaptureHandle() override { Shutdown(); }
@@ -258,10 +278,15 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   static void OnPollable(uv_poll_t* handle, int status, int) {
     auto* self = static_cast<CaptureHandle*>(handle->data);
     if (status < 0 || !self->capture_) return;
+    bool consumed = false;
+    try {
+      consumed = self->capture_->ConsumeOverflow();
+    } catch (const SysError&) {
+      return;  // no JavaScript to throw to here; the next drain reads the ring too and rejects with it
+    }
     // The first overflow record after a drain tells JS that the map is full: drain early.
-    if (self->capture_->ConsumeOverflow() && !self->overflow_notified_ && self->on_overflow_) {
-      self->overflow_notified_ = true;
-      self->on_overflow_.NonBlockingCall();
+    if (consumed && !self->overflow_notified_ && self->on_overflow_) {
+      self->overflow_notified_ = self->on_overflow_.NonBlockingCall() == napi_ok;
     }
   }
 
@@ -272,8 +297,8 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   int draining_ = 0;
 };
 
-// new LinkWatcher(callback): callback(events) on the main loop whenever interfaces come or go,
-// events being [{ present, index, name }]. close() stops it.
+// new LinkWatcher(onChange): onChange() on the main loop after each burst of interfaces coming,
+// changing or going (or of such events lost). close() stops it.
 class LinkWatcherHandle : public Napi::ObjectWrap<LinkWatcherHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -288,9 +313,9 @@ class LinkWatcherHandle : public Napi::ObjectWrap<LinkWatcherHandle> {
     } catch (const SysError& error) {
       throw ToJsError(env, error);
     }
-    callback_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "flowcast-links", 0, 1);
-    callback_.Unref(env);
-    poll_ = StartPolling(env, monitor_->fd(), this, OnReadable);
+    on_change_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "flowcast-links", 0, 1);
+    on_change_.Unref(env);
+    poll_ = StartPolling(env, monitor_->fd(), this, OnReadable, "watch interface events");
   }
 
   ~LinkWatcherHandle() override { Shutdown(); }
@@ -302,33 +327,20 @@ class LinkWatcherHandle : public Napi::ObjectWrap<LinkWatcherHandle> {
   }
 
   void Shutdown() {
-    StopPolling(poll_, callback_);
+    StopPolling(poll_, on_change_);
     monitor_.reset();
   }
 
   static void OnReadable(uv_poll_t* handle, int status, int) {
     auto* self = static_cast<LinkWatcherHandle*>(handle->data);
     if (status < 0 || !self->monitor_) return;
-    auto* events = new std::vector<LinkEvent>(self->monitor_->Read());
-    if (events->empty() || self->callback_.NonBlockingCall(events, Deliver) != napi_ok) delete events;
-  }
-
-  static void Deliver(Napi::Env env, Napi::Function callback, std::vector<LinkEvent>* events) {
-    Napi::Array list = Napi::Array::New(env, events->size());
-    for (size_t i = 0; i < events->size(); i++) {
-      Napi::Object event = Napi::Object::New(env);
-      event.Set("present", (*events)[i].present);
-      event.Set("index", (*events)[i].index);
-      event.Set("name", (*events)[i].name);
-      list.Set(uint32_t(i), event);
-    }
-    delete events;
-    callback.Call({list});
+    // The call fails only once close() released the callback: no one listens any more then.
+    if (self->monitor_->Changed()) self->on_change_.NonBlockingCall();
   }
 
   std::unique_ptr<LinkMonitor> monitor_;
   uv_poll_t* poll_ = nullptr;
-  Napi::ThreadSafeFunction callback_;
+  Napi::ThreadSafeFunction on_change_;
 };
 
 DrainWorker::DrainWorker(Napi::Env env, CaptureHandle* owner, Capture* capture, bool both_maps)
@@ -375,7 +387,8 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
     entry.Set(1u, double(size));
     fields.Set(name, entry);
   };
-#define FLOWCAST_FIELD(member) field(#member, offsetof(flow_record, member), sizeof(static_cast<flow_record*>(nullptr)->member))
+#define FLOWCAST_FIELD(member) \
+  field(#member, offsetof(flow_record, member), sizeof(static_cast<flow_record*>(nullptr)->member))
   FLOWCAST_FIELD(key.src_mac);
   FLOWCAST_FIELD(key.dst_mac);
   FLOWCAST_FIELD(key.src_ip);
@@ -403,7 +416,8 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
     entry.Set(1u, double(size));
     extras.Set(name, entry);
   };
-#define FLOWCAST_EXTRA(member) extra(#member, offsetof(flow_extras, member), sizeof(static_cast<flow_extras*>(nullptr)->member))
+#define FLOWCAST_EXTRA(member) \
+  extra(#member, offsetof(flow_extras, member), sizeof(static_cast<flow_extras*>(nullptr)->member))
   FLOWCAST_EXTRA(drop_packets);
   FLOWCAST_EXTRA(drop_bytes);
   FLOWCAST_EXTRA(rtt_ns);

@@ -7,16 +7,19 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
-
-#include <fstream>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <fstream>
 
 #include "errors.h"
+// Generated at build time by `bpftool gen skeleton` from build/*.bpf.o (see the Makefile): typed
+// maps, programs and .rodata, and the objects themselves embedded.
+#include "flowcast-extras.skel.h"
+#include "flowcast.skel.h"
 
 namespace flowcast {
 namespace {
@@ -80,33 +83,28 @@ uint64_t ClockNs(clockid_t clock) {
   return uint64_t(now.tv_sec) * 1000000000ull + uint64_t(now.tv_nsec);
 }
 
-int MapFd(bpf_object* object, const char* name) {
-  bpf_map* map = bpf_object__find_map_by_name(object, name);
-  if (!map) throw SysError(std::string("BPF object has no map ") + name, ENOENT);
-  return bpf_map__fd(map);
+int MapFd(const bpf_map* map) {
+  int fd = bpf_map__fd(map);
+  if (fd < 0) throw SysError(std::string("BPF map ") + bpf_map__name(map) + " is not loaded", fd);
+  return fd;
 }
 
-// Writes the settings into the flowcast_config variable of .rodata before load.
-void Configure(bpf_object* object, const flowcast_config& config) {
-  bpf_map* rodata = bpf_object__find_map_by_name(object, ".rodata");
-  btf* types = bpf_object__btf(object);
-  if (!rodata || !types) throw SysError("BPF object has no .rodata or BTF", ENOENT);
-  int section_id = btf__find_by_name_kind(types, ".rodata", BTF_KIND_DATASEC);
-  if (section_id < 0) throw SysError("BPF object has no .rodata section type", ENOENT);
-  const btf_type* section = btf__type_by_id(types, section_id);
-  const btf_var_secinfo* vars = btf_var_secinfos(section);
-  size_t size = 0;
-  const auto* initial = static_cast<const uint8_t*>(bpf_map__initial_value(rodata, &size));
-  std::vector<uint8_t> data(initial, initial + size);
-  for (int i = 0; i < btf_vlen(section); i++) {
-    const char* name = btf__name_by_offset(types, btf__type_by_id(types, vars[i].type)->name_off);
-    if (strcmp(name, "flowcast_config") == 0 && vars[i].offset + sizeof(config) <= size) {
-      memcpy(data.data() + vars[i].offset, &config, sizeof(config));
-      if (int err = bpf_map__set_initial_value(rodata, data.data(), size)) throw SysError("configure BPF object", err);
-      return;
-    }
+int ProgramFd(const bpf_program* program) {
+  int fd = bpf_program__fd(program);
+  if (fd < 0) throw SysError(std::string("BPF program ") + bpf_program__name(program) + " is not loaded", fd);
+  return fd;
+}
+
+// Before load: the map's size (CACHE_MAX_FLOWS, the ring buffer's bytes).
+void SetMaxEntries(bpf_map* map, uint32_t entries) {
+  if (int err = bpf_map__set_max_entries(map, entries))
+    throw SysError(std::string("size BPF map ") + bpf_map__name(map), err);
+}
+
+void SetAutoload(bpf_program* program, bool autoload) {
+  if (int err = bpf_program__set_autoload(program, autoload)) {
+    throw SysError(std::string("select BPF program ") + bpf_program__name(program), err);
   }
-  throw SysError("BPF object has no flowcast_config variable", ENOENT);
 }
 
 // Adds a packet from the ring buffer (or a flow's earlier total) into a flow's total.
@@ -182,7 +180,8 @@ std::map<uint32_t, std::string> DropReasonNames() {
   if (id >= 0) {
     const btf_type* type = btf__type_by_id(kernel, id);
     const struct btf_enum* values = btf_enum(type);
-    for (int i = 0; i < btf_vlen(type); i++) names[uint32_t(values[i].val)] = btf__name_by_offset(kernel, values[i].name_off);
+    for (int i = 0; i < btf_vlen(type); i++)
+      names[uint32_t(values[i].val)] = btf__name_by_offset(kernel, values[i].name_off);
   }
   btf__free(kernel);
   return names;
@@ -203,7 +202,8 @@ int TryLockNetns(const std::string& name) {
   // process, however it ends.
   size_t length = std::min(name.size(), sizeof(address.sun_path) - 1);
   memcpy(address.sun_path + 1, name.data(), length);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), socklen_t(offsetof(sockaddr_un, sun_path) + 1 + length)) == 0) return fd;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), socklen_t(offsetof(sockaddr_un, sun_path) + 1 + length)) == 0)
+    return fd;
   int err = errno;
   close(fd);
   if (err == EADDRINUSE) return -1;
@@ -214,26 +214,24 @@ Capture::Capture(const CaptureOptions& options) {
   InstallLibbpfLogger();
   TakeLibbpfLog();
   try {
-    object_ = bpf_object__open_file(options.object_path.c_str(), nullptr);
-    if (!object_) throw SysError("open BPF object " + options.object_path, errno);
-    Configure(object_, flowcast_config{options.sampling, options.ring_buffer_bytes / 8});
-    for (const char* name : {"flows_a", "flows_b"}) {
-      bpf_map__set_max_entries(bpf_object__find_map_by_name(object_, name), options.max_flows);
-    }
-    bpf_map__set_max_entries(bpf_object__find_map_by_name(object_, "overflow_events"), options.ring_buffer_bytes);
-    if (int err = bpf_object__load(object_)) {
+    skeleton_ = flowcast_bpf__open();
+    if (!skeleton_) throw SysError("open the BPF object", errno);
+    if (!skeleton_->rodata) throw SysError("BPF object has no .rodata", ENOENT);
+    skeleton_->rodata->flowcast_config = flowcast_config{options.sampling, options.ring_buffer_bytes / 8};
+    SetMaxEntries(skeleton_->maps.flows_a, options.max_flows);
+    SetMaxEntries(skeleton_->maps.flows_b, options.max_flows);
+    SetMaxEntries(skeleton_->maps.overflow_events, options.ring_buffer_bytes);
+    if (int err = flowcast_bpf__load(skeleton_)) {
       std::string log = TakeLibbpfLog();
       throw SysError("load BPF programs" + (log.empty() ? "" : " (libbpf: " + log.substr(0, 2000) + ")"), err);
     }
-    program_fd_[int(Direction::kIngress)] =
-        bpf_program__fd(bpf_object__find_program_by_name(object_, "flowcast_ingress"));
-    program_fd_[int(Direction::kEgress)] =
-        bpf_program__fd(bpf_object__find_program_by_name(object_, "flowcast_egress"));
-    outer_fd_ = MapFd(object_, "active_flows");
-    inner_fd_[0] = MapFd(object_, "flows_a");
-    inner_fd_[1] = MapFd(object_, "flows_b");
-    counters_fd_ = MapFd(object_, "counters");
-    ring_fd_ = MapFd(object_, "overflow_events");
+    program_fd_[int(Direction::kIngress)] = ProgramFd(skeleton_->progs.flowcast_ingress);
+    program_fd_[int(Direction::kEgress)] = ProgramFd(skeleton_->progs.flowcast_egress);
+    outer_fd_ = MapFd(skeleton_->maps.active_flows);
+    inner_fd_[0] = MapFd(skeleton_->maps.flows_a);
+    inner_fd_[1] = MapFd(skeleton_->maps.flows_b);
+    counters_fd_ = MapFd(skeleton_->maps.counters);
+    ring_fd_ = MapFd(skeleton_->maps.overflow_events);
     for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
       program_id_[int(direction)] = ProgramId(program_fd_[int(direction)]);
     }
@@ -241,8 +239,10 @@ Capture::Capture(const CaptureOptions& options) {
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) throw SysError("count possible CPUs", cpus);
     cpus_ = unsigned(cpus);
-    overflow_ring_ = ring_buffer__new(MapFd(object_, "overflow_events"), OnOverflowRecord, this, nullptr);
+    overflow_ring_ = ring_buffer__new(ring_fd_, OnOverflowRecord, this, nullptr);
     if (!overflow_ring_) throw SysError("open the overflow ring buffer", errno);
+    overflow_fd_ = ring_buffer__epoll_fd(overflow_ring_);
+    if (overflow_fd_ < 0) throw SysError("watch the overflow ring buffer", overflow_fd_);
     OpenExtras(options);
   } catch (...) {
     Release();
@@ -257,18 +257,17 @@ void Capture::Release() {
     if (attachment.link_fd >= 0) {
       close(attachment.link_fd);
     } else {
-      DetachTcFilter(attachment.ifindex, where.second);
+      DetachTcFilter(attachment.ifindex, where.second);  // best effort: nothing to report it to
     }
   }
   attachments_.clear();
   if (overflow_ring_) ring_buffer__free(overflow_ring_);
   overflow_ring_ = nullptr;
-  if (object_) bpf_object__close(object_);
-  object_ = nullptr;
-  for (bpf_link* link : extras_links_) bpf_link__destroy(link);
-  extras_links_.clear();
-  if (extras_object_) bpf_object__close(extras_object_);
-  extras_object_ = nullptr;
+  overflow_fd_ = -1;
+  flowcast_bpf__destroy(skeleton_);
+  skeleton_ = nullptr;
+  flowcast_extras_bpf__destroy(extras_);
+  extras_ = nullptr;
 }
 
 void Capture::OpenExtras(const CaptureOptions& options) {
@@ -281,7 +280,8 @@ void Capture::OpenExtras(const CaptureOptions& options) {
   const bool rtt_supported = kernel && btf__find_by_name_kind(kernel, "tcp_rcv_established", BTF_KIND_FUNC) >= 0;
   if (kernel) btf__free(kernel);
   if (drops && !drops_supported) {
-    unavailable_.push_back("packet drops (ENABLE_PKT_DROPS) need kernel BTF and the reason of the skb:kfree_skb tracepoint (Linux 5.17+)");
+    unavailable_.push_back(
+        "packet drops (ENABLE_PKT_DROPS) need kernel BTF and the reason of the skb:kfree_skb tracepoint (Linux 5.17+)");
     drops = false;
   }
   if (rtt && !rtt_supported) {
@@ -293,36 +293,30 @@ void Capture::OpenExtras(const CaptureOptions& options) {
   // tcp_probe tracepoint of the same function; where it refuses both, no RTT (said at start).
   enum class RttHook { kNone, kFentry, kTracepoint };
   RttHook hook = rtt ? RttHook::kFentry : RttHook::kNone;
-  auto program = [this](const char* name) {
-    bpf_program* found = bpf_object__find_program_by_name(extras_object_, name);
-    if (!found) throw SysError(std::string("the drops/RTT BPF object lacks program ") + name, ENOENT);
-    return found;
-  };
   for (;;) {
-    extras_object_ = bpf_object__open_file(options.extras_object_path.c_str(), nullptr);
-    if (!extras_object_) throw SysError("open BPF object " + options.extras_object_path, errno);
-    bpf_program__set_autoload(program("flowcast_kfree_skb"), drops);
-    bpf_program__set_autoload(program("flowcast_tcp_rcv_established"), hook == RttHook::kFentry);
-    bpf_program__set_autoload(program("flowcast_tcp_probe"), hook == RttHook::kTracepoint);
+    extras_ = flowcast_extras_bpf__open();
+    if (!extras_) throw SysError("open the drops/RTT BPF object", errno);
+    SetAutoload(extras_->progs.flowcast_kfree_skb, drops);
+    SetAutoload(extras_->progs.flowcast_tcp_rcv_established, hook == RttHook::kFentry);
+    SetAutoload(extras_->progs.flowcast_tcp_probe, hook == RttHook::kTracepoint);
     // A feature that is off keeps one-entry maps (libbpf creates every map of the object).
-    for (const char* name : {"drops_a", "drops_b"}) {
-      bpf_map__set_max_entries(bpf_object__find_map_by_name(extras_object_, name), drops ? options.max_flows : 1);
-    }
-    for (const char* name : {"rtt_a", "rtt_b"}) {
-      bpf_map__set_max_entries(bpf_object__find_map_by_name(extras_object_, name), hook != RttHook::kNone ? options.max_flows : 1);
-    }
-    int err = bpf_object__load(extras_object_);
+    SetMaxEntries(extras_->maps.drops_a, drops ? options.max_flows : 1);
+    SetMaxEntries(extras_->maps.drops_b, drops ? options.max_flows : 1);
+    SetMaxEntries(extras_->maps.rtt_a, hook != RttHook::kNone ? options.max_flows : 1);
+    SetMaxEntries(extras_->maps.rtt_b, hook != RttHook::kNone ? options.max_flows : 1);
+    int err = flowcast_extras_bpf__load(extras_);
     if (err == 0) break;
     std::string log = TakeLibbpfLog();
-    bpf_object__close(extras_object_);
-    extras_object_ = nullptr;
+    flowcast_extras_bpf__destroy(extras_);
+    extras_ = nullptr;
     if (hook == RttHook::kFentry) {
       hook = RttHook::kTracepoint;
       continue;
     }
     if (hook == RttHook::kTracepoint) {
-      unavailable_.push_back("TCP RTT (ENABLE_RTT): the kernel refused fentry on tcp_rcv_established and the tcp:tcp_probe tracepoint (" +
-                             std::string(strerror(err < 0 ? -err : err)) + ")");
+      unavailable_.push_back(
+          "TCP RTT (ENABLE_RTT): the kernel refused fentry on tcp_rcv_established and the tcp:tcp_probe tracepoint (" +
+          std::string(strerror(err < 0 ? -err : err)) + ")");
       hook = RttHook::kNone;
       rtt = false;
       if (drops) continue;
@@ -330,22 +324,27 @@ void Capture::OpenExtras(const CaptureOptions& options) {
     }
     throw SysError("load the drops BPF program" + (log.empty() ? "" : " (libbpf: " + log.substr(0, 2000) + ")"), err);
   }
-  for (const char* name : {"flowcast_kfree_skb", "flowcast_tcp_rcv_established", "flowcast_tcp_probe"}) {
-    bpf_program* loaded = program(name);
-    if (!bpf_program__autoload(loaded)) continue;
-    bpf_link* link = bpf_program__attach(loaded);
-    if (!link) throw SysError(std::string("attach BPF program ") + name, errno);
-    extras_links_.push_back(link);
+  // Attached here rather than by the skeleton's attach, to name the program that failed; the
+  // links are kept in the skeleton, which destroys them.
+  const std::pair<bpf_program*, bpf_link**> programs[] = {
+      {extras_->progs.flowcast_kfree_skb, &extras_->links.flowcast_kfree_skb},
+      {extras_->progs.flowcast_tcp_rcv_established, &extras_->links.flowcast_tcp_rcv_established},
+      {extras_->progs.flowcast_tcp_probe, &extras_->links.flowcast_tcp_probe},
+  };
+  for (const auto& [program, link] : programs) {
+    if (!bpf_program__autoload(program)) continue;
+    *link = bpf_program__attach(program);
+    if (!*link) throw SysError(std::string("attach BPF program ") + bpf_program__name(program), errno);
   }
   if (drops) {
-    drops_outer_fd_ = MapFd(extras_object_, "active_drops");
-    drops_fd_[0] = MapFd(extras_object_, "drops_a");
-    drops_fd_[1] = MapFd(extras_object_, "drops_b");
+    drops_outer_fd_ = MapFd(extras_->maps.active_drops);
+    drops_fd_[0] = MapFd(extras_->maps.drops_a);
+    drops_fd_[1] = MapFd(extras_->maps.drops_b);
   }
   if (rtt) {
-    rtt_outer_fd_ = MapFd(extras_object_, "active_rtt");
-    rtt_fd_[0] = MapFd(extras_object_, "rtt_a");
-    rtt_fd_[1] = MapFd(extras_object_, "rtt_b");
+    rtt_outer_fd_ = MapFd(extras_->maps.active_rtt);
+    rtt_fd_[0] = MapFd(extras_->maps.rtt_a);
+    rtt_fd_[1] = MapFd(extras_->maps.rtt_b);
   }
 }
 
@@ -434,7 +433,11 @@ void Capture::RemoveStaleFilters(const std::string& ifname) {
   int ifindex = int(if_nametoindex(ifname.c_str()));
   if (ifindex == 0) throw SysError("remove stale filters from " + ifname, ENODEV);
   for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
-    DetachTcFilter(ifindex, direction);  // ENOENT (nothing stale) is the usual answer
+    int err = DetachTcFilter(ifindex, direction);
+    // ENOENT (nothing stale) is the usual answer; EINVAL when the interface has no clsact qdisc.
+    if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL) {
+      throw SysError("remove stale filters from " + ifname + " " + DirectionName(direction), err);
+    }
   }
 }
 
@@ -458,10 +461,10 @@ int Capture::OnOverflowRecord(void* context, void* data, size_t size) {
 
 bool Capture::ConsumeOverflow() {
   std::lock_guard<std::mutex> lock(overflow_mutex_);
-  return ring_buffer__consume(overflow_ring_) > 0;
+  int consumed = ring_buffer__consume(overflow_ring_);
+  if (consumed < 0) throw SysError("read the overflow ring buffer", consumed);
+  return consumed > 0;
 }
-
-int Capture::overflow_fd() const { return ring_buffer__epoll_fd(overflow_ring_); }
 
 void Capture::DrainMap(int map_fd, std::vector<flow_record>* out) {
   DrainHash<flow_key, flow_metrics>(map_fd, "flow map", [out](const flow_key& key, const flow_metrics& metrics) {
@@ -473,7 +476,8 @@ int Capture::FlipExtras(int outer_fd, const int inner_fd[2], int* active) {
   const uint32_t slot = 0;
   int idle = *active;
   // As for the flow maps: returns once no program can still be writing to the idle hash.
-  if (bpf_map_update_elem(outer_fd, &slot, &inner_fd[1 - idle], BPF_ANY)) throw SysError("switch the active drops/RTT map", errno);
+  if (bpf_map_update_elem(outer_fd, &slot, &inner_fd[1 - idle], BPF_ANY))
+    throw SysError("switch the active drops/RTT map", errno);
   *active = 1 - idle;
   return inner_fd[idle];
 }
@@ -489,31 +493,30 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
   using TupleBytes = std::string;
   auto bytes = [](const flow_tuple& tuple) { return TupleBytes(reinterpret_cast<const char*>(&tuple), sizeof(tuple)); };
   std::unordered_map<TupleBytes, Entry> entries;
+  auto add_drops = [&](const flow_tuple& tuple, const drop_metrics& drops) {
+    drop_metrics& into = entries[bytes(tuple)].drops;
+    if (into.packets == 0 || drops.last_seen >= into.last_seen) {
+      uint64_t packets = into.packets, total = into.bytes, first = into.first_seen;
+      into = drops;
+      into.packets += packets;
+      into.bytes += total;
+      if (packets) into.first_seen = std::min<__u64>(first, drops.first_seen);
+    } else {
+      into.packets += drops.packets;
+      into.bytes += drops.bytes;
+      into.first_seen = std::min<__u64>(into.first_seen, drops.first_seen);
+    }
+  };
+  auto add_rtt = [&](const flow_tuple& tuple, const uint64_t& rtt_ns) {
+    uint64_t& into = entries[bytes(tuple)].rtt_ns;
+    into = std::max<uint64_t>(into, rtt_ns);
+  };
   for (int round = 0; round < (both_maps ? 2 : 1); round++) {
     if (packet_drops()) {
       DrainHash<flow_tuple, drop_metrics>(FlipExtras(drops_outer_fd_, drops_fd_, &drops_active_), "drop map",
-                                          [&](const flow_tuple& tuple, const drop_metrics& drops) {
-                                            drop_metrics& into = entries[bytes(tuple)].drops;
-                                            if (into.packets == 0 || drops.last_seen >= into.last_seen) {
-                                              uint64_t packets = into.packets, total = into.bytes, first = into.first_seen;
-                                              into = drops;
-                                              into.packets += packets;
-                                              into.bytes += total;
-                                              if (packets) into.first_seen = std::min<__u64>(first, drops.first_seen);
-                                            } else {
-                                              into.packets += drops.packets;
-                                              into.bytes += drops.bytes;
-                                              into.first_seen = std::min<__u64>(into.first_seen, drops.first_seen);
-                                            }
-                                          });
+                                          add_drops);
     }
-    if (rtt()) {
-      DrainHash<flow_tuple, uint64_t>(FlipExtras(rtt_outer_fd_, rtt_fd_, &rtt_active_), "RTT map",
-                                      [&](const flow_tuple& tuple, const uint64_t& rtt_ns) {
-                                        uint64_t& into = entries[bytes(tuple)].rtt_ns;
-                                        into = std::max<uint64_t>(into, rtt_ns);
-                                      });
-    }
+    if (rtt()) DrainHash<flow_tuple, uint64_t>(FlipExtras(rtt_outer_fd_, rtt_fd_, &rtt_active_), "RTT map", add_rtt);
   }
   std::vector<flow_record>& flows = result->flows;
   result->extras.assign(flows.size(), flow_extras{});
@@ -528,8 +531,8 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
     entry.matched = true;
     result->extras[i].rtt_ns = entry.rtt_ns;
     if (entry.drops.packets == 0) continue;
-    if (entry.drop_owner == SIZE_MAX ||
-        (flows[i].key.direction == FLOWCAST_DIRECTION_INGRESS && flows[entry.drop_owner].key.direction != FLOWCAST_DIRECTION_INGRESS)) {
+    if (entry.drop_owner == SIZE_MAX || (flows[i].key.direction == FLOWCAST_DIRECTION_INGRESS &&
+                                         flows[entry.drop_owner].key.direction != FLOWCAST_DIRECTION_INGRESS)) {
       entry.drop_owner = i;
     }
   }
@@ -595,7 +598,7 @@ DrainResult Capture::Drain(bool both_maps) {
   {
     // Only the ring buffer and the swap under the lock the main thread takes too; merge after.
     std::lock_guard<std::mutex> lock(overflow_mutex_);
-    ring_buffer__consume(overflow_ring_);
+    if (int err = ring_buffer__consume(overflow_ring_); err < 0) throw SysError("read the overflow ring buffer", err);
     overflow.swap(overflow_);
   }
   if (!overflow.empty()) {

@@ -15,23 +15,23 @@ extern "C" {
 #include "flow.h"
 }
 
-struct bpf_object;
+// The skeletons bpftool generates from the two BPF objects (build/*.skel.h, included by capture.cc).
+struct flowcast_bpf;
+struct flowcast_extras_bpf;
 struct ring_buffer;
-struct bpf_link;
 
 namespace flowcast {
 
 enum class Direction { kIngress, kEgress };
 enum class AttachMode { kAny, kTcx, kTc };
 
+// The BPF objects are embedded in the addon (their skeletons), so no paths here.
 struct CaptureOptions {
-  std::string object_path;
   uint32_t max_flows;
   uint32_t sampling;
   uint32_t ring_buffer_bytes;  // a power of two, at least one page
   // ENABLE_PKT_DROPS and ENABLE_RTT: the programs of this object (bpf/extras.bpf.c) are loaded
   // and attached only for the features asked for, and only when the kernel supports them.
-  std::string extras_object_path;
   bool packet_drops = false;
   bool rtt = false;
 };
@@ -79,8 +79,8 @@ class Capture {
   bool rtt() const { return rtt_outer_fd_ >= 0; }
 
   // Aggregates what the ring buffer holds; returns true when it held anything.
-  bool ConsumeOverflow();
-  int overflow_fd() const;
+  bool ConsumeOverflow();  // throws SysError
+  int overflow_fd() const { return overflow_fd_; }
   std::array<uint64_t, FLOWCAST_COUNTER_MAX> Counters() const;
   // Kernel memory the two flow maps and the ring buffer take (memlock, as the kernel reports it).
   uint64_t FlowMapsMemory() const;
@@ -101,8 +101,9 @@ class Capture {
   void Release();
   static int OnOverflowRecord(void* context, void* data, size_t size);
 
-  bpf_object* object_ = nullptr;
+  flowcast_bpf* skeleton_ = nullptr;
   ring_buffer* overflow_ring_ = nullptr;
+  int overflow_fd_ = -1;          // the ring buffer's epoll fd
   int program_fd_[2] = {-1, -1};  // by Direction
   int outer_fd_ = -1;
   int inner_fd_[2] = {-1, -1};
@@ -122,8 +123,7 @@ class Capture {
 
   std::map<std::pair<std::string, Direction>, Attachment> attachments_;
 
-  bpf_object* extras_object_ = nullptr;
-  std::vector<bpf_link*> extras_links_;
+  flowcast_extras_bpf* extras_ = nullptr;  // its links are destroyed with it
   int drops_outer_fd_ = -1;
   int drops_fd_[2] = {-1, -1};
   int drops_active_ = 0;

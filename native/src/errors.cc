@@ -55,20 +55,14 @@ std::string TakeLibbpfLog() {
   return taken;
 }
 
+const char* ErrnoName(int err) { return strerrorname_np(err); }
+
 std::string DescribeSysError(const SysError& error) {
-  const char* name = strerrorname_np(error.err());
+  const char* name = ErrnoName(error.err());
   std::string message = std::string(error.what()) + ": " + (name ? name : "errno " + std::to_string(error.err())) +
                         " (" + strerror(error.err()) + ")";
   if (const char* hint = Hint(error.err())) message += " — " + std::string(hint);
   return message;
-}
-
-Napi::Error ToJsError(Napi::Env env, const SysError& error) {
-  Napi::Error js = Napi::Error::New(env, DescribeSysError(error));
-  const char* name = strerrorname_np(error.err());
-  js.Set("errno", Napi::Number::New(env, error.err()));
-  js.Set("code", Napi::String::New(env, name ? name : "UNKNOWN"));
-  return js;
 }
 
 }  // namespace flowcast

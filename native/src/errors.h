@@ -1,14 +1,14 @@
-// Errors that carry an errno from libbpf or a syscall up to JavaScript.
+// Errors that carry an errno from libbpf or a syscall. No N-API here: the addon (addon.cc) turns
+// them into JS errors at its boundary.
 #pragma once
-
-#include <napi.h>
 
 #include <stdexcept>
 #include <string>
 
 namespace flowcast {
 
-// Thrown by the capture core; the addon turns it into a JS Error (see ToJsError).
+// Thrown by the capture core; `err` is a positive errno (a negative one, as libbpf returns, is
+// turned positive).
 class SysError : public std::runtime_error {
  public:
   SysError(const std::string& what, int err) : std::runtime_error(what), err_(err < 0 ? -err : err) {}
@@ -22,8 +22,9 @@ class SysError : public std::runtime_error {
 void InstallLibbpfLogger();
 std::string TakeLibbpfLog();
 
+// The errno's name (EPERM), or nullptr when the C library has none for it.
+const char* ErrnoName(int err);
 // "attach to eth0 egress: EPERM (Operation not permitted) — run as root ..."
 std::string DescribeSysError(const SysError& error);
-Napi::Error ToJsError(Napi::Env env, const SysError& error);
 
 }  // namespace flowcast

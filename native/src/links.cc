@@ -29,26 +29,22 @@ LinkMonitor::~LinkMonitor() {
   if (fd_ >= 0) close(fd_);
 }
 
-std::vector<LinkEvent> LinkMonitor::Read() {
-  std::vector<LinkEvent> events;
+bool LinkMonitor::Changed() {
+  bool changed = false;
   alignas(nlmsghdr) char buffer[16384];
   for (;;) {
     ssize_t length = recv(fd_, buffer, sizeof(buffer), 0);
-    if (length <= 0) break;  // EAGAIN: nothing more for now (ENOBUFS: events were lost; the caller rescans)
+    if (length < 0 && errno == EINTR) continue;
+    if (length < 0 && errno == ENOBUFS) {  // events were lost: what they said is unknown
+      changed = true;
+      continue;
+    }
+    if (length <= 0) return changed;  // EAGAIN: nothing more for now
     for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, static_cast<unsigned>(length));
          header = NLMSG_NEXT(header, length)) {
-      if (header->nlmsg_type != RTM_NEWLINK && header->nlmsg_type != RTM_DELLINK) continue;
-      auto* info = static_cast<ifinfomsg*>(NLMSG_DATA(header));
-      LinkEvent event{header->nlmsg_type == RTM_NEWLINK, info->ifi_index, ""};
-      int attributes_length = static_cast<int>(IFLA_PAYLOAD(header));
-      for (auto* attribute = IFLA_RTA(info); RTA_OK(attribute, attributes_length);
-           attribute = RTA_NEXT(attribute, attributes_length)) {
-        if (attribute->rta_type == IFLA_IFNAME) event.name = static_cast<const char*>(RTA_DATA(attribute));
-      }
-      events.push_back(event);
+      if (header->nlmsg_type == RTM_NEWLINK || header->nlmsg_type == RTM_DELLINK) changed = true;
     }
   }
-  return events;
 }
 
 }  // namespace flowcast

@@ -1,17 +1,10 @@
-// Network interfaces appearing and disappearing, from rtnetlink (RTMGRP_LINK).
+// Network interfaces appearing, changing and disappearing, from rtnetlink (RTMGRP_LINK).
 #pragma once
-
-#include <string>
-#include <vector>
 
 namespace flowcast {
 
-struct LinkEvent {
-  bool present;  // RTM_NEWLINK (created or changed) or RTM_DELLINK
-  int index;
-  std::string name;
-};
-
+// A "something changed" signal: the capture rescans /sys/class/net itself, so the events' contents
+// are not parsed.
 class LinkMonitor {
  public:
   LinkMonitor();  // throws SysError
@@ -20,8 +13,9 @@ class LinkMonitor {
   LinkMonitor& operator=(const LinkMonitor&) = delete;
 
   int fd() const { return fd_; }
-  // Reads every pending message without blocking.
-  std::vector<LinkEvent> Read();
+  // Reads every pending message without blocking; true when one was a link event, or when events
+  // were lost (the socket's buffer overflowed), so that the caller rescans.
+  bool Changed();
 
  private:
   int fd_ = -1;

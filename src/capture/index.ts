@@ -3,7 +3,7 @@ import { closeSync } from 'node:fs';
 
 import { parseCidrs, parseInterfaceList } from '../config/interface-lists.js';
 import { DrainedFlows, type Direction } from '../model/index.js';
-import { BPF_OBJECT_PATH, EXTRAS_OBJECT_PATH, loadAddon, type AttachMode, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
+import { loadAddon, type AttachMode, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
 import { interfaceIndex, listInterfaces, matches, missingNames, selectByAddress, selectInterfaces, type NetworkInterface } from './interfaces.js';
 
 export type { AttachMode, KernelCounters, KernelMemory } from '../native/index.js';
@@ -143,12 +143,10 @@ export class FlowCapture {
     let native: NativeCapture;
     try {
       native = new Capture({
-        objectPath: BPF_OBJECT_PATH,
         maxFlows: options.maxFlows,
         sampling: options.sampling,
         ringBufferBytes: options.ringBufferBytes,
         onOverflow: options.onOverflow,
-        extrasObjectPath: EXTRAS_OBJECT_PATH,
         packetDrops: options.packetDrops,
         rtt: options.rtt,
       });

@@ -15,7 +15,7 @@ export function parseInterfaceList(entries: readonly string[], source: string): 
         try {
           return { pattern: new RegExp(entry.slice(1, -1)) };
         } catch (error) {
-          throw new Error(`${source}: "${entry}" is not a valid regular expression (${(error as Error).message})`);
+          throw new Error(`${source}: "${entry}" is not a valid regular expression (${(error as Error).message})`, { cause: error });
         }
       }
       return { name: entry };

@@ -39,7 +39,7 @@ export function readCaDirectory(dir: string): string[] {
     names = readdirSync(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new Error(`cannot read the CA directory ${dir} (K_CA_CERTS_DIR): ${(error as Error).message}`);
+    throw new Error(`cannot read the CA directory ${dir} (K_CA_CERTS_DIR): ${(error as Error).message}`, { cause: error });
   }
   return names.filter((name) => /\.(pem|crt)$/.test(name)).sort().map((name) => readFileSync(join(dir, name), 'utf8'));
 }

@@ -4,23 +4,19 @@ import { fileURLToPath } from 'node:url';
 
 import type { Direction } from '../model/index.js';
 
-// Same depth from src/native and dist/native, so the paths hold for sources and builds alike.
+// Same depth from src/native and dist/native, so the path holds for sources and builds alike.
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const BPF_OBJECT_PATH = `${projectRoot}build/flowcast.bpf.o`;
-/** The drops and RTT programs (bpf/extras.bpf.c), loaded only when one of them is enabled. */
-export const EXTRAS_OBJECT_PATH = `${projectRoot}build/flowcast-extras.bpf.o`;
+// The BPF objects are embedded in the addon (libbpf skeletons generated at build time).
 export const ADDON_PATH = `${projectRoot}native/build/Release/flowcast.node`;
 
 export type AttachMode = 'any' | 'tcx' | 'tc';
 
 export interface NativeCaptureOptions {
-  objectPath: string;
   maxFlows?: number;
   sampling?: number;
   ringBufferBytes?: number;
   /** Called when the flow map was full and packets went through the ring buffer. */
   onOverflow?: () => void;
-  extrasObjectPath?: string;
   /** ENABLE_PKT_DROPS: the skb:kfree_skb tracepoint. */
   packetDrops?: boolean;
   /** ENABLE_RTT: fentry on tcp_rcv_established. */
@@ -77,20 +73,17 @@ export interface NativeLayout {
   extrasFields: Record<string, [offset: number, size: number]>;
 }
 
-export interface LinkEvent {
-  present: boolean;
-  index: number;
-  name: string;
-}
-
 export interface NativeLinkWatcher {
   close(): void;
 }
 
 interface Addon {
   Capture: new (options: NativeCaptureOptions) => NativeCapture;
-  /** Calls back on the main loop with every burst of rtnetlink link events. */
-  LinkWatcher: new (onEvents: (events: LinkEvent[]) => void) => NativeLinkWatcher;
+  /**
+   * Calls back on the main loop after every burst of rtnetlink link events (or events lost): the
+   * caller rescans the interfaces.
+   */
+  LinkWatcher: new (onChange: () => void) => NativeLinkWatcher;
   layout(): NativeLayout;
   /** The running kernel's enum skb_drop_reason names by value (empty without kernel BTF). */
   dropReasonNames(): Record<number, string>;

@@ -110,7 +110,7 @@ for (const { mode, skip } of ATTACH_MODES) {
     assert.ok(sum(perFlow([drained], 30003).values()) <= 100_000);
   });
 
-  test(`the ring buffer\'s flows are bounded at CACHE_MAX_FLOWS: the rest is lost, and flows + lost = what the interface sent [${mode}]`, { skip }, async () => {
+  test(`the ring buffer's flows are bounded at CACHE_MAX_FLOWS: the rest is lost, and flows + lost = what the interface sent [${mode}]`, { skip }, async () => {
     const maxFlows = 100;
     const probe = await Probe.start(net.a, {
       attachMode: mode, interfaces: ['fca'], direction: 'egress', maxFlows, ringBufferBytes: 64 << 20, // room for every packet

@@ -14,7 +14,7 @@ import { FlowCapture, dropCauseName } from '../../src/capture/index.js';
 import { CONFIG_SCHEMA } from '../../src/config/schema.js';
 import { ExportQueue } from '../../src/export/queue.js';
 import { StdoutExporter } from '../../src/export/stdout.js';
-import { ADDON_PATH, BPF_OBJECT_PATH, EXTRAS_OBJECT_PATH } from '../../src/native/index.js';
+import { ADDON_PATH } from '../../src/native/index.js';
 import { PROJECT_ROOT, exitOf, sh } from '../helpers/netns.js';
 import { freePort } from '../helpers/nats-server.js';
 
@@ -304,9 +304,9 @@ test('the image builds the BPF objects, the addon and the TypeScript itself, fro
   const aptBuild = /^APT_BUILD := (.*)$/m.exec(makefile)![1].split(/\s+/);
   const installed = /apt-get install[^\n]*\\\n([^\n]*)/.exec(containerfile)![1].trim().split(/\s+/);
   assert.deepEqual(aptBuild.filter((name) => !installed.includes(name)), [], 'the build stage installs APT_BUILD');
-  assert.match(makefile, /^generate: build\/flowcast\.bpf\.o build\/flowcast-extras\.bpf\.o$/m);
+  assert.match(makefile, /^generate: build\/flowcast\.bpf\.o build\/flowcast-extras\.bpf\.o build\/flowcast\.skel\.h build\/flowcast-extras\.skel\.h$/m);
   // ...and the runtime stage gets every file the agent loads from where it looks for it.
-  for (const path of [BPF_OBJECT_PATH, EXTRAS_OBJECT_PATH, ADDON_PATH].map((absolute) => absolute.slice(PROJECT_ROOT.length))) {
+  for (const path of [ADDON_PATH].map((absolute) => absolute.slice(PROJECT_ROOT.length))) {
     assert.ok(containerfile.includes(`COPY --from=build /src/${path} ./${path}\n`), `the image has ${path}`);
   }
 });

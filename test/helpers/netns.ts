@@ -172,7 +172,7 @@ export function bpfIdsOf(pid: number, kind: 'prog' | 'map'): number[] {
   const ids = new Set<number>();
   const pattern = new RegExp(`^${kind}_id:\\s+(\\d+)$`, 'm');
   for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-    let info = '';
+    let info: string;
     try {
       info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
     } catch {
