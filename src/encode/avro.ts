@@ -26,7 +26,8 @@ interface AvscTap {
   skipLong(): void;
 }
 
-const minimumBytes = (type: ReadableType): number =>
+/** The fewest bytes a value of the type takes (fixed: its size; records: their fields'; else one). */
+export const minimumBytes = (type: ReadableType): number =>
   type.typeName === 'fixed' ? type.size! : type.fields ? type.fields.reduce((sum, field) => sum + minimumBytes(field.type), 0) : 1;
 
 /** An array's or map's next block count, checked against the bytes left (each item takes at least `smallest`). */
@@ -106,12 +107,13 @@ export const FLOW_BATCH_FINGERPRINT = fingerprintOf(flowBatchType);
  * Earlier revisions of the schema (schemas/history), by single-object fingerprint: events of agents
  * not yet upgraded are read through Avro schema resolution, new fields taking their defaults.
  */
-const EARLIER_SCHEMAS = new Map(
+export const EARLIER_WRITERS = new Map(
   ['flow-batch-1.avsc'].map((name) => {
     const writer = parseSchema(new URL(`../../schemas/history/${name}`, import.meta.url));
-    return [fingerprintOf(writer).toString('hex'), flowBatchType.createResolver(writer)] as const;
+    return [fingerprintOf(writer).toString('hex'), writer] as const;
   }),
 );
+const EARLIER_SCHEMAS = new Map([...EARLIER_WRITERS].map(([fingerprint, writer]) => [fingerprint, flowBatchType.createResolver(writer)] as const));
 /** The first revision, whose events' dataschema carried no fingerprint. */
 export const FIRST_SCHEMA_FINGERPRINT = [...EARLIER_SCHEMAS.keys()][0];
 const SINGLE_OBJECT_HEADER = Buffer.concat([SINGLE_OBJECT_MARKER, FLOW_BATCH_FINGERPRINT]);
@@ -135,24 +137,34 @@ export class AvroDecodeError extends Error {
  * dataschema); plain data without it is read as written with this revision.
  */
 export function decodeFlowBatch(data: Uint8Array, writerFingerprint?: string): DecodedFlowBatch {
+  const { body, writer } = flowBatchBody(data, writerFingerprint);
+  try {
+    return flowBatchType.fromBuffer(body, writer === undefined ? undefined : EARLIER_SCHEMAS.get(writer)) as DecodedFlowBatch;
+  } catch (error) {
+    throw new AvroDecodeError(`not a FlowBatch in Avro: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The Avro body of plain or single-object data, and the fingerprint of the earlier revision that
+ * wrote it (undefined: this revision); throws AvroDecodeError for an unknown fingerprint.
+ */
+export function flowBatchBody(data: Uint8Array, writerFingerprint?: string): { body: Buffer; writer?: string } {
   let body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  let resolver: avro.Resolver | undefined;
+  let writer: string | undefined;
   if (writerFingerprint !== undefined && writerFingerprint !== FLOW_BATCH_FINGERPRINT.toString('hex')) {
-    resolver = EARLIER_SCHEMAS.get(writerFingerprint);
-    if (!resolver) throw new AvroDecodeError(`unknown schema fingerprint ${writerFingerprint} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+    if (!EARLIER_SCHEMAS.has(writerFingerprint)) throw new AvroDecodeError(`unknown schema fingerprint ${writerFingerprint} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+    writer = writerFingerprint;
   }
   if (body.subarray(0, 2).equals(SINGLE_OBJECT_MARKER)) {
     if (body.length < 10) throw new AvroDecodeError('single-object Avro shorter than its 10-byte header');
     const fingerprint = body.subarray(2, 10);
-    resolver = EARLIER_SCHEMAS.get(fingerprint.toString('hex'));
-    if (!resolver && !fingerprint.equals(FLOW_BATCH_FINGERPRINT)) {
-      throw new AvroDecodeError(`unknown schema fingerprint ${fingerprint.toString('hex')} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+    writer = fingerprint.toString('hex');
+    if (!EARLIER_SCHEMAS.has(writer)) {
+      if (!fingerprint.equals(FLOW_BATCH_FINGERPRINT)) throw new AvroDecodeError(`unknown schema fingerprint ${writer} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+      writer = undefined;
     }
     body = body.subarray(10);
   }
-  try {
-    return flowBatchType.fromBuffer(body, resolver) as DecodedFlowBatch;
-  } catch (error) {
-    throw new AvroDecodeError(`not a FlowBatch in Avro: ${(error as Error).message}`);
-  }
+  return { body, writer };
 }
