@@ -11,9 +11,13 @@
 // test/collector/fast-decoders.test.ts compares its output with avsc's, both schema revisions.
 import type avro from 'avsc';
 
-import { ADDRESS_BYTES, DUP_LIST_NONE, DUP_LIST_OTHER, DUP_LIST_OWN, FlowColumns, MAC_BYTES, type FlowFeatures } from '../model/flow-columns.js';
+import * as model from '../model/flow-columns.js';
+import { FlowColumns, type FlowFeatures } from '../model/flow-columns.js';
 import type { FlowBatchOf } from '../aggregate/index.js';
 import { AvroDecodeError, EARLIER_WRITERS, flowBatchBody, flowBatchType, minimumBytes } from './avro.js';
+
+// Local copies: the hot loop reads them per flow.
+const { ADDRESS_BYTES, DUP_LIST_NONE, DUP_LIST_OTHER, DUP_LIST_OWN, MAC_BYTES } = model;
 
 /** A FlowBatch as a consumer reads it fast: the header's fields, the flows as columns. */
 export type ColumnarFlowBatch = FlowBatchOf<FlowColumns>;
@@ -151,26 +155,6 @@ function readByAvsc(type: FieldType): unknown {
   return value;
 }
 
-/** Interface names seen in this message, by their bytes: most messages have a handful. */
-const NAME_CACHE = 16;
-let nameBytes: Buffer[] = [];
-let nameIndexes: number[] = [];
-
-function interfaceIndex(columns: FlowColumns, start: number, length: number): number {
-  search: for (let n = 0; n < nameBytes.length; n++) {
-    const known = nameBytes[n];
-    if (known.length !== length) continue;
-    for (let i = 0; i < length; i++) if (known[i] !== buf[start + i]) continue search;
-    return nameIndexes[n];
-  }
-  const index = columns.nameIndex(buf.toString('utf8', start, start + length));
-  if (nameBytes.length < NAME_CACHE) {
-    nameBytes.push(Buffer.from(buf.subarray(start, start + length)));
-    nameIndexes.push(index);
-  }
-  return index;
-}
-
 /** Reads the flows of one message into `columns` from `at`; `fields`: how many Flow fields the writer wrote. */
 function readFlows(columns: FlowColumns, at: number, count: number, fields: number): void {
   const full = fields > SAMPLING_FIELDS;
@@ -179,7 +163,7 @@ function readFlows(columns: FlowColumns, at: number, count: number, fields: numb
     const nameLength = stringLength();
     const nameStart = pos;
     pos += nameLength;
-    columns.interfaceIndex[index] = interfaceIndex(columns, nameStart, nameLength);
+    columns.interfaceIndex[index] = columns.nameAt(buf, nameStart, nameLength);
     columns.ifIndex[index] = readInt();
     const direction = readLong();
     if (direction !== 0 && direction !== 1) fail(`invalid Direction enum index: ${direction}`);
@@ -252,8 +236,6 @@ export function readFlowBatch(data: Uint8Array, writerFingerprint?: string): Col
   const fields = writer === undefined ? FLOW_FIELDS.length : EARLIER_FIELD_COUNTS.get(writer)!;
   buf = body;
   pos = 0;
-  nameBytes = [];
-  nameIndexes = [];
   try {
     const agentName = readString();
     const agentIp = readString();
@@ -284,7 +266,6 @@ export function readFlowBatch(data: Uint8Array, writerFingerprint?: string): Col
     throw new AvroDecodeError(`not a FlowBatch in Avro: ${(error as Error).message}`);
   } finally {
     buf = EMPTY;
-    nameBytes = [];
   }
 }
 

@@ -28,6 +28,7 @@ export const MAC_BYTES = 12; // source then destination, 6 each
 export const ADDRESS_BYTES = 32; // source then destination, 16 each (IPv4 mapped)
 
 const DIRECTIONS = ['ingress', 'egress'] as const;
+const NAME_CACHE = 16;
 
 export class FlowColumns {
   /** Interface names; `interfaceIndex` points into it. */
@@ -100,6 +101,26 @@ export class FlowColumns {
   }
 
   private nameLookup?: Map<string, number>;
+  /** The encoded names seen by nameAt, to skip decoding a name already known: most messages have a handful. */
+  private readonly nameBytes: Uint8Array[] = [];
+  private readonly nameBytesIndex: number[] = [];
+
+  /** The index of the UTF-8 name at bytes[start, start + length), added if new (the decoders' interning). */
+  nameAt(bytes: Uint8Array, start: number, length: number): number {
+    const known = this.nameBytes;
+    search: for (let n = 0; n < known.length; n++) {
+      const name = known[n];
+      if (name.length !== length) continue;
+      for (let i = 0; i < length; i++) if (name[i] !== bytes[start + i]) continue search;
+      return this.nameBytesIndex[n];
+    }
+    const index = this.nameIndex(Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('utf8'));
+    if (known.length < NAME_CACHE) {
+      known.push(bytes.slice(start, start + length));
+      this.nameBytesIndex.push(index);
+    }
+    return index;
+  }
 
   interfaceName(flow: number): string {
     return this.names[this.interfaceIndex[flow]];
