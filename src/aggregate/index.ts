@@ -1,6 +1,7 @@
 // Turns kernel drains into per-interval flow batches (the Avro FlowBatch of schemas/flow-batch.avsc).
 import { readUint64 } from '../capture/decode.js';
 import type { DrainedFlows } from '../capture/drained.js';
+import type { FlowColumns } from '../model/flow-columns.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../capture/layout.js';
 import type { FlowRecord, KernelCounters } from '../capture/index.js';
 
@@ -24,8 +25,10 @@ export interface FlowBatchOf<Flows> {
 export type FlowBatch = FlowBatchOf<DrainedFlows>;
 /** As a consumer (or the reverse bridge) has it: flow objects. */
 export type DecodedFlowBatch = FlowBatchOf<FlowRecord[]>;
-/** Either: what the encoders and the NATS exporter accept. */
-export type AnyFlowBatch = FlowBatch | DecodedFlowBatch;
+/** As a fast consumer (and the bridge) reads it: the flows as columns (src/model/flow-columns.ts). */
+export type ColumnarFlowBatch = FlowBatchOf<FlowColumns>;
+/** Any of these: what the encoders and the NATS exporter accept. */
+export type AnyFlowBatch = FlowBatch | DecodedFlowBatch | ColumnarFlowBatch;
 
 /** What the aggregator drains: FlowCapture, or anything shaped like it. */
 export interface FlowSource {

@@ -9,52 +9,21 @@
 // trailing data, a long past 2^53, an enum or union index out of range, a block count that cannot
 // fit are errors (AvroDecodeError), and an Avro int outside 32 bits is one too.
 // test/collector/fast-decoders.test.ts compares its output with avsc's, both schema revisions.
-import type avro from 'avsc';
-
 import * as model from '../model/flow-columns.js';
 import { FlowColumns, type FlowFeatures } from '../model/flow-columns.js';
-import type { FlowBatchOf } from '../aggregate/index.js';
 import { AvroDecodeError, EARLIER_WRITERS, flowBatchBody, flowBatchType, minimumBytes } from './avro.js';
+import { FLOW_FIELDS, flowFieldsOf, HEADER_FIELDS, shape, type ColumnarFlowBatch, type FieldType } from './avro-columns-writer.js';
+
+export type { ColumnarFlowBatch } from './avro-columns-writer.js';
 
 // Local copies: the hot loop reads them per flow.
 const { ADDRESS_BYTES, DUP_LIST_NONE, DUP_LIST_OTHER, DUP_LIST_OWN, MAC_BYTES } = model;
-
-/** A FlowBatch as a consumer reads it fast: the header's fields, the flows as columns. */
-export type ColumnarFlowBatch = FlowBatchOf<FlowColumns>;
-
-interface FieldType {
-  typeName: string;
-  name?: string;
-  fields?: { name: string; type: FieldType }[];
-  decode(buffer: Buffer, pos: number): { value: unknown; offset: number };
-}
-
-/** The Flow record's fields as this reader reads them, in the schema's order; checked against the schema at load. */
-const FLOW_FIELDS = [
-  'interface:string', 'ifIndex:int', 'direction:enum', 'etherType:int', 'srcMac:fixed', 'dstMac:fixed', 'srcAddr:fixed', 'dstAddr:fixed',
-  'protocol:int', 'srcPort:int', 'dstPort:int', 'icmpType:int', 'icmpCode:int', 'packets:long', 'bytes:long', 'firstSeen:long', 'lastSeen:long',
-  'tcpFlags:int', 'dscp:int', 'sampling:int', 'netobservTcpFlags:int', 'dupList:array', 'drops:union:wrapped', 'dns:union:wrapped', 'rtt:long',
-  'networkEvents:array', 'xlat:union:wrapped', 'ipsec:union:wrapped', 'tls:union:wrapped', 'quic:union:wrapped',
-];
-const HEADER_FIELDS = ['agentName:string', 'agentIp:string', 'sequence:long', 'part:int', 'parts:int', 'intervalStart:long', 'intervalEnd:long',
-  'ringBufferPackets:long', 'lostPackets:long', 'flows:array'];
-
-const shape = (fields: { name: string; type: FieldType }[]) =>
-  fields.map((field) => `${field.name}:${field.type.typeName === 'union:unwrapped' ? 'union:wrapped' : field.type.typeName}`);
-const flowFieldsOf = (type: avro.Type) => {
-  const batch = type as unknown as FieldType;
-  const flows = batch.fields!.find((field) => field.name === 'flows')!.type as unknown as { itemsType: FieldType };
-  return { header: shape(batch.fields!), flow: flows.itemsType.fields!, flowType: flows.itemsType };
-};
 
 const current = flowFieldsOf(flowBatchType);
 if (shape(current.flow).join() !== FLOW_FIELDS.join() || current.header.join() !== HEADER_FIELDS.join()) {
   throw new Error(`the Avro reader does not match schemas/flow-batch.avsc: ${current.header.join()} / ${shape(current.flow).join()}`);
 }
-const fieldType = (name: string) => current.flow.find((field) => field.name === name)!.type;
-const DUP_LIST = fieldType('dupList');
-const NETWORK_EVENTS = fieldType('networkEvents');
-const UNIONS = (['drops', 'dns', 'xlat', 'ipsec', 'tls', 'quic'] as const).map((name) => [name, fieldType(name)] as const);
+const { DUP_LIST, NETWORK_EVENTS, UNIONS } = current;
 const SMALLEST_FLOW = minimumBytes(current.flowType as never);
 /** How many Flow fields each earlier revision wrote: each is a prefix of this one's (checked here). */
 const EARLIER_FIELD_COUNTS = new Map(

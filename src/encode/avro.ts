@@ -5,6 +5,8 @@ import avro from 'avsc';
 import type { AnyFlowBatch, DecodedFlowBatch } from '../aggregate/index.js';
 import { DrainedFlows } from '../capture/drained.js';
 import { crc64Avro } from './crc64-avro.js';
+import { FlowColumns } from '../model/flow-columns.js';
+import { createColumnsWriter, type ColumnarFlowBatch } from './avro-columns-writer.js';
 import { createFlowBatchWriter } from './flow-batch-writer.js';
 
 export type { DecodedFlowBatch } from '../aggregate/index.js';
@@ -119,10 +121,13 @@ export const FIRST_SCHEMA_FINGERPRINT = [...EARLIER_SCHEMAS.keys()][0];
 const SINGLE_OBJECT_HEADER = Buffer.concat([SINGLE_OBJECT_MARKER, FLOW_BATCH_FINGERPRINT]);
 
 const writeFlowBatch = createFlowBatchWriter(flowBatchType);
+const writeColumns = createColumnsWriter(flowBatchType);
 
-/** A batch of drained structs through the Buffer writer; one of flow objects through avsc. */
+/** A batch of drained structs or of columns through a Buffer writer; one of flow objects through avsc. */
 export function encodeFlowBatch(batch: AnyFlowBatch, singleObject: boolean): Buffer {
-  const body = batch.flows instanceof DrainedFlows ? writeFlowBatch(batch as { flows: DrainedFlows } & typeof batch) : flowBatchType.toBuffer(batch);
+  const body = batch.flows instanceof DrainedFlows
+    ? writeFlowBatch(batch as { flows: DrainedFlows } & typeof batch)
+    : batch.flows instanceof FlowColumns ? writeColumns(batch as ColumnarFlowBatch) : flowBatchType.toBuffer(batch);
   return singleObject ? Buffer.concat([SINGLE_OBJECT_HEADER, body]) : body;
 }
 

@@ -6,6 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 
 import type { AnyFlowBatch } from '../aggregate/index.js';
 import type { FlowRecord } from '../capture/decode.js';
+import type { FlowColumns } from '../model/flow-columns.js';
+import { DrainedFlows } from '../capture/drained.js';
 import type { Config } from '../config/index.js';
 import { COLLECTOR_SERVICE, encodeRecords } from '../encode/pbflow.js';
 import { ExportError, type FailureKind } from './failure.js';
@@ -84,7 +86,7 @@ export class PbflowClient {
    * size and sends the same flows again. Calls `taken(n)` once the collector took the first n
    * flows, so that a retry resumes after them (whatever the next messages' sizes).
    */
-  async sendFlows(flows: readonly FlowRecord[], agentIp: string, maxFlows: number, from: number, taken: (flows: number) => void | Promise<void>): Promise<void> {
+  async sendFlows(flows: readonly FlowRecord[] | FlowColumns, agentIp: string, maxFlows: number, from: number, taken: (flows: number) => void | Promise<void>): Promise<void> {
     let start = from;
     while (start < flows.length) {
       let count = Math.max(1, Math.min(maxFlows, flows.length - start, Math.floor((this.maxBytes * 0.95) / this.bytesPerRecord)));
@@ -117,7 +119,7 @@ export class PbflowClient {
     this.client.close();
   }
 
-  private encode(flows: readonly FlowRecord[], start: number, count: number, agentIp: string): Uint8Array {
+  private encode(flows: readonly FlowRecord[] | FlowColumns, start: number, count: number, agentIp: string): Uint8Array {
     const message = encodeRecords(flows.slice(start, start + count), agentIp);
     this.bytesPerRecord = Math.max(1, message.length / count);
     return message;
@@ -157,7 +159,7 @@ export class GrpcExporter implements Exporter {
       this.scheduleReconnect();
     }
     const from = this.acknowledged.get(batch) ?? 0;
-    const flows = Array.isArray(batch.flows) ? batch.flows : batch.flows.decode();
+    const flows = batch.flows instanceof DrainedFlows ? batch.flows.decode() : batch.flows;
     try {
       await this.client.sendFlows(flows, this.agentIp, this.maxFlows, from, (flows) => void this.acknowledged.set(batch, flows));
     } catch (error) {
