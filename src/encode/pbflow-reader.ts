@@ -20,7 +20,10 @@ export interface ColumnarRecords {
   agentIp: string;
   /** Why a record is not a flow (a time out of range), as the gRPC collector refuses it; undefined when all are. */
   invalid?: string;
-  /** Why a record cannot be a flowcast flow (a MAC over 48 bits, a count over 2^53); undefined when all can. */
+  /**
+   * Why a record cannot be a flowcast flow in Avro (a MAC over 48 bits, a count, time or duration
+   * past 2^53); undefined when all can, and then writeFlowBatchColumns takes every flow.
+   */
   unrepresentable?: string;
 }
 
@@ -346,8 +349,15 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
       case 13: expect(wireType, VARINT, field); flags = readVarint(); break;
       case 14: expect(wireType, VARINT, field); flows.icmpType[index] = readVarint() & U8; break;
       case 15: expect(wireType, VARINT, field); flows.icmpCode[index] = readVarint() & U8; break;
-      case 16: expect(wireType, VARINT, field); dropBytes = readUint64(); break;
-      case 17: expect(wireType, VARINT, field); dropPackets = readUint64(); break;
+      case 16:
+      case 17: {
+        expect(wireType, VARINT, field);
+        const value = readUint64();
+        if (value > Number.MAX_SAFE_INTEGER) unrepresentable(result, `a count of ${value} (past 2^53)`);
+        if (field === 16) dropBytes = value;
+        else dropPackets = value;
+        break;
+      }
       case 18: expect(wireType, VARINT, field); dropFlags = readVarint(); break;
       case 19: expect(wireType, VARINT, field); dropState = readVarint(); break;
       case 20: expect(wireType, VARINT, field); dropCause = readVarint(); break;
@@ -359,6 +369,7 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
         readTime();
         if (field === 23) dnsLatency = time[0] * 1e9 + time[1];
         else rtt = time[0] * 1e9 + time[1];
+        if (!Number.isSafeInteger(time[0] * 1e9 + time[1])) unrepresentable(result, `a duration of ${time[0]} s ${time[1]} ns (past 2^53 ns)`);
         break;
       case 25: expect(wireType, VARINT, field); dnsErrno = readVarint(); break;
       case 26: {
@@ -482,8 +493,11 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
   flows.protocol[index] = protocol & U8;
   flows.srcPort[index] = srcPort & U16;
   flows.dstPort[index] = dstPort & U16;
-  flows.firstSeen[index] = startTime ? startTime[0] * 1e6 + Math.floor(startTime[1] / 1000) : 0;
-  flows.lastSeen[index] = endTime ? endTime[0] * 1e6 + Math.floor(endTime[1] / 1000) : 0;
+  const firstSeen = startTime ? startTime[0] * 1e6 + Math.floor(startTime[1] / 1000) : 0;
+  const lastSeen = endTime ? endTime[0] * 1e6 + Math.floor(endTime[1] / 1000) : 0;
+  if (!Number.isSafeInteger(firstSeen) || !Number.isSafeInteger(lastSeen)) unrepresentable(result, `a time of ${Math.max(firstSeen, lastSeen)} µs (past 2^53)`);
+  flows.firstSeen[index] = firstSeen;
+  flows.lastSeen[index] = lastSeen;
   flows.tcpFlags[index] = headerFlagsOf(flags & U16);
   flows.netobservTcpFlags[index] = flags & U16;
   flows.dscp[index] = dscp & U8;
