@@ -34,6 +34,9 @@ export const FLOW_FIELDS = [
 export const HEADER_FIELDS = ['agentName:string', 'agentIp:string', 'sequence:long', 'part:int', 'parts:int', 'intervalStart:long', 'intervalEnd:long',
   'ringBufferPackets:long', 'lostPackets:long', 'flows:array'];
 
+/** A long avsc reads and writes: within ±(2^53 - 2) (avsc leaves one off each bound for rounding). */
+export const isAvroLong = (value: number) => Number.isInteger(value) && value >= -9007199254740990 && value <= 9007199254740990;
+
 export const shape = (fields: { name: string; type: FieldType }[]) => fields.map((field) => `${field.name}:${field.type.typeName.replace(/^union:.*/, 'union')}`);
 
 /** A parsed FlowBatch schema's header and Flow fields, and the Flow types the rare fields are read and written with. */
@@ -56,8 +59,8 @@ const scratch = new Scratch();
 
 function writeLong(value: number, what: string): void {
   if (value >= 0 && value < 0x40000000 && value === Math.floor(value)) writeSmall(value);
-  else if (Number.isSafeInteger(value)) scratch.pos = writeLongAt(scratch.buffer, scratch.pos, value);
-  else throw new Error(`${what} ${value} is not an Avro long (a safe integer)`);
+  else if (isAvroLong(value)) scratch.pos = writeLongAt(scratch.buffer, scratch.pos, value);
+  else throw new Error(`${what} ${value} is not an Avro long (an integer within ±(2^53 - 2))`);
 }
 
 /** An Avro int from an Int32Array column (always 32 bits). */

@@ -12,7 +12,7 @@
 import * as model from '../model/flow-columns.js';
 import { FlowColumns, type FlowFeatures } from '../model/flow-columns.js';
 import { AvroDecodeError, EARLIER_WRITERS, flowBatchBody, flowBatchType, minimumBytes } from './avro.js';
-import { FLOW_FIELDS, flowFieldsOf, HEADER_FIELDS, shape, type ColumnarFlowBatch, type FieldType } from './avro-columns-writer.js';
+import { FLOW_FIELDS, flowFieldsOf, HEADER_FIELDS, isAvroLong, shape, type ColumnarFlowBatch, type FieldType } from './avro-columns-writer.js';
 
 export type { ColumnarFlowBatch } from './avro-columns-writer.js';
 
@@ -76,7 +76,7 @@ function readLong(): number {
     return (b >> 1) ^ -(b & 1);
   }
   const value = readLongSlow();
-  if (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) fail('potential precision loss');
+  if (!isAvroLong(value)) fail('potential precision loss');
   return value;
 }
 

@@ -12,6 +12,7 @@ import ipaddr from 'ipaddr.js';
 
 import * as model from '../model/flow-columns.js';
 import { FlowColumns, type FlowFeatures } from '../model/flow-columns.js';
+import { isAvroLong } from './avro-columns-writer.js';
 import { headerFlagsOf, PbflowDecodeError } from './pbflow.js';
 
 export interface ColumnarRecords {
@@ -328,7 +329,7 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
       case 9: {
         expect(wireType, VARINT, field);
         const value = readUint64();
-        if (value > Number.MAX_SAFE_INTEGER) unrepresentable(result, `a count of ${value} (past 2^53)`);
+        if (!isAvroLong(value)) unrepresentable(result, `a count of ${value} (past 2^53)`);
         if (field === 8) flows.bytes[index] = value;
         else flows.packets[index] = value;
         break;
@@ -353,7 +354,7 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
       case 17: {
         expect(wireType, VARINT, field);
         const value = readUint64();
-        if (value > Number.MAX_SAFE_INTEGER) unrepresentable(result, `a count of ${value} (past 2^53)`);
+        if (!isAvroLong(value)) unrepresentable(result, `a count of ${value} (past 2^53)`);
         if (field === 16) dropBytes = value;
         else dropPackets = value;
         break;
@@ -369,7 +370,7 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
         readTime();
         if (field === 23) dnsLatency = time[0] * 1e9 + time[1];
         else rtt = time[0] * 1e9 + time[1];
-        if (!Number.isSafeInteger(time[0] * 1e9 + time[1])) unrepresentable(result, `a duration of ${time[0]} s ${time[1]} ns (past 2^53 ns)`);
+        if (!isAvroLong(time[0] * 1e9 + time[1])) unrepresentable(result, `a duration of ${time[0]} s ${time[1]} ns (past 2^53 ns)`);
         break;
       case 25: expect(wireType, VARINT, field); dnsErrno = readVarint(); break;
       case 26: {
@@ -495,7 +496,7 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
   flows.dstPort[index] = dstPort & U16;
   const firstSeen = startTime ? startTime[0] * 1e6 + Math.floor(startTime[1] / 1000) : 0;
   const lastSeen = endTime ? endTime[0] * 1e6 + Math.floor(endTime[1] / 1000) : 0;
-  if (!Number.isSafeInteger(firstSeen) || !Number.isSafeInteger(lastSeen)) unrepresentable(result, `a time of ${Math.max(firstSeen, lastSeen)} µs (past 2^53)`);
+  if (!isAvroLong(firstSeen) || !isAvroLong(lastSeen)) unrepresentable(result, `a time of ${Math.max(firstSeen, lastSeen)} µs (past 2^53)`);
   flows.firstSeen[index] = firstSeen;
   flows.lastSeen[index] = lastSeen;
   flows.tcpFlags[index] = headerFlagsOf(flags & U16);
