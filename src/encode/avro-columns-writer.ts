@@ -63,10 +63,11 @@ function writeLong(value: number, what: string): void {
   else throw new Error(`${what} ${value} is not an Avro long (an integer within ±(2^53 - 2))`);
 }
 
-/** An Avro int from an Int32Array column (always 32 bits). */
+/** An Avro int: 32 bits, as avsc's writer requires. */
 function writeInt(value: number): void {
-  if (value >= 0 && value < 0x40000000) writeSmall(value);
-  else scratch.pos = writeLongAt(scratch.buffer, scratch.pos, value);
+  if (value >= 0 && value < 0x40000000 && value === Math.floor(value)) writeSmall(value);
+  else if (value === (value | 0)) scratch.pos = writeLongAt(scratch.buffer, scratch.pos, value);
+  else throw new Error(`${value} is not an Avro int (32 bits)`);
 }
 
 /** The zigzag varint of an integer from 0 to 2^30 (the common case, without 64-bit halves). */

@@ -7,7 +7,7 @@
 // other than the flow's own entry) are read by avsc's own type for that field, from where they
 // start, so their rules stay avsc's. It is exactly as strict as avsc's fromBuffer: truncated data,
 // trailing data, a long past 2^53, an enum or union index out of range, a block count that cannot
-// fit are errors (AvroDecodeError), and an Avro int outside 32 bits is one too.
+// fit are errors (AvroDecodeError); an int of more than 32 bits is read as avsc reads it.
 // test/collector/fast-decoders.test.ts compares its output with avsc's, both schema revisions.
 import * as model from '../model/flow-columns.js';
 import { FlowColumns, type FlowFeatures } from '../model/flow-columns.js';
@@ -80,15 +80,14 @@ function readLong(): number {
   return value;
 }
 
+/** As avsc: an int is read as a long, of any size (avsc's IntType checks nothing more). */
 function readInt(): number {
   const b = buf[pos];
   if (b < 0x80) {
     pos++;
     return (b >> 1) ^ -(b & 1);
   }
-  const value = readLongSlow();
-  if (value > 2147483647 || value < -2147483648) fail(`an int of ${value}`);
-  return value;
+  return readLongSlow();
 }
 
 /** A string's length, checked against the bytes left. */

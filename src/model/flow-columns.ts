@@ -34,19 +34,20 @@ export class FlowColumns {
   /** Interface names; `interfaceIndex` points into it. */
   readonly names: string[];
   readonly interfaceIndex: Uint32Array;
-  readonly ifIndex: Int32Array;
+  /** Avro ints are doubles here: avsc reads an int of more than 32 bits as it is, and so does the fast reader. */
+  readonly ifIndex: Float64Array;
   /** 0 ingress, 1 egress. */
   readonly direction: Uint8Array;
-  readonly etherType: Int32Array;
-  readonly protocol: Int32Array;
-  readonly srcPort: Int32Array;
-  readonly dstPort: Int32Array;
-  readonly icmpType: Int32Array;
-  readonly icmpCode: Int32Array;
-  readonly tcpFlags: Int32Array;
-  readonly dscp: Int32Array;
-  readonly sampling: Int32Array;
-  readonly netobservTcpFlags: Int32Array;
+  readonly etherType: Float64Array;
+  readonly protocol: Float64Array;
+  readonly srcPort: Float64Array;
+  readonly dstPort: Float64Array;
+  readonly icmpType: Float64Array;
+  readonly icmpCode: Float64Array;
+  readonly tcpFlags: Float64Array;
+  readonly dscp: Float64Array;
+  readonly sampling: Float64Array;
+  readonly netobservTcpFlags: Float64Array;
   readonly packets: Float64Array;
   readonly bytes: Float64Array;
   /** Microseconds since the Unix epoch. */
@@ -69,18 +70,18 @@ export class FlowColumns {
     const source = from?.columns;
     this.names = source ? source.names : [];
     this.interfaceIndex = take(source?.interfaceIndex, () => new Uint32Array(length));
-    this.ifIndex = take(source?.ifIndex, () => new Int32Array(length));
+    this.ifIndex = take(source?.ifIndex, () => new Float64Array(length));
     this.direction = take(source?.direction, () => new Uint8Array(length));
-    this.etherType = take(source?.etherType, () => new Int32Array(length));
-    this.protocol = take(source?.protocol, () => new Int32Array(length));
-    this.srcPort = take(source?.srcPort, () => new Int32Array(length));
-    this.dstPort = take(source?.dstPort, () => new Int32Array(length));
-    this.icmpType = take(source?.icmpType, () => new Int32Array(length));
-    this.icmpCode = take(source?.icmpCode, () => new Int32Array(length));
-    this.tcpFlags = take(source?.tcpFlags, () => new Int32Array(length));
-    this.dscp = take(source?.dscp, () => new Int32Array(length));
-    this.sampling = take(source?.sampling, () => new Int32Array(length));
-    this.netobservTcpFlags = take(source?.netobservTcpFlags, () => new Int32Array(length));
+    this.etherType = take(source?.etherType, () => new Float64Array(length));
+    this.protocol = take(source?.protocol, () => new Float64Array(length));
+    this.srcPort = take(source?.srcPort, () => new Float64Array(length));
+    this.dstPort = take(source?.dstPort, () => new Float64Array(length));
+    this.icmpType = take(source?.icmpType, () => new Float64Array(length));
+    this.icmpCode = take(source?.icmpCode, () => new Float64Array(length));
+    this.tcpFlags = take(source?.tcpFlags, () => new Float64Array(length));
+    this.dscp = take(source?.dscp, () => new Float64Array(length));
+    this.sampling = take(source?.sampling, () => new Float64Array(length));
+    this.netobservTcpFlags = take(source?.netobservTcpFlags, () => new Float64Array(length));
     this.packets = take(source?.packets, () => new Float64Array(length));
     this.bytes = take(source?.bytes, () => new Float64Array(length));
     this.firstSeen = take(source?.firstSeen, () => new Float64Array(length));

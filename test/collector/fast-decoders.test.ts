@@ -55,7 +55,7 @@ function anyFlow(): FlowRecord {
     drops: maybe(() => ({ bytes: long(), packets: long(), latestFlags: int(0x800), latestState: int(12), latestDropCause: int(2 ** 32) })),
     dns: maybe(() => ({ id: int(65536), flags: int(65536), latency: long(), errno: int(256), name: ['', 'example.org'][int(2)] })),
     rtt: next() < 0.5 ? 0 : long(),
-    networkEvents: next() < 0.7 ? [] : [{ Action: 'drop', Name: 'policy' }, {}].slice(0, 1 + int(2)),
+    networkEvents: next() < 0.7 ? [] : ([{ Action: 'drop', Name: 'policy' }, {}] as Record<string, string>[]).slice(0, 1 + int(2)),
     xlat: maybe(() => ({ srcAddr: address(), dstAddr: address(), srcPort: int(65536), dstPort: int(65536), zoneId: int(65536) })),
     ipsec: maybe(() => ({ encrypted: next() < 0.5, encryptedRet: int(2 ** 31) - 2 ** 30 })),
     tls: maybe(() => ({ sslVersion: 0x0304, sslMismatch: next() < 0.5, types: long(), cipherSuite: int(65536), keyShare: int(65536) })),
