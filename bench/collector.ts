@@ -67,7 +67,7 @@ const rows: [string, number][] = process.argv.includes('--bridge-only') ? [] : [
 if (rows.length) rows.splice(2, 0, ['Avro FlowBatch → columns (readFlowBatch alone)', cpuPerRecord(forEachEvent((body) => readFlowBatch(body)))]);
 
 function startBridge(env: Record<string, string>): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/flowcast-bridge.js`], { env: { PATH: process.env.PATH, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/flowcast-bridge.js`], { env: { PATH: process.env.PATH, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (chunk) => (log += chunk));
   return { child, log: () => log };
