@@ -1,5 +1,6 @@
 // NetObserv's pbflow protocol (proto/flow.proto): flowcast flows to Records, and Records back.
-// Writing is hand-written (below); protobufjs, loading proto/flow.proto, is the decoder.
+// Writing is hand-written (below), from flow objects or columns; protobufjs, loading
+// proto/flow.proto, is the object decoder, src/encode/pbflow-reader.ts the fast one (into columns).
 import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import ipaddr from 'ipaddr.js';
