@@ -16,7 +16,7 @@ import { readRecords } from '../src/encode/pbflow-reader.js';
 import { PbflowClient } from '../src/export/grpc.js';
 import { sampleBatch } from '../test/helpers/batches.js';
 import { NatsServer, freePort } from '../test/helpers/nats-server.js';
-import { machineLine, median, writeSection } from './report.js';
+import { cpuPerRecord as cpuPerRecordOf, machineLine, writeSection } from './report.js';
 
 /** Flows per message: an agent's interval (5,000 fits NATS's default 1 MiB max_payload in one event). */
 const FLOWS = 5_000;
@@ -24,6 +24,8 @@ const MESSAGES = 20;
 const ROUNDS = 5;
 /** End to end: this many messages of FLOWS records through the bridge. */
 const BRIDGE_MESSAGES = Number(process.env.BENCH_BRIDGE_MESSAGES ?? 200);
+/** Median CPU µs per record of `task`, which handles MESSAGES × FLOWS records. */
+const cpuPerRecord = (task: () => unknown) => cpuPerRecordOf(task, MESSAGES * FLOWS, ROUNDS);
 const PROJECT_ROOT = new URL('..', import.meta.url).pathname;
 
 const natsHeadersOf = (message: EventMessage) => {
@@ -31,19 +33,6 @@ const natsHeadersOf = (message: EventMessage) => {
   for (const [name, value] of Object.entries(message.headers)) result.set(name, value);
   return result;
 };
-
-/** Median CPU µs per record of `task`, which handles MESSAGES × FLOWS records. */
-function cpuPerRecord(task: () => unknown): number {
-  for (let warm = 0; warm < 2; warm++) task();
-  const samples: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const before = process.cpuUsage();
-    task();
-    const used = process.cpuUsage(before);
-    samples.push((used.user + used.system) / (MESSAGES * FLOWS));
-  }
-  return median(samples);
-}
 
 const encode = await createEventEncoder('binary', newIdentity('bench'), false);
 const events = Array.from({ length: MESSAGES }, (_, sequence) => encode(sampleBatch(FLOWS, sequence)));

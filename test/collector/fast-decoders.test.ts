@@ -14,17 +14,7 @@ import { decodeRecords, encodeRecords, FLOW_PROTO_PATH, headerFlagsOf, toFlowRec
 import { readRecords } from '../../src/encode/pbflow-reader.js';
 import { FlowColumns } from '../../src/model/flow-columns.js';
 import { plain, sampleBatch } from '../helpers/batches.js';
-
-/** xorshift32: the same records every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
+import { random } from '../helpers/random.js';
 
 const next = random(1311);
 const int = (max: number) => Math.floor(next() * max);

@@ -10,20 +10,10 @@ import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js'
 import { decodeRecords, encodeRecords, FLOW_PROTO_PATH, PbflowDecodeError, toFlowRecord, type PbflowRecord } from '../../src/encode/pbflow.js';
 import type { ColumnarRecords } from '../../src/encode/pbflow-reader.js';
 import { plain, sampleBatch } from '../helpers/batches.js';
+import { random } from '../helpers/random.js';
 
 const MUTATIONS = 100_000;
 const Records = protobuf.loadSync(FLOW_PROTO_PATH).lookupType('pbflow.Records');
-
-/** A small deterministic generator (xorshift32): the same mutations every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
 
 function mutate(original: Buffer, next: () => number): Buffer {
   const bytes = Buffer.from(original);

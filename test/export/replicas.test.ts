@@ -1,11 +1,6 @@
 // NATS_STREAM_REPLICAS: the stream the agent creates is replicated over a three-node JetStream
 // cluster (real nats-servers on loopback ports, each with its own store).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -15,51 +10,8 @@ import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
 import { NatsExporter } from '../../src/export/nats.js';
 import { sampleBatch } from '../helpers/batches.js';
-import { freePort } from '../helpers/nats-server.js';
+import { startNatsCluster } from '../helpers/nats-cluster.js';
 import { waitUntil } from '../helpers/wait.js';
-
-/** Three nats-servers with JetStream routed to each other; resolves once each is ready. */
-async function startCluster(): Promise<{ urls: string[]; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'flowcast-cluster-'));
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const routes = [await freePort(), await freePort(), await freePort()];
-  const children: ChildProcess[] = [];
-  const stop = async () => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    for (let index = 0; index < 3; index++) {
-      const file = join(dir, `n${index}.conf`);
-      writeFileSync(file, [
-        `server_name: n${index}`,
-        `listen: 127.0.0.1:${ports[index]}`,
-        `jetstream { store_dir: "${join(dir, `store${index}`)}" }`,
-        `cluster { name: flowcast-test, listen: 127.0.0.1:${routes[index]}, routes: [${routes.map((port) => `nats-route://127.0.0.1:${port}`).join(', ')}] }`,
-      ].join('\n'));
-      const child = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-      children.push(child);
-      let log = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stderr!.on('data', (chunk) => {
-          log += chunk;
-          if (log.includes('Server is ready')) resolve();
-        });
-        child.once('exit', (code) => reject(new Error(`nats-server n${index} exited (${code}): ${log}`)));
-      });
-    }
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { urls: ports.map((port) => `nats://127.0.0.1:${port}`), stop };
-}
 
 test('NATS_STREAM_REPLICAS: 1 by default, 1 to 5, one line naming it otherwise', () => {
   assert.equal(loadConfig({ EXPORT: 'nats', NATS_URL: 'nats://a:4222' }).nats.streamReplicas, 1);
@@ -71,7 +23,7 @@ test('NATS_STREAM_REPLICAS: 1 by default, 1 to 5, one line naming it otherwise',
 });
 
 test('a three-node JetStream cluster: the agent creates its stream with three replicas and the batch is stored', { timeout: 90_000 }, async () => {
-  const cluster = await startCluster();
+  const cluster = await startNatsCluster();
   const config = loadConfig({ EXPORT: 'nats', NATS_URL: cluster.urls.join(','), NATS_JETSTREAM: 'true', NATS_STREAM: 'REPLICATED', NATS_STREAM_REPLICAS: '3' });
   const exporter = new NatsExporter({ nats: config.nats, encode: await createEventEncoder('binary', newIdentity('node-a'), false) }, pino({ level: 'silent' }));
   const nc = await connect({ servers: cluster.urls });

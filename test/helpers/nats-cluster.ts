@@ -1,5 +1,5 @@
 // Three nats-servers with JetStream routed to each other on loopback ports, each with its own
-// store (as test/export/replicas.test.ts starts them), for benchmarks and tests of a cluster.
+// store, for the tests and benchmarks of a cluster (test/export/replicas.test.ts, bench/fleet.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ export async function startNatsCluster(): Promise<NatsCluster> {
         `server_name: n${index}`,
         `listen: 127.0.0.1:${ports[index]}`,
         `jetstream { store_dir: "${join(dir, `store${index}`)}" }`,
-        `cluster { name: flowcast-bench, listen: 127.0.0.1:${routes[index]}, routes: [${routes.map((port) => `nats-route://127.0.0.1:${port}`).join(', ')}] }`,
+        `cluster { name: flowcast-test, listen: 127.0.0.1:${routes[index]}, routes: [${routes.map((port) => `nats-route://127.0.0.1:${port}`).join(', ')}] }`,
       ].join('\n'));
       const child = spawn('nats-server', ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
       processes.push(child);
