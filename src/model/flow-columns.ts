@@ -4,6 +4,7 @@
 // built only when asked for (flow(i), decode()). NetObserv's optional features (drops, DNS,
 // network events, xlat, IPsec, TLS, QUIC) and a dupList other than the flow's own one entry are
 // rare: they are kept per flow in a sparse map.
+// The FlowRecord types are imported from where they are today; the stage rule moves them here.
 import type { FlowDns, FlowDrops, FlowIpsec, FlowQuic, FlowRecord, FlowTls, FlowXlat, InterfaceDirection } from '../capture/decode.js';
 
 /** The optional parts of a flow that only some flows have. */
