@@ -90,6 +90,8 @@ bench: build build/.apt-test-ok
 	node --import tsx bench/capture.ts
 	node --import tsx bench/pipeline.ts
 	node --import tsx bench/grpc.ts
+	node --import tsx bench/collector.ts
+	node --import tsx bench/fleet.ts
 
 clean:
 	rm -rf build native/build dist

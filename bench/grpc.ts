@@ -6,23 +6,12 @@ import { decodeRecords, encodeRecords } from '../src/encode/pbflow.js';
 import { GrpcExporter } from '../src/export/grpc.js';
 import { DrainedFlows } from '../src/model/index.js';
 import { drainedBuffer, sampleBatch } from '../test/helpers/batches.js';
-import { machineLine, median, writeSection } from './report.js';
+import { cpuPerRecord as cpuPerRecordOf, machineLine, median, writeSection } from './report.js';
 
 const FLOWS = 100_000;
 const MESSAGE_FLOWS = 10_000;
 const ROUNDS = 7;
-
-function cpuPerRecord(task: () => unknown): number {
-  for (let warm = 0; warm < 2; warm++) task();
-  const samples: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const before = process.cpuUsage();
-    task();
-    const used = process.cpuUsage(before);
-    samples.push((used.user + used.system) / FLOWS);
-  }
-  return median(samples);
-}
+const cpuPerRecord = (task: () => unknown) => cpuPerRecordOf(task, FLOWS, ROUNDS);
 
 const batch = { ...sampleBatch(0), flows: new DrainedFlows(drainedBuffer(FLOWS), new Map([[2, 'eth2'], [3, 'eth3'], [4, 'eth4']])) };
 const encodeAll = () => {

@@ -21,3 +21,16 @@ export function writeSection(name: string, markdown: string): void {
 }
 
 export const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+
+/** Median CPU µs per record of `task`, which handles `records` records, over `rounds` rounds after two warm-ups. */
+export function cpuPerRecord(task: () => unknown, records: number, rounds: number): number {
+  for (let warm = 0; warm < 2; warm++) task();
+  const samples: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const before = process.cpuUsage();
+    task();
+    const used = process.cpuUsage(before);
+    samples.push((used.user + used.system) / records);
+  }
+  return median(samples);
+}

@@ -15,10 +15,10 @@ import { startGrpcCollector } from '../collector/grpc.js';
 import { startNatsCollector } from '../collector/nats.js';
 import type { Config } from '../config/index.js';
 import { createEventEncoder, type EventEncoder } from '../encode/cloudevent.js';
-import { decodeRecords, ipText, toFlowRecord, type PbflowRecord } from '../encode/pbflow.js';
+import { readRecords, type ColumnarRecords } from '../encode/pbflow-reader.js';
 import { PbflowClient } from '../export/grpc.js';
 import { NatsExporter } from '../export/nats.js';
-import type { DecodedFlowBatch } from '../model/index.js';
+import type { ColumnarFlowBatch } from '../model/index.js';
 import { invalidConfiguration, startCommand } from '../runtime/cli.js';
 import type { Logger } from '../runtime/log.js';
 import { connectionOptions } from '../runtime/nats.js';
@@ -56,7 +56,8 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
   const collector = await startNatsCollector({
     nats: config.nats,
     durable: { stream: config.nats.stream, name: config.nats.bridgeDurable },
-    onBatch: async (batch, event) => {
+    // Avro to pbflow from Buffer to Buffer: the batch is read into columns, which the Records writer reads.
+    onColumns: async (batch, event) => {
       await forget();
       const key = `${event.source} ${event.id}`;
       // Always the bucket, never a copy in memory: bridges sharing the durable take turns on a
@@ -80,21 +81,14 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
 }
 
 /** One Send as a flowcast batch; the agent's IP names it, else the peer. */
-function toBatch(records: PbflowRecord[], peer: string, sequence: number): DecodedFlowBatch {
-  const flows = records.map(toFlowRecord);
-  const agentIp = ipText(records[0].agentIp);
-  return {
-    agentName: agentIp || peer,
-    agentIp,
-    sequence,
-    part: 0,
-    parts: 1,
-    intervalStart: flows.reduce((first, flow) => Math.min(first, flow.firstSeen), flows[0].firstSeen),
-    intervalEnd: flows.reduce((last, flow) => Math.max(last, flow.lastSeen), 0),
-    ringBufferPackets: 0,
-    lostPackets: 0,
-    flows,
-  };
+function toBatch({ flows, agentIp }: ColumnarRecords, peer: string, sequence: number): ColumnarFlowBatch {
+  let intervalStart = flows.firstSeen[0];
+  let intervalEnd = 0;
+  for (let index = 0; index < flows.length; index++) {
+    intervalStart = Math.min(intervalStart, flows.firstSeen[index]);
+    intervalEnd = Math.max(intervalEnd, flows.lastSeen[index]);
+  }
+  return { agentName: agentIp || peer, agentIp, sequence, part: 0, parts: 1, intervalStart, intervalEnd, ringBufferPackets: 0, lostPackets: 0, flows };
 }
 
 async function grpcToNats(config: Config, log: Logger): Promise<number> {
@@ -125,9 +119,11 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
     for (;;) {
       const next = await hold.next();
       if (!next) return;
-      let batch: DecodedFlowBatch;
+      let batch: ColumnarFlowBatch;
       try {
-        batch = toBatch(decodeRecords(next.body), next.send.peer, next.send.sequence);
+        const records = readRecords(next.body);
+        if (records.unrepresentable) throw new Error(records.unrepresentable);
+        batch = toBatch(records, next.send.peer, next.send.sequence);
         publishing = await encoderFor(next.send.runId);
       } catch (error) {
         // Checked when received: only a spool written by another version could get here.
@@ -163,18 +159,17 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
     tls: bridge.tls,
     maxMessageBytes: bridge.maxMessageBytes,
     maxRecords: bridge.maxRecords,
-    onRecords: (records, peer, message) => {
-      if (records.length === 0) return; // nothing to publish
-      try {
-        encode(toBatch(records, peer, sequence)); // what cannot be encoded now never will be: refuse it, hold nothing
-      } catch (error) {
-        throw new CollectorError('invalid', `the records cannot be a flowcast event: ${(error as Error).message}`, { cause: error });
-      }
-      if (!hold.hold({ runId, sequence, peer, records: records.length }, message)) {
+    // pbflow to Avro from Buffer to Buffer: the Send is read into columns (here to check it, at
+    // publish again from what is held), which the Avro writer reads.
+    onFlows: (records, peer, message) => {
+      if (records.flows.length === 0) return; // nothing to publish
+      // What cannot be an event now never will be: refuse it, hold nothing.
+      if (records.unrepresentable) throw new CollectorError('invalid', `the records cannot be a flowcast event: ${records.unrepresentable}`);
+      if (!hold.hold({ runId, sequence, peer, records: records.flows.length }, message)) {
         throw new Error(`the bridge is full (BRIDGE_BUFFER_BYTES ${bridge.bufferBytes}${bridge.spoolDir ? `, BRIDGE_SPOOL_MAX_BYTES ${bridge.spoolMaxBytes}` : ''}): NATS has not taken what it holds`);
       }
       sequence++;
-      totals.receivedRecords += records.length;
+      totals.receivedRecords += records.flows.length;
     },
     onError: (error) => {
       if (error.kind !== 'handler') totals.refusedSends++;

@@ -1,18 +1,15 @@
 // A NATS subscriber for flowcast's CloudEvents: binary or structured, Avro plain or single-object.
 // Core NATS, or a JetStream durable consumer that acknowledges a message only after the handler
 // succeeded (a handler failure has it redelivered; a malformed message is terminated, not retried).
-import { connect, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { CloudEvent, HTTP } from 'cloudevents';
 
-import { decodeFlowBatch } from '../encode/avro.js';
-import { DATA_CONTENT_TYPE, schemaFingerprintOf } from '../encode/cloudevent.js';
-import type { DecodedFlowBatch } from '../model/index.js';
+import type { ColumnarFlowBatch, DecodedFlowBatch } from '../model/index.js';
 import { connectionOptions, type NatsConnectionSettings } from '../runtime/nats.js';
 import { CollectorError } from './errors.js';
+import { decodeEvent, decodeEventColumns, type EventAttributes } from './event.js';
 
-/** The event's context attributes (id, source, type, time, dataschema, extensions). */
-export type EventAttributes = Record<string, unknown> & { id: string; source: string; type: string };
+export { decodeEvent, decodeEventColumns, type EventAttributes } from './event.js';
 
 export interface NatsCollectorOptions {
   nats: NatsConnectionSettings & { subject: string };
@@ -31,7 +28,10 @@ export interface NatsCollectorOptions {
    * one; default 10,000. `false`: every message reaches the handler.
    */
   dedupe?: number | false;
-  onBatch: (batch: DecodedFlowBatch, event: EventAttributes) => void | Promise<void>;
+  /** The batch with flow objects. Give this or onColumns. */
+  onBatch?: (batch: DecodedFlowBatch, event: EventAttributes) => void | Promise<void>;
+  /** The batch with its flows as columns, decoded without an object per flow (docs/collector.md, "Fast"). */
+  onColumns?: (batch: ColumnarFlowBatch, event: EventAttributes) => void | Promise<void>;
   onError?: (error: CollectorError) => void;
 }
 
@@ -61,40 +61,17 @@ const PULL_AHEAD = 10;
 /** How long a pull waits for messages on the server. */
 const PULL_EXPIRES_MS = 5000;
 
-/** Decodes one NATS message into the flow batch it carries; throws CollectorError. */
-export function decodeEvent(data: Uint8Array, natsHeaders: MsgHdrs | undefined): { batch: DecodedFlowBatch; event: EventAttributes } {
-  const headers: Record<string, string> = {};
-  for (const [name, values] of natsHeaders ?? []) headers[name.toLowerCase()] = values[0];
-  const structured = (headers['content-type'] ?? '').startsWith('application/cloudevents+json');
-  let event: CloudEvent<unknown>;
-  try {
-    const body = structured ? Buffer.from(data).toString('utf8') : Buffer.from(data);
-    event = HTTP.toEvent({ headers, body }) as CloudEvent<unknown>;
-  } catch (error) {
-    throw new CollectorError('cloudevent', `not a valid CloudEvent: ${(error as Error).message}`, { cause: error });
-  }
-  if (event.datacontenttype !== DATA_CONTENT_TYPE) {
-    throw new CollectorError('content-type', `datacontenttype is ${JSON.stringify(event.datacontenttype)}, expected ${DATA_CONTENT_TYPE}`);
-  }
-  const avro = structured ? (event.data_base64 ? Buffer.from(event.data_base64, 'base64') : undefined) : Buffer.from(data);
-  if (!avro) throw new CollectorError('cloudevent', 'a structured event without data_base64');
-  try {
-    const { data: _data, data_base64: _base64, ...attributes } = event.toJSON();
-    return { batch: decodeFlowBatch(avro, schemaFingerprintOf(event.dataschema)), event: attributes as EventAttributes };
-  } catch (error) {
-    throw new CollectorError('avro', (error as Error).message, { cause: error });
-  }
-}
-
 export async function startNatsCollector(options: NatsCollectorOptions): Promise<RunningNatsCollector> {
   const report = options.onError ?? (() => undefined);
+  const { onBatch, onColumns } = options;
+  if (!onBatch === !onColumns) throw new TypeError('startNatsCollector needs onBatch or onColumns (one of them)');
   const nc: NatsConnection = await connect(connectionOptions(options.nats, 'flowcast-collector'));
   const seen = options.dedupe === false ? undefined : new RecentIds(options.dedupe ?? DEFAULT_DEDUPE_WINDOW);
 
   const handle = async (message: Msg | JsMsg): Promise<'ack' | 'term' | 'nak'> => {
-    let decoded;
+    let decoded: { batch: DecodedFlowBatch | ColumnarFlowBatch; event: EventAttributes };
     try {
-      decoded = decodeEvent(message.data, message.headers);
+      decoded = onColumns ? decodeEventColumns(message.data, message.headers) : decodeEvent(message.data, message.headers);
     } catch (error) {
       report(error as CollectorError);
       return 'term';
@@ -103,7 +80,8 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
     const key = `${decoded.event.source} ${decoded.event.id}`;
     if (seen?.has(key)) return 'ack';
     try {
-      await options.onBatch(decoded.batch, decoded.event);
+      if (onColumns) await onColumns(decoded.batch as ColumnarFlowBatch, decoded.event);
+      else await onBatch!(decoded.batch as DecodedFlowBatch, decoded.event);
       seen?.add(key);
       return 'ack';
     } catch (error) {

@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 
-import { isDrainedBatch, type AnyFlowBatch, type DecodedFlowBatch } from '../model/index.js';
+import { isColumnarBatch, isDrainedBatch, type AnyFlowBatch, type DecodedFlowBatch } from '../model/index.js';
 import { crc64Avro } from './crc64-avro.js';
+import { createColumnsWriter } from './avro-columns-writer.js';
 import { createFlowBatchWriter } from './flow-batch-writer.js';
 
 const FLOW_BATCH_SCHEMA_PATH = new URL('../../schemas/flow-batch.avsc', import.meta.url);
@@ -23,7 +24,8 @@ interface AvscTap {
   skipLong(): void;
 }
 
-const minimumBytes = (type: ReadableType): number =>
+/** The fewest bytes a value of the type takes (fixed: its size; records: their fields'; else one). */
+export const minimumBytes = (type: ReadableType): number =>
   type.typeName === 'fixed' ? type.size! : type.fields ? type.fields.reduce((sum, field) => sum + minimumBytes(field.type), 0) : 1;
 
 /** An array's or map's next block count, checked against the bytes left (each item takes at least `smallest`). */
@@ -122,16 +124,19 @@ export const FLOW_BATCH_FINGERPRINT = SCHEMA_REVISIONS[0].fingerprint;
  * Earlier revisions of the schema, by single-object fingerprint: events of agents not yet upgraded
  * are read through Avro schema resolution, new fields taking their defaults.
  */
-const EARLIER_SCHEMAS = new Map(SCHEMA_REVISIONS.slice(1).map((writer) => [writer.fingerprint.toString('hex'), flowBatchType.createResolver(writer.type)] as const));
+/** The earlier revisions' writer types, by single-object fingerprint (hex). */
+export const EARLIER_WRITERS = new Map(SCHEMA_REVISIONS.slice(1).map((writer) => [writer.fingerprint.toString('hex'), writer.type] as const));
+const EARLIER_SCHEMAS = new Map([...EARLIER_WRITERS].map(([fingerprint, writer]) => [fingerprint, flowBatchType.createResolver(writer)] as const));
 /** The first revision, whose events' dataschema carried no fingerprint. */
 export const FIRST_SCHEMA_FINGERPRINT = [...EARLIER_SCHEMAS.keys()][0];
 const SINGLE_OBJECT_HEADER = Buffer.concat([SINGLE_OBJECT_MARKER, FLOW_BATCH_FINGERPRINT]);
 
 const writeFlowBatch = createFlowBatchWriter(flowBatchType);
+const writeColumns = createColumnsWriter(flowBatchType);
 
-/** A batch of drained structs through the Buffer writer; one of flow objects through avsc. */
+/** A batch of drained structs or of columns through a Buffer writer; one of flow objects through avsc. */
 export function encodeFlowBatch(batch: AnyFlowBatch, singleObject: boolean): Buffer {
-  const body = isDrainedBatch(batch) ? writeFlowBatch(batch) : flowBatchType.toBuffer(batch);
+  const body = isDrainedBatch(batch) ? writeFlowBatch(batch) : isColumnarBatch(batch) ? writeColumns(batch) : flowBatchType.toBuffer(batch);
   return singleObject ? Buffer.concat([SINGLE_OBJECT_HEADER, body]) : body;
 }
 
@@ -146,24 +151,34 @@ export class AvroDecodeError extends Error {
  * dataschema); plain data without it is read as written with this revision.
  */
 export function decodeFlowBatch(data: Uint8Array, writerFingerprint?: string): DecodedFlowBatch {
+  const { body, writer } = flowBatchBody(data, writerFingerprint);
+  try {
+    return flowBatchType.fromBuffer(body, writer === undefined ? undefined : EARLIER_SCHEMAS.get(writer)) as DecodedFlowBatch;
+  } catch (error) {
+    throw new AvroDecodeError(`not a FlowBatch in Avro: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The Avro body of plain or single-object data, and the fingerprint of the earlier revision that
+ * wrote it (undefined: this revision); throws AvroDecodeError for an unknown fingerprint.
+ */
+export function flowBatchBody(data: Uint8Array, writerFingerprint?: string): { body: Buffer; writer?: string } {
   let body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  let resolver: avro.Resolver | undefined;
+  let writer: string | undefined;
   if (writerFingerprint !== undefined && writerFingerprint !== FLOW_BATCH_FINGERPRINT.toString('hex')) {
-    resolver = EARLIER_SCHEMAS.get(writerFingerprint);
-    if (!resolver) throw new AvroDecodeError(`unknown schema fingerprint ${writerFingerprint} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+    if (!EARLIER_SCHEMAS.has(writerFingerprint)) throw new AvroDecodeError(`unknown schema fingerprint ${writerFingerprint} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+    writer = writerFingerprint;
   }
   if (body.subarray(0, 2).equals(SINGLE_OBJECT_MARKER)) {
     if (body.length < 10) throw new AvroDecodeError('single-object Avro shorter than its 10-byte header');
     const fingerprint = body.subarray(2, 10);
-    resolver = EARLIER_SCHEMAS.get(fingerprint.toString('hex'));
-    if (!resolver && !fingerprint.equals(FLOW_BATCH_FINGERPRINT)) {
-      throw new AvroDecodeError(`unknown schema fingerprint ${fingerprint.toString('hex')} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+    writer = fingerprint.toString('hex');
+    if (!EARLIER_SCHEMAS.has(writer)) {
+      if (!fingerprint.equals(FLOW_BATCH_FINGERPRINT)) throw new AvroDecodeError(`unknown schema fingerprint ${writer} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+      writer = undefined;
     }
     body = body.subarray(10);
   }
-  try {
-    return flowBatchType.fromBuffer(body, resolver) as DecodedFlowBatch;
-  } catch (error) {
-    throw new AvroDecodeError(`not a FlowBatch in Avro: ${(error as Error).message}`);
-  }
+  return { body, writer };
 }

@@ -10,7 +10,7 @@ import type avro from 'avsc';
 
 import { EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE, type FlowBatch } from '../model/index.js';
 import { DIRECTION_SYMBOLS, DROPS_FIELDS, DUP_DIRECTION_SYMBOLS, EXTRA_FIELD_SOURCES, FLOW_FIELD_SOURCES, type FieldSource } from './flow-fields.js';
-import { Scratch, writeVarintHalves } from './scratch.js';
+import { Scratch, writeLongAt } from './scratch.js';
 
 /** What avsc's parsed types expose that the plan needs. */
 interface ParsedType {
@@ -114,19 +114,8 @@ function planFlow(fields: ParsedField[], withExtras: boolean): Step[] {
   });
 }
 
-const TWO_32 = 2 ** 32;
 /** Kernel interface names are under 16 bytes; 63 keeps the name's length a one-byte varint. */
 const NAME_MAX_BYTES = 63;
-
-/** Zigzag varint of a safe integer at out[pos]; returns the next position. */
-function writeLongAt(out: Buffer, pos: number, value: number): number {
-  const negative = value < 0;
-  const magnitude = negative ? -value - 1 : value; // zigzag: 2v, or 2|v|-1 for negatives
-  const high = Math.floor(magnitude / TWO_32);
-  const low = magnitude - high * TWO_32;
-  // The doubling, on the halves: 2v can pass 2^53.
-  return writeVarintHalves(out, pos, ((high << 1) | (low >>> 31)) >>> 0, ((low << 1) | (negative ? 1 : 0)) >>> 0);
-}
 
 /** Source of a varint of the unsigned integer expression `value`, known to be below 2^31. */
 const smallVarint = (value: string) =>

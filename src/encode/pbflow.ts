@@ -1,10 +1,12 @@
 // NetObserv's pbflow protocol (proto/flow.proto): flowcast flows to Records, and Records back.
-// Writing is hand-written (below); protobufjs, loading proto/flow.proto, is the decoder.
+// Writing is hand-written (below), from flow objects or columns; protobufjs, loading
+// proto/flow.proto, is the object decoder, src/encode/pbflow-reader.ts the fast one (into columns).
 import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import ipaddr from 'ipaddr.js';
 import protobuf from 'protobufjs';
 
+import { ADDRESS_BYTES, DUP_LIST_OTHER, FlowColumns, MAC_BYTES } from '../model/flow-columns.js';
 import type { FlowRecord } from '../model/index.js';
 import { Scratch, writeVarint, writeVarintHalves } from './scratch.js';
 
@@ -143,21 +145,21 @@ function close(at: number, reserved = 1): void {
   writeVarint(scratch.buffer, at, length);
 }
 
-/** An IP message: IPv6 when the flow is IPv6, else IPv4 from the last four bytes (as NetObserv's FlowToPB). */
-function writeIp(field: number, address: Uint8Array, ipv6: boolean): void {
-  const at = open(field);
+/** An IP message from address[at, at + 16): IPv6 when the flow is IPv6, else IPv4 from the last four bytes (as NetObserv's FlowToPB). */
+function writeIp(field: number, address: Uint8Array, ipv6: boolean, at = 0): void {
+  const ip = open(field);
   if (!ipv6) {
     scratch.buffer[scratch.pos++] = (1 << 3) | FIXED32; // the address as an integer, fixed32 is little-endian on the wire
-    scratch.buffer[scratch.pos++] = address[15];
-    scratch.buffer[scratch.pos++] = address[14];
-    scratch.buffer[scratch.pos++] = address[13];
-    scratch.buffer[scratch.pos++] = address[12];
+    scratch.buffer[scratch.pos++] = address[at + 15];
+    scratch.buffer[scratch.pos++] = address[at + 14];
+    scratch.buffer[scratch.pos++] = address[at + 13];
+    scratch.buffer[scratch.pos++] = address[at + 12];
   } else {
     scratch.buffer[scratch.pos++] = (2 << 3) | LENGTH_DELIMITED;
     scratch.buffer[scratch.pos++] = 16;
-    for (let i = 0; i < 16; i++) scratch.buffer[scratch.pos++] = address[i];
+    for (let i = 0; i < 16; i++) scratch.buffer[scratch.pos++] = address[at + i];
   }
-  close(at);
+  close(ip);
 }
 
 const isMapped = (address: Uint8Array) => Buffer.from(address.buffer, address.byteOffset, 12).equals(IPV4_MAPPED);
@@ -179,69 +181,80 @@ function writeDuration(field: number, nanoseconds: number): void {
   writeTime(field, seconds, nanoseconds - seconds * 1e9);
 }
 
-/** One pbflow Records message holding `flows`; `agentIp` (text) goes into every record. */
-export function encodeRecords(flows: readonly FlowRecord[], agentIp: string): Uint8Array {
+/**
+ * One pbflow Records message holding `flows` (objects, or columns: the bridge's Avro decoded fast,
+ * written without an object per flow); `agentIp` (text) goes into every record.
+ */
+export function encodeRecords(flows: readonly FlowRecord[] | FlowColumns, agentIp: string): Uint8Array {
+  const columns = flows instanceof FlowColumns ? flows : FlowColumns.fromRecords(flows);
   const agentAddress = agentIp ? ipToMapped(agentIp) : undefined;
-  const names = new Map<string, Buffer>();
+  const agentIpv6 = agentAddress ? !isMapped(agentAddress) : false;
+  const nameBuffers = columns.names.map((name) => Buffer.from(name, 'utf8'));
+  const names = new Map<string, Buffer>(columns.names.map((name, index) => [name, nameBuffers[index]]));
   const encoded = (text: string) => {
     let name = names.get(text);
     if (!name) names.set(text, (name = Buffer.from(text, 'utf8')));
     return name;
   };
+  const { macs, addresses, features, dupListKind } = columns;
   scratch.pos = 0;
-  for (const flow of flows) {
-    const name = encoded(flow.interface);
+  for (let index = 0; index < columns.length; index++) {
+    const name = nameBuffers[columns.interfaceIndex[index]];
+    const direction = columns.direction[index];
     // Every field but the lists and the DNS name, each at its largest, takes 378 bytes and the name.
     scratch.ensure(512 + name.length);
     tag(1, LENGTH_DELIMITED); // Records.entries
     const recordAt = scratch.pos;
     scratch.pos += 2; // room for a two-byte length
-    uint(1, flow.etherType);
-    uint(2, DIRECTION_VALUES[flow.direction]);
-    writeTimestamp(3, flow.firstSeen);
-    writeTimestamp(4, flow.lastSeen);
+    const etherType = columns.etherType[index];
+    uint(1, etherType);
+    uint(2, direction);
+    writeTimestamp(3, columns.firstSeen[index]);
+    writeTimestamp(4, columns.lastSeen[index]);
     const link = open(5);
-    uint(1, flow.srcMac.readUIntBE(0, 6));
-    uint(2, flow.dstMac.readUIntBE(0, 6));
+    uint(1, macs.readUIntBE(index * MAC_BYTES, 6));
+    uint(2, macs.readUIntBE(index * MAC_BYTES + 6, 6));
     close(link);
     // Network and Transport for every flow, non-IP too (zero addresses as IPv4), as NetObserv.
-    const ipv6 = flow.etherType === ETH_IPV6;
+    const ipv6 = etherType === ETH_IPV6;
     const network = open(6);
-    writeIp(1, flow.srcAddr, ipv6);
-    writeIp(2, flow.dstAddr, ipv6);
-    uint(3, flow.dscp);
+    writeIp(1, addresses, ipv6, index * ADDRESS_BYTES);
+    writeIp(2, addresses, ipv6, index * ADDRESS_BYTES + 16);
+    uint(3, columns.dscp[index]);
     close(network);
     const transport = open(7);
-    uint(1, flow.srcPort);
-    uint(2, flow.dstPort);
-    uint(3, flow.protocol);
+    uint(1, columns.srcPort[index]);
+    uint(2, columns.dstPort[index]);
+    uint(3, columns.protocol[index]);
     close(transport);
-    uint(8, flow.bytes);
-    uint(9, flow.packets);
+    uint(8, columns.bytes[index]);
+    uint(9, columns.packets[index]);
     bytes(10, name);
-    if (agentAddress) writeIp(12, agentAddress, !isMapped(agentAddress));
-    uint(13, flow.netobservTcpFlags);
-    uint(14, flow.icmpType);
-    uint(15, flow.icmpCode);
-    if (flow.drops) {
+    if (agentAddress) writeIp(12, agentAddress, agentIpv6);
+    uint(13, columns.netobservTcpFlags[index]);
+    uint(14, columns.icmpType[index]);
+    uint(15, columns.icmpCode[index]);
+    const flow = features.get(index);
+    if (flow?.drops) {
       uint(16, flow.drops.bytes);
       uint(17, flow.drops.packets);
       uint(18, flow.drops.latestFlags);
       uint(19, flow.drops.latestState);
       uint(20, flow.drops.latestDropCause);
     }
-    if (flow.dns) {
+    if (flow?.dns) {
       uint(21, flow.dns.id);
       uint(22, flow.dns.flags);
       if (flow.dns.latency) writeDuration(23, flow.dns.latency);
     }
-    if (flow.rtt) writeDuration(24, flow.rtt);
-    if (flow.dns) uint(25, flow.dns.errno);
+    const rtt = columns.rtt[index];
+    if (rtt) writeDuration(24, rtt);
+    if (flow?.dns) uint(25, flow.dns.errno);
     // Current Flowlogs Pipeline takes interfaces and directions only from dup_list.
-    if (flow.dupList.length === 0) writeDupEntry(name, DIRECTION_VALUES[flow.direction], '');
-    for (const entry of flow.dupList) writeDupEntry(encoded(entry.interface), DIRECTION_VALUES[entry.direction], entry.udn);
-    if (flow.networkEvents) for (const event of flow.networkEvents) writeNetworkEvent(event);
-    if (flow.xlat) {
+    if (dupListKind[index] !== DUP_LIST_OTHER) writeDupEntry(name, direction, '');
+    else for (const entry of flow!.dupList!) writeDupEntry(encoded(entry.interface), DIRECTION_VALUES[entry.direction], entry.udn);
+    if (flow?.networkEvents) for (const event of flow.networkEvents) writeNetworkEvent(event);
+    if (flow?.xlat) {
       const xlat = open(28);
       writeIp(1, flow.xlat.srcAddr, ipv6);
       writeIp(2, flow.xlat.dstAddr, ipv6);
@@ -250,13 +263,13 @@ export function encodeRecords(flows: readonly FlowRecord[], agentIp: string): Ui
       uint(5, flow.xlat.zoneId);
       close(xlat);
     }
-    uint(29, flow.sampling);
-    if (flow.ipsec) {
+    uint(29, columns.sampling[index]);
+    if (flow?.ipsec) {
       uint(30, flow.ipsec.encrypted ? 1 : 0);
       int32(31, flow.ipsec.encryptedRet);
     }
-    if (flow.dns) string(32, flow.dns.name);
-    if (flow.tls) {
+    if (flow?.dns) string(32, flow.dns.name);
+    if (flow?.tls) {
       scratch.ensure(64);
       uint(33, flow.tls.sslVersion);
       uint(34, flow.tls.sslMismatch ? 1 : 0);
@@ -264,7 +277,7 @@ export function encodeRecords(flows: readonly FlowRecord[], agentIp: string): Ui
       uint(36, flow.tls.cipherSuite);
       uint(37, flow.tls.keyShare);
     }
-    if (flow.quic) {
+    if (flow?.quic) {
       scratch.ensure(32);
       const quic = open(38);
       uint(1, flow.quic.version);

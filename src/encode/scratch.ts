@@ -51,3 +51,13 @@ export function writeVarintHalves(out: Buffer, pos: number, high: number, low: n
   out[pos++] = low;
   return pos;
 }
+
+/** The Avro long (zigzag varint) of a safe integer at out[pos]; returns the next position. */
+export function writeLongAt(out: Buffer, pos: number, value: number): number {
+  const negative = value < 0;
+  const magnitude = negative ? -value - 1 : value; // zigzag: 2v, or 2|v|-1 for negatives
+  const high = Math.floor(magnitude / TWO_32);
+  const low = magnitude - high * TWO_32;
+  // The doubling, on the halves: 2v can pass 2^53.
+  return writeVarintHalves(out, pos, ((high << 1) | (low >>> 31)) >>> 0, ((low << 1) | (negative ? 1 : 0)) >>> 0);
+}

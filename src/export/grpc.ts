@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 
 import type { Config } from '../config/index.js';
 import { COLLECTOR_SERVICE, encodeRecords } from '../encode/pbflow.js';
-import { flowRecordsOf, type AnyFlowBatch, type FlowRecord } from '../model/index.js';
+import { isDrainedBatch, type AnyFlowBatch, type FlowColumns, type FlowRecord } from '../model/index.js';
 import { ExportError, type FailureKind } from './failure.js';
 import type { Exporter } from './queue.js';
 
@@ -83,7 +83,7 @@ export class PbflowClient {
    * size and sends the same flows again. Calls `taken(n)` once the collector took the first n
    * flows, so that a retry resumes after them (whatever the next messages' sizes).
    */
-  async sendFlows(flows: readonly FlowRecord[], agentIp: string, maxFlows: number, from: number, taken: (flows: number) => void | Promise<void>): Promise<void> {
+  async sendFlows(flows: readonly FlowRecord[] | FlowColumns, agentIp: string, maxFlows: number, from: number, taken: (flows: number) => void | Promise<void>): Promise<void> {
     let start = from;
     while (start < flows.length) {
       let count = Math.max(1, Math.min(maxFlows, flows.length - start, Math.floor((this.maxBytes * 0.95) / this.bytesPerRecord)));
@@ -116,7 +116,7 @@ export class PbflowClient {
     this.client.close();
   }
 
-  private encode(flows: readonly FlowRecord[], start: number, count: number, agentIp: string): Uint8Array {
+  private encode(flows: readonly FlowRecord[] | FlowColumns, start: number, count: number, agentIp: string): Uint8Array {
     const message = encodeRecords(flows.slice(start, start + count), agentIp);
     this.bytesPerRecord = Math.max(1, message.length / count);
     return message;
@@ -156,7 +156,8 @@ export class GrpcExporter implements Exporter {
       this.scheduleReconnect();
     }
     const from = this.acknowledged.get(batch) ?? 0;
-    const flows = flowRecordsOf(batch);
+    // The agent's drain becomes objects here; columns (the bridge's) go as they are.
+    const flows = isDrainedBatch(batch) ? batch.flows.decode() : (batch.flows as FlowRecord[] | FlowColumns);
     try {
       await this.client.sendFlows(flows, this.agentIp, this.maxFlows, from, (flows) => void this.acknowledged.set(batch, flows));
     } catch (error) {

@@ -1,5 +1,6 @@
 // One interval's flows from one agent (the Avro FlowBatch of schemas/flow-batch.avsc), and its split into parts.
 import { isDrained, type DrainedFlows } from './drained.js';
+import type { FlowColumns } from './flow-columns.js';
 import type { FlowRecord } from './record.js';
 
 export interface FlowBatchOf<Flows> {
@@ -21,17 +22,24 @@ export interface FlowBatchOf<Flows> {
 export type FlowBatch = FlowBatchOf<DrainedFlows>;
 /** As a consumer (or the reverse bridge) has it: flow objects. */
 export type DecodedFlowBatch = FlowBatchOf<FlowRecord[]>;
-/** Either: what the encoders and the exporters accept. */
-export type AnyFlowBatch = FlowBatch | DecodedFlowBatch;
+/** As a fast consumer (and the bridge) reads it: the flows as columns (flow-columns.ts). */
+export type ColumnarFlowBatch = FlowBatchOf<FlowColumns>;
+/** Any of these: what the encoders and the exporters accept. */
+export type AnyFlowBatch = FlowBatch | DecodedFlowBatch | ColumnarFlowBatch;
 
 /** The agent's batch (drained structs) rather than one of flow objects. */
 export function isDrainedBatch(batch: AnyFlowBatch): batch is FlowBatch {
   return isDrained(batch.flows);
 }
 
+/** A batch of columns (a fast consumer's, the bridge's). */
+export function isColumnarBatch(batch: AnyFlowBatch): batch is ColumnarFlowBatch {
+  return !Array.isArray(batch.flows) && (batch.flows as { readonly kind?: string }).kind === 'columns';
+}
+
 /** The batch's flows as objects: decoded from a drain, or as they are. */
 export function flowRecordsOf(batch: AnyFlowBatch): FlowRecord[] {
-  return isDrained(batch.flows) ? batch.flows.decode() : batch.flows;
+  return Array.isArray(batch.flows) ? batch.flows : (batch.flows as DrainedFlows | FlowColumns).decode();
 }
 
 /** The batch's flows in `parts` pieces of (nearly) equal size, each a batch of its own. */

@@ -6,6 +6,8 @@ const PACKETS = offsetOf('metrics.packets');
 const BYTES = offsetOf('metrics.bytes');
 
 export class DrainedFlows {
+  /** Which kind of flows a batch holds (see flowsKind). */
+  readonly kind = 'drained' as const;
   constructor(
     /** flow_record structs (src/model/layout.ts), back to back. */
     readonly records: Buffer,
@@ -58,10 +60,11 @@ export class DrainedFlows {
 }
 
 /**
- * The flows of a batch are either a drain (the agent's) or flow objects (decoded, converted): an
- * array is the second. Encoders choose their path with this rather than `instanceof`, which fails
- * for a DrainedFlows of another copy of this module (a re-imported one, a second package copy).
+ * The flows of a batch are a drain (the agent's), columns (a fast consumer's) or flow objects
+ * (decoded, converted). Encoders choose their path by the `kind` the first two carry rather than
+ * `instanceof`, which fails for a DrainedFlows of another copy of this module (a re-imported one,
+ * a second package copy).
  */
-export function isDrained(flows: DrainedFlows | readonly FlowRecord[]): flows is DrainedFlows {
-  return !Array.isArray(flows);
+export function isDrained(flows: { readonly kind?: string } | readonly FlowRecord[]): flows is DrainedFlows {
+  return !Array.isArray(flows) && (flows as { readonly kind?: string }).kind === 'drained';
 }

@@ -143,6 +143,11 @@ export class NatsCluster {
     return cluster;
   }
 
+  /** The server processes, n0 first (the fleet benchmark counts their CPU). */
+  get processes(): readonly ChildProcess[] {
+    return this.children;
+  }
+
   get urls(): string[] {
     return this.clientPorts.map((port) => `nats://127.0.0.1:${port}`);
   }
