@@ -131,9 +131,13 @@ function readTime(): void {
   while (pos < end) {
     const tag = readVarint();
     const field = tag >>> 3;
-    if (field === 1) (expect(tag & 7, VARINT, 1), (time[0] = readInt64()));
-    else if (field === 2) (expect(tag & 7, VARINT, 2), (time[1] = readVarint() | 0));
-    else skip(tag & 7);
+    if (field === 1) {
+      expect(tag & 7, VARINT, 1);
+      time[0] = readInt64();
+    } else if (field === 2) {
+      expect(tag & 7, VARINT, 2);
+      time[1] = readVarint() | 0;
+    } else skip(tag & 7);
   }
   if (pos !== end) fail('index out of range');
 }
@@ -265,8 +269,8 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
       case 4:
         expect(wireType, LENGTH_DELIMITED, field);
         readTime();
-        if (field === 3) (startTime ??= [0, 0]), (startTime[0] = time[0]), (startTime[1] = time[1]);
-        else (endTime ??= [0, 0]), (endTime[0] = time[0]), (endTime[1] = time[1]);
+        if (field === 3) startTime = [time[0], time[1]];
+        else endTime = [time[0], time[1]];
         break;
       case 5: {
         expect(wireType, LENGTH_DELIMITED, field);
@@ -384,10 +388,18 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
           if (innerField === 1 || innerField === 3) {
             expect(inner & 7, LENGTH_DELIMITED, innerField);
             const stringEnd = delimitedEnd();
-            if (innerField === 1) (nameStart = pos), (nameLength = stringEnd - pos);
-            else (udnStart = pos), (udnLength = stringEnd - pos);
+            if (innerField === 1) {
+              nameStart = pos;
+              nameLength = stringEnd - pos;
+            } else {
+              udnStart = pos;
+              udnLength = stringEnd - pos;
+            }
             pos = stringEnd;
-          } else if (innerField === 2) (expect(inner & 7, VARINT, 2), (entryDirection = readVarint() | 0));
+          } else if (innerField === 2) {
+            expect(inner & 7, VARINT, 2);
+            entryDirection = readVarint() | 0;
+          }
           else skip(inner & 7);
         }
         if (pos !== entryEnd) fail('index out of range');
@@ -412,9 +424,13 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
             let key = '', value = '';
             while (pos < entryEnd) {
               const entryTag = readVarint();
-              if (entryTag >>> 3 === 1) (expect(entryTag & 7, LENGTH_DELIMITED, 1), (key = readString()));
-              else if (entryTag >>> 3 === 2) (expect(entryTag & 7, LENGTH_DELIMITED, 2), (value = readString()));
-              else skip(entryTag & 7);
+              if (entryTag >>> 3 === 1) {
+                expect(entryTag & 7, LENGTH_DELIMITED, 1);
+                key = readString();
+              } else if (entryTag >>> 3 === 2) {
+                expect(entryTag & 7, LENGTH_DELIMITED, 2);
+                value = readString();
+              } else skip(entryTag & 7);
             }
             if (pos !== entryEnd) fail('index out of range');
             events[key] = value;

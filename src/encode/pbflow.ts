@@ -7,7 +7,7 @@ import ipaddr from 'ipaddr.js';
 import protobuf from 'protobufjs';
 
 import { ADDRESS_BYTES, DUP_LIST_OTHER, FlowColumns, MAC_BYTES } from '../model/flow-columns.js';
-import type { FlowRecord } from '../model/index.js';
+import { isColumns, type FlowRecord } from '../model/index.js';
 import { Scratch, writeVarint, writeVarintHalves } from './scratch.js';
 
 export const FLOW_PROTO_PATH = fileURLToPath(new URL('../../proto/flow.proto', import.meta.url));
@@ -186,7 +186,7 @@ function writeDuration(field: number, nanoseconds: number): void {
  * written without an object per flow); `agentIp` (text) goes into every record.
  */
 export function encodeRecords(flows: readonly FlowRecord[] | FlowColumns, agentIp: string): Uint8Array {
-  const columns = flows instanceof FlowColumns ? flows : FlowColumns.fromRecords(flows);
+  const columns = isColumns(flows) ? flows : FlowColumns.fromRecords(flows as readonly FlowRecord[]);
   const agentAddress = agentIp ? ipToMapped(agentIp) : undefined;
   const agentIpv6 = agentAddress ? !isMapped(agentAddress) : false;
   const nameBuffers = columns.names.map((name) => Buffer.from(name, 'utf8'));

@@ -32,9 +32,14 @@ export function isDrainedBatch(batch: AnyFlowBatch): batch is FlowBatch {
   return isDrained(batch.flows);
 }
 
+/** Flows as columns, told by their `kind` (see isDrained for why not `instanceof`). */
+export function isColumns(flows: DrainedFlows | FlowColumns | readonly FlowRecord[]): flows is FlowColumns {
+  return !Array.isArray(flows) && (flows as { readonly kind?: string }).kind === 'columns';
+}
+
 /** A batch of columns (a fast consumer's, the bridge's). */
 export function isColumnarBatch(batch: AnyFlowBatch): batch is ColumnarFlowBatch {
-  return !Array.isArray(batch.flows) && (batch.flows as { readonly kind?: string }).kind === 'columns';
+  return isColumns(batch.flows);
 }
 
 /** The batch's flows as objects: decoded from a drain, or as they are. */

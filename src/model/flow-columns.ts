@@ -214,11 +214,20 @@ export class FlowColumns {
       columns.dupListKind[index] = dupList.length === 0 ? DUP_LIST_NONE : own ? DUP_LIST_OWN : DUP_LIST_OTHER;
       const features: FlowFeatures = {};
       let any = false;
-      if (columns.dupListKind[index] === DUP_LIST_OTHER) (features.dupList = dupList), (any = true);
-      for (const key of ['drops', 'dns', 'xlat', 'ipsec', 'tls', 'quic'] as const) {
-        if (flow[key]) (features[key] = flow[key] as never), (any = true);
+      if (columns.dupListKind[index] === DUP_LIST_OTHER) {
+        features.dupList = dupList;
+        any = true;
       }
-      if (flow.networkEvents?.length) (features.networkEvents = flow.networkEvents), (any = true);
+      for (const key of ['drops', 'dns', 'xlat', 'ipsec', 'tls', 'quic'] as const) {
+        if (flow[key]) {
+          features[key] = flow[key] as never;
+          any = true;
+        }
+      }
+      if (flow.networkEvents?.length) {
+        features.networkEvents = flow.networkEvents;
+        any = true;
+      }
       if (any) columns.features.set(index, features);
     });
     return columns;

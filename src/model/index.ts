@@ -6,5 +6,5 @@ export {
   type Direction, type FlowDns, type FlowDrops, type FlowIpsec, type FlowQuic, type FlowRecord, type FlowTls, type FlowXlat, type InterfaceDirection,
 } from './record.js';
 export { DrainedFlows, isDrained } from './drained.js';
-export { flowRecordsOf, isColumnarBatch, isDrainedBatch, splitBatch, type AnyFlowBatch, type ColumnarFlowBatch, type DecodedFlowBatch, type FlowBatch, type FlowBatchOf } from './batch.js';
+export { flowRecordsOf, isColumnarBatch, isColumns, isDrainedBatch, splitBatch, type AnyFlowBatch, type ColumnarFlowBatch, type DecodedFlowBatch, type FlowBatch, type FlowBatchOf } from './batch.js';
 export { FlowColumns, type FlowFeatures } from './flow-columns.js';
