@@ -82,7 +82,10 @@ async function main(): Promise<void> {
     for (const [label, settings] of [
       ['defaults (CACHE_MAX_FLOWS=100000)', {}],
       ['CACHE_MAX_FLOWS=5000 (ring buffer path)', { CACHE_MAX_FLOWS: '5000' }],
-      ['ENABLE_PKT_DROPS=true, ENABLE_RTT=true (nothing listens on the receiver: every packet is a NO_SOCKET drop the hook records)', { ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'true' }],
+      [
+        'ENABLE_PKT_DROPS=true, ENABLE_RTT=true (nothing listens on the receiver: every packet is a NO_SOCKET drop the hook records)',
+        { ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'true' },
+      ],
     ] as [string, Record<string, string>][]) {
       const runs: AgentRun[] = [];
       const ratios: number[] = [];
@@ -93,8 +96,10 @@ async function main(): Promise<void> {
         runs.push(await withAgent(net, settings, 31500 + run));
         ratios.push(runs.at(-1)!.rate / without);
       }
-      rows.push(`| ${label} | ${(median(runs.map((r) => r.accounted)) * 100).toFixed(3)}% | ${median(runs.map((r) => r.cpu)).toFixed(2)} s | ${median(runs.map((r) => r.warmCpu)).toFixed(2)} s | ` +
-        `${median(runs.map((r) => r.rssMb)).toFixed(0)} MB | ${(median(runs.map((r) => r.rate)) / 1e3).toFixed(0)}k/s (${(median(ratios) * 100).toFixed(1)}%) |`);
+      rows.push(
+        `| ${label} | ${(median(runs.map((r) => r.accounted)) * 100).toFixed(3)}% | ${median(runs.map((r) => r.cpu)).toFixed(2)} s | ${median(runs.map((r) => r.warmCpu)).toFixed(2)} s | ` +
+          `${median(runs.map((r) => r.rssMb)).toFixed(0)} MB | ${(median(runs.map((r) => r.rate)) / 1e3).toFixed(0)}k/s (${(median(ratios) * 100).toFixed(1)}%) |`,
+      );
       console.log(rows.at(-1));
     }
     const iperfRatios: number[] = [];

@@ -41,22 +41,42 @@ const records = Array.from({ length: MESSAGES }, (_, sequence) => encodeRecords(
 const forEachEvent = (decode: (body: Buffer, index: number) => unknown) => () => events.forEach((event, index) => decode(event.body, index));
 const forEachSend = (decode: (message: Uint8Array) => unknown) => () => records.forEach((message) => decode(message));
 
-const rows: [string, number][] = process.argv.includes('--bridge-only') ? [] : [
-  ['NATS event → flow objects (decodeEvent: CloudEvents SDK, avsc)', cpuPerRecord(forEachEvent((body, index) => decodeEvent(body, eventHeaders[index])))],
-  ['NATS event → columns (decodeEventColumns, onColumns)', cpuPerRecord(forEachEvent((body, index) => decodeEventColumns(body, eventHeaders[index])))],
-  ['pbflow Records → protobufjs records (onRecords)', cpuPerRecord(forEachSend(decodeRecords))],
-  ['pbflow Records → protobufjs records → flowcast flow objects (toFlowRecord)', cpuPerRecord(forEachSend((message) => decodeRecords(message).map(toFlowRecord)))],
-  ['pbflow Records → flowcast flows in columns (readRecords, onFlows)', cpuPerRecord(forEachSend(readRecords))],
-  ['bridge nats-to-grpc, before: Avro → avsc objects → pbflow Records', cpuPerRecord(forEachEvent((body, index) => encodeRecords(decodeEvent(body, eventHeaders[index]).batch.flows, '')))],
-  ['bridge nats-to-grpc: Avro → columns → pbflow Records', cpuPerRecord(forEachEvent((body, index) => encodeRecords(decodeEventColumns(body, eventHeaders[index]).batch.flows, '')))],
-  ['bridge grpc-to-nats, before: pbflow → protobufjs → flow objects → avsc', cpuPerRecord(forEachSend((message) => encodeFlowBatch({ ...sampleBatch(0), flows: decodeRecords(message).map(toFlowRecord) }, false)))],
-  ['bridge grpc-to-nats: pbflow → columns → Avro', cpuPerRecord(forEachSend((message) => encodeFlowBatch({ ...sampleBatch(0), flows: readRecords(message).flows }, false)))],
-];
+const rows: [string, number][] = process.argv.includes('--bridge-only')
+  ? []
+  : [
+      ['NATS event → flow objects (decodeEvent: CloudEvents SDK, avsc)', cpuPerRecord(forEachEvent((body, index) => decodeEvent(body, eventHeaders[index])))],
+      ['NATS event → columns (decodeEventColumns, onColumns)', cpuPerRecord(forEachEvent((body, index) => decodeEventColumns(body, eventHeaders[index])))],
+      ['pbflow Records → protobufjs records (onRecords)', cpuPerRecord(forEachSend(decodeRecords))],
+      [
+        'pbflow Records → protobufjs records → flowcast flow objects (toFlowRecord)',
+        cpuPerRecord(forEachSend((message) => decodeRecords(message).map(toFlowRecord))),
+      ],
+      ['pbflow Records → flowcast flows in columns (readRecords, onFlows)', cpuPerRecord(forEachSend(readRecords))],
+      [
+        'bridge nats-to-grpc, before: Avro → avsc objects → pbflow Records',
+        cpuPerRecord(forEachEvent((body, index) => encodeRecords(decodeEvent(body, eventHeaders[index]).batch.flows, ''))),
+      ],
+      [
+        'bridge nats-to-grpc: Avro → columns → pbflow Records',
+        cpuPerRecord(forEachEvent((body, index) => encodeRecords(decodeEventColumns(body, eventHeaders[index]).batch.flows, ''))),
+      ],
+      [
+        'bridge grpc-to-nats, before: pbflow → protobufjs → flow objects → avsc',
+        cpuPerRecord(forEachSend((message) => encodeFlowBatch({ ...sampleBatch(0), flows: decodeRecords(message).map(toFlowRecord) }, false))),
+      ],
+      [
+        'bridge grpc-to-nats: pbflow → columns → Avro',
+        cpuPerRecord(forEachSend((message) => encodeFlowBatch({ ...sampleBatch(0), flows: readRecords(message).flows }, false))),
+      ],
+    ];
 // The Avro reader alone, without the CloudEvent around it.
 if (rows.length) rows.splice(2, 0, ['Avro FlowBatch → columns (readFlowBatch alone)', cpuPerRecord(forEachEvent((body) => readFlowBatch(body)))]);
 
 function startBridge(env: Record<string, string>): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/flowcast-bridge.js`], { env: { PATH: process.env.PATH, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/flowcast-bridge.js`], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   child.stderr!.on('data', (chunk) => (log += chunk));
   return { child, log: () => log };
@@ -70,7 +90,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 async function waitFor(condition: () => boolean, what: () => string, timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 120_000)): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !condition(); ) {
+  for (const deadline = Date.now() + timeoutMs; !condition();) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -91,14 +111,26 @@ async function natsToGrpc(): Promise<number> {
   let first = 0n;
   let last = 0n;
   // The sink reads the records with the fast reader (onFlows): little of the CPU the bridge needs.
-  const sink = await startGrpcCollector({ port: 0, onFlows: (batch) => {
-    first ||= process.hrtime.bigint();
-    received += batch.flows.length;
-    last = process.hrtime.bigint();
-  } });
-  const bridge = startBridge({ NATS_URL: nats.url, NATS_SUBJECT: 'bench.flows', NATS_STREAM: 'BENCH', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(sink.port) });
+  const sink = await startGrpcCollector({
+    port: 0,
+    onFlows: (batch) => {
+      first ||= process.hrtime.bigint();
+      received += batch.flows.length;
+      last = process.hrtime.bigint();
+    },
+  });
+  const bridge = startBridge({
+    NATS_URL: nats.url,
+    NATS_SUBJECT: 'bench.flows',
+    NATS_STREAM: 'BENCH',
+    TARGET_HOST: '127.0.0.1',
+    TARGET_PORT: String(sink.port),
+  });
   try {
-    await waitFor(() => received >= BRIDGE_MESSAGES * FLOWS || bridge.child.exitCode !== null, () => `the sink to receive every record (${received}): ${bridge.log()}`);
+    await waitFor(
+      () => received >= BRIDGE_MESSAGES * FLOWS || bridge.child.exitCode !== null,
+      () => `the sink to receive every record (${received}): ${bridge.log()}`,
+    );
     if (received !== BRIDGE_MESSAGES * FLOWS) throw new Error(`the sink received ${received} records: ${bridge.log()}`);
   } finally {
     await stop(bridge.child);
@@ -117,19 +149,36 @@ async function grpcToNats(): Promise<number> {
   const subscription = nc.subscribe('bench.mixed', { callback: () => void (received += FLOWS) });
   await nc.flush();
   const port = await freePort();
-  const bridge = startBridge({ BRIDGE_MODE: 'grpc-to-nats', BRIDGE_LISTEN_PORT: String(port), NATS_URL: nats.url, NATS_SUBJECT: 'bench.mixed', NODE_NAME: 'bench' });
+  const bridge = startBridge({
+    BRIDGE_MODE: 'grpc-to-nats',
+    BRIDGE_LISTEN_PORT: String(port),
+    NATS_URL: nats.url,
+    NATS_SUBJECT: 'bench.mixed',
+    NODE_NAME: 'bench',
+  });
   const client = new PbflowClient('127.0.0.1', port, { maxFlows: FLOWS });
   try {
-    await waitFor(() => bridge.log().includes('bridging pbflow') || bridge.child.exitCode !== null, () => 'the bridge to listen');
+    await waitFor(
+      () => bridge.log().includes('bridging pbflow') || bridge.child.exitCode !== null,
+      () => 'the bridge to listen',
+    );
     await client.send(records[0]); // connected and warm
-    await waitFor(() => received === FLOWS, () => 'the first event');
+    await waitFor(
+      () => received === FLOWS,
+      () => 'the first event',
+    );
     received = 0;
     const start = process.hrtime.bigint();
     let next = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < BRIDGE_MESSAGES) await client.send(records[next++ % MESSAGES]);
-    }));
-    await waitFor(() => received >= BRIDGE_MESSAGES * FLOWS || bridge.child.exitCode !== null, () => `every event on NATS (${received}): ${bridge.log()}`);
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < BRIDGE_MESSAGES) await client.send(records[next++ % MESSAGES]);
+      }),
+    );
+    await waitFor(
+      () => received >= BRIDGE_MESSAGES * FLOWS || bridge.child.exitCode !== null,
+      () => `every event on NATS (${received}): ${bridge.log()}`,
+    );
     return received / (Number(process.hrtime.bigint() - start) / 1e9);
   } finally {
     client.close();

@@ -120,35 +120,56 @@ async function run(bridgeCount: number): Promise<Run> {
         drain: agentDrain(agent),
       };
     }
-    const names = new Map([[2, 'eth0'], [3, 'eth0'], [4, 'eth0']]);
+    const names = new Map([
+      [2, 'eth0'],
+      [3, 'eth0'],
+      [4, 'eth0'],
+    ]);
     const natsCpuBefore = cluster.processes.reduce((sum, child) => sum + cpuSeconds(child.pid!), 0);
     const cpuBefore = process.cpuUsage();
     const start = Date.now();
     const sends: Promise<void>[] = [];
     // Each agent's intervals end at its own phase of the interval, as agents started at different times do.
-    await Promise.all(agents.map(async ({ exporter, drain }, agent) => {
-      for (let k = 0; k < INTERVALS; k++) {
-        const due = start + (agent / AGENTS) * INTERVAL_MS + k * INTERVAL_MS;
-        await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
-        const endNs = BigInt(Date.now()) * 1_000_000n;
-        const records = Buffer.from(drain);
-        stamp(records, k, endNs);
-        const endUs = Number(endNs / 1000n);
-        sends.push(exporter.send({ agentName: `node-${agent}`, agentIp: `10.${agent >> 8}.${agent & 0xff}.1`, sequence: k, part: 0, parts: 1,
-          intervalStart: endUs - INTERVAL_MS * 1000, intervalEnd: endUs, ringBufferPackets: 0, lostPackets: 0, flows: new DrainedFlows(records, names) }));
-      }
-    }));
+    await Promise.all(
+      agents.map(async ({ exporter, drain }, agent) => {
+        for (let k = 0; k < INTERVALS; k++) {
+          const due = start + (agent / AGENTS) * INTERVAL_MS + k * INTERVAL_MS;
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+          const endNs = BigInt(Date.now()) * 1_000_000n;
+          const records = Buffer.from(drain);
+          stamp(records, k, endNs);
+          const endUs = Number(endNs / 1000n);
+          sends.push(
+            exporter.send({
+              agentName: `node-${agent}`,
+              agentIp: `10.${agent >> 8}.${agent & 0xff}.1`,
+              sequence: k,
+              part: 0,
+              parts: 1,
+              intervalStart: endUs - INTERVAL_MS * 1000,
+              intervalEnd: endUs,
+              ringBufferPackets: 0,
+              lostPackets: 0,
+              flows: new DrainedFlows(records, names),
+            }),
+          );
+        }
+      }),
+    );
     await Promise.all(sends);
     const agentsCpu = process.cpuUsage(cpuBefore);
-    for (const deadline = Date.now() + 60_000; received < total && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const deadline = Date.now() + 60_000; received < total && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));
     if (received < total) throw new Error(`the sink received ${received} of ${total} records with ${bridgeCount} bridges`);
     const bridgesCpu = bridges.reduce((sum, child) => sum + cpuSeconds(child.pid!), 0);
     const natsCpu = cluster.processes.reduce((sum, child) => sum + cpuSeconds(child.pid!), 0) - natsCpuBefore;
     latenciesMs.sort();
     return {
-      bridges: bridgeCount, records: received, duplicates, seconds: (lastArrival - start) / 1000,
+      bridges: bridgeCount,
+      records: received,
+      duplicates,
+      seconds: (lastArrival - start) / 1000,
       p99Ms: latenciesMs[Math.floor(total * 0.99)],
-      agentsCpuUs: ((agentsCpu.user + agentsCpu.system) / total),
+      agentsCpuUs: (agentsCpu.user + agentsCpu.system) / total,
       bridgesCpuUs: (bridgesCpu * 1e6) / total,
       natsCpuUs: (natsCpu * 1e6) / total,
     };
@@ -178,7 +199,10 @@ const markdown = [
   '',
   '| bridges | records at the sink | duplicates | records/s (first interval to last arrival) | p99 interval end → arrival | this process (agents and sink) CPU µs/record | bridges CPU µs/record (from their start) | nats-servers CPU µs/record |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...runs.map((run) => `| ${run.bridges} | ${format(run.records)} | ${run.duplicates} | ${format(run.records / run.seconds)} | ${(run.p99Ms / 1000).toFixed(2)} s | ${run.agentsCpuUs.toFixed(2)} | ${run.bridgesCpuUs.toFixed(2)} | ${run.natsCpuUs.toFixed(2)} |`),
+  ...runs.map(
+    (run) =>
+      `| ${run.bridges} | ${format(run.records)} | ${run.duplicates} | ${format(run.records / run.seconds)} | ${(run.p99Ms / 1000).toFixed(2)} s | ${run.agentsCpuUs.toFixed(2)} | ${run.bridgesCpuUs.toFixed(2)} | ${run.natsCpuUs.toFixed(2)} |`,
+  ),
 ].join('\n');
 console.log(markdown);
 if (!process.argv.includes('--no-write')) writeSection('fleet', markdown);

@@ -13,7 +13,17 @@ const MESSAGE_FLOWS = 10_000;
 const ROUNDS = 7;
 const cpuPerRecord = (task: () => unknown) => cpuPerRecordOf(task, FLOWS, ROUNDS);
 
-const batch = { ...sampleBatch(0), flows: new DrainedFlows(drainedBuffer(FLOWS), new Map([[2, 'eth2'], [3, 'eth3'], [4, 'eth4']])) };
+const batch = {
+  ...sampleBatch(0),
+  flows: new DrainedFlows(
+    drainedBuffer(FLOWS),
+    new Map([
+      [2, 'eth2'],
+      [3, 'eth3'],
+      [4, 'eth4'],
+    ]),
+  ),
+};
 const encodeAll = () => {
   const flows = batch.flows.decode();
   const messages: Uint8Array[] = [];

@@ -20,16 +20,21 @@ const ROUNDS = 10;
 async function measure(exporter: NatsExporter, drained: Buffer): Promise<{ seconds: number; cpuSeconds: number }> {
   const batches: FlowBatch[] = [];
   // A source whose every drain (and its last, at close) is the same synthetic kernel drain.
-  const names = new Map([[2, 'eth2'], [3, 'eth3'], [4, 'eth4']]);
+  const names = new Map([
+    [2, 'eth2'],
+    [3, 'eth3'],
+    [4, 'eth4'],
+  ]);
   const drain = async () => new DrainedFlows(drained, names);
-  const source = {
-    drain,
-    close: drain,
-    counters: () => ({ ringBufferPackets: 0, lostPackets: 0, attachments: 1 }),
-  };
+  const source = { drain, close: drain, counters: () => ({ ringBufferPackets: 0, lostPackets: 0, attachments: 1 }) };
   const aggregator = new Aggregator(source, {
-    intervalMs: 3_600_000, agentName: 'bench', agentIp: '198.18.0.1',
-    onBatch: (batch) => batches.push(batch), onError: (error) => { throw error; },
+    intervalMs: 3_600_000,
+    agentName: 'bench',
+    agentIp: '198.18.0.1',
+    onBatch: (batch) => batches.push(batch),
+    onError: (error) => {
+      throw error;
+    },
   });
   const cpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
@@ -44,10 +49,7 @@ async function measure(exporter: NatsExporter, drained: Buffer): Promise<{ secon
 async function main(): Promise<void> {
   const server = await NatsServer.start();
   const config = loadConfig({ EXPORT: 'nats', NATS_URL: server.url });
-  const exporter = new NatsExporter(
-    { nats: config.nats, encode: await createEventEncoder('binary', newIdentity('bench'), false) },
-    pino({ level: 'warn' }),
-  );
+  const exporter = new NatsExporter({ nats: config.nats, encode: await createEventEncoder('binary', newIdentity('bench'), false) }, pino({ level: 'warn' }));
   try {
     const drained = drainedBuffer(FLOWS);
     for (let round = 0; round < WARMUP_ROUNDS; round++) await measure(exporter, drained);

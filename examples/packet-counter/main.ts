@@ -15,13 +15,14 @@ const count = (flows: { packets: number; bytes: number }[]) => {
 };
 const onError = (error: Error) => console.error(`skipped a message: ${error.message}`);
 
-const collector = process.env.COLLECTOR === 'nats'
-  ? await startNatsCollector({
-      nats: { servers: [process.env.NATS_URL ?? 'nats://127.0.0.1:4222'] , subject: process.env.NATS_SUBJECT ?? 'flowcast.flows' },
-      onBatch: (batch) => count(batch.flows),
-      onError,
-    })
-  : await startGrpcCollector({ port: Number(process.env.PORT ?? 9999), onRecords: count, onError });
+const collector =
+  process.env.COLLECTOR === 'nats'
+    ? await startNatsCollector({
+        nats: { servers: [process.env.NATS_URL ?? 'nats://127.0.0.1:4222'], subject: process.env.NATS_SUBJECT ?? 'flowcast.flows' },
+        onBatch: (batch) => count(batch.flows),
+        onError,
+      })
+    : await startGrpcCollector({ port: Number(process.env.PORT ?? 9999), onRecords: count, onError });
 
 console.log(`counting (${process.env.COLLECTOR === 'nats' ? 'NATS' : 'gRPC'}), every ${period} s`);
 setInterval(() => {

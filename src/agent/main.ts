@@ -36,7 +36,11 @@ async function createExporter(config: Config, log: Logger): Promise<Exporter> {
     case 'http': {
       const { HttpExporter } = await import('../export/http.js');
       const encode = await createEventEncoder(config.cloudEvents.mode, identity, config.cloudEvents.avroSingleObject);
-      return new HttpExporter(config.http.url!, encode, { caCerts: config.http.caCerts, caCertsDir: config.http.caCertsDir, oidcTokenFile: config.http.oidcTokenFile });
+      return new HttpExporter(config.http.url!, encode, {
+        caCerts: config.http.caCerts,
+        caCertsDir: config.http.caCertsDir,
+        oidcTokenFile: config.http.oidcTokenFile,
+      });
     }
     case 'grpc': {
       const { GrpcExporter } = await import('../export/grpc.js');
@@ -62,7 +66,10 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   const stopSignal = listenForStop();
   if (awaitingSink) {
     // Idle rather than exiting: an exit before the binding is there would be a CrashLoopBackOff.
-    log.warn({ variable: 'K_SINK' }, 'EXPORT=http without HTTP_TARGET_URL or K_SINK: waiting for a SinkBinding to inject K_SINK (nothing is captured until then)');
+    log.warn(
+      { variable: 'K_SINK' },
+      'EXPORT=http without HTTP_TARGET_URL or K_SINK: waiting for a SinkBinding to inject K_SINK (nothing is captured until then)',
+    );
     const idle = setInterval(() => undefined, 2 ** 30); // signal listeners alone do not keep Node running
     const signal = await stopSignal;
     clearInterval(idle);
@@ -98,10 +105,21 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   for (const reason of capture.features().unavailable) captureLog.warn(`${reason}: running without it`);
   for (const name of capture.missing) captureLog.warn({ interface: name }, `interface "${name}" (INTERFACES) does not exist yet: attached when it appears`);
   const memory = capture.memory();
-  log.info({ attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`), export: config.export, intervalMs: config.intervalMs, kernelMemory: memory }, 'capturing');
+  log.info(
+    {
+      attachments: capture.attachments.map((a) => `${a.name}/${a.direction}/${a.mode}`),
+      export: config.export,
+      intervalMs: config.intervalMs,
+      kernelMemory: memory,
+    },
+    'capturing',
+  );
   const kernelBytes = memory.flowMapsBytes + memory.ringBufferBytes;
   if (kernelBytes > KERNEL_MEMORY_WARN_BYTES) {
-    captureLog.warn({ kernelMemory: memory }, `the flow maps (two of CACHE_MAX_FLOWS=${config.capture.maxFlows}) and the ring buffer take ${Math.round(kernelBytes / 2 ** 20)} MiB of kernel memory`);
+    captureLog.warn(
+      { kernelMemory: memory },
+      `the flow maps (two of CACHE_MAX_FLOWS=${config.capture.maxFlows}) and the ring buffer take ${Math.round(kernelBytes / 2 ** 20)} MiB of kernel memory`,
+    );
   }
   let metrics: AgentMetrics | undefined;
   let exported = 0;
@@ -126,8 +144,14 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     const metricsLog = log.child({ component: 'metrics' });
     try {
       metrics = await startMetrics(config.metrics.port, config.metrics.address, {
-        aggregator, capture, queue, exporter: exporter.name, intervalMs: config.intervalMs, queueCapacity: config.buffersLength,
-        prefix: config.metrics.prefix, tls: config.metrics.tls,
+        aggregator,
+        capture,
+        queue,
+        exporter: exporter.name,
+        intervalMs: config.intervalMs,
+        queueCapacity: config.buffersLength,
+        prefix: config.metrics.prefix,
+        tls: config.metrics.tls,
       });
     } catch (error) {
       metricsLog.fatal({ err: error, ...config.metrics }, `cannot serve metrics on ${config.metrics.address}:${config.metrics.port}`);
@@ -146,8 +170,10 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   // The last line: every batch of the run delivered (exit 0), or how many were not (exit 3).
   const undelivered = queue.undelivered;
   const code = undelivered.batches > 0 ? EXIT_UNDELIVERED : 0;
-  log[code ? 'error' : 'info']({ totals: aggregator.totals, export: queue.stats, undelivered, exitCode: code },
-    code ? 'stopped with batches not delivered' : 'stopped');
+  log[code ? 'error' : 'info'](
+    { totals: aggregator.totals, export: queue.stats, undelivered, exitCode: code },
+    code ? 'stopped with batches not delivered' : 'stopped',
+  );
   // Nothing should be left running; if a library still holds a handle, do not outlive the deadline.
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   return code;

@@ -38,14 +38,19 @@ export async function startMetrics(port: number, address: string, sources: Metri
   // Unprefixed: dashboards and alerts written for any process_* / nodejs_* exporter work as they are.
   collectDefaultMetrics({ register: registry });
   new Gauge({
-    name: prefix + 'build_info', registers: [registry], labelNames: ['version', 'schema_fingerprint'],
-    help: 'Always 1: the agent\'s version, and the fingerprint of the Avro schema it writes (dataschema, /schemas/<fingerprint>).',
+    name: prefix + 'build_info',
+    registers: [registry],
+    labelNames: ['version', 'schema_fingerprint'],
+    help: "Always 1: the agent's version, and the fingerprint of the Avro schema it writes (dataschema, /schemas/<fingerprint>).",
   }).set({ version: VERSION, schema_fingerprint: FLOW_BATCH_FINGERPRINT.toString('hex') }, 1);
   const { aggregator, capture, queue, exporter } = sources;
   // Totals live in the aggregator and the queue; each scrape reads them.
   const total = (name: string, help: string, read: () => number, labels: Record<string, string> = {}) =>
     new Counter({
-      name, help, registers: [registry], labelNames: Object.keys(labels),
+      name,
+      help,
+      registers: [registry],
+      labelNames: Object.keys(labels),
       collect() {
         this.reset();
         this.inc(labels, read());
@@ -55,14 +60,24 @@ export async function startMetrics(port: number, address: string, sources: Metri
   total(prefix + 'flows_total', 'Flow records drained from the kernel (evicted from its maps).', () => aggregator.totals.flows);
   total(prefix + 'packets_total', 'Packets in the drained flows (as sampled).', () => aggregator.totals.packets);
   total(prefix + 'bytes_total', 'Frame bytes in the drained flows (as sampled).', () => aggregator.totals.bytes);
-  total(prefix + 'ringbuffer_packets_total', 'Packets that went through the ring buffer because a flow map was full.', () => aggregator.totals.ringBufferPackets);
-  total(prefix + 'lost_packets_total', 'Packets that could not be recorded: flow map and ring buffer full, or the ring buffer\'s flows past CACHE_MAX_FLOWS.', () => aggregator.totals.lostPackets);
+  total(
+    prefix + 'ringbuffer_packets_total',
+    'Packets that went through the ring buffer because a flow map was full.',
+    () => aggregator.totals.ringBufferPackets,
+  );
+  total(
+    prefix + 'lost_packets_total',
+    "Packets that could not be recorded: flow map and ring buffer full, or the ring buffer's flows past CACHE_MAX_FLOWS.",
+    () => aggregator.totals.lostPackets,
+  );
   total(prefix + 'drain_failures_total', 'Drains of the kernel maps that failed (three in a row make /healthz fail).', () => aggregator.totals.drainFailures);
   total(prefix + 'hooks_lost_total', 'Hooks of ours found removed or replaced from outside (each is attached again).', () => capture.hooksLost);
   total(prefix + 'export_sent_total', 'Batches the export target acknowledged.', () => queue.stats.sent, { exporter });
   total(prefix + 'export_failures_total', 'Failed export attempts (each retried).', () => queue.stats.failures, { exporter });
   new Counter({
-    name: prefix + 'export_dropped_total', registers: [registry], labelNames: ['exporter', 'reason'],
+    name: prefix + 'export_dropped_total',
+    registers: [registry],
+    labelNames: ['exporter', 'reason'],
     help: 'Batches not delivered, by reason: queue_full (BUFFERS_LENGTH), refused (the target refused them for good), too_large (even one flow was too large), attempts (EXPORT_MAX_ATTEMPTS transient failures), shutdown (the agent stopped before the target took them).',
     collect() {
       this.reset();
@@ -71,24 +86,32 @@ export async function startMetrics(port: number, address: string, sources: Metri
   });
   total(prefix + 'export_dropped_flows_total', 'Flows in the batches not delivered.', () => queue.stats.droppedFlows, { exporter });
   new Gauge({
-    name: prefix + 'export_queue_length', help: 'Batches waiting for the exporter.', registers: [registry],
+    name: prefix + 'export_queue_length',
+    help: 'Batches waiting for the exporter.',
+    registers: [registry],
     collect() {
       this.set(queue.stats.queued);
     },
   });
   new Gauge({
-    name: prefix + 'interfaces_attached', help: 'Interfaces the programs are attached to.', registers: [registry],
+    name: prefix + 'interfaces_attached',
+    help: 'Interfaces the programs are attached to.',
+    registers: [registry],
     collect() {
       this.set(new Set(capture.attachments.map((attachment) => attachment.name)).size);
     },
   });
   const drains = new Histogram({
-    name: prefix + 'drain_duration_seconds', help: 'Time to switch the flow maps and drain the idle one.', registers: [registry],
+    name: prefix + 'drain_duration_seconds',
+    help: 'Time to switch the flow maps and drain the idle one.',
+    registers: [registry],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   });
 
   new Gauge({
-    name: prefix + 'hooks_missing', help: 'Hooks of selected interfaces that are lost and not attached again yet.', registers: [registry],
+    name: prefix + 'hooks_missing',
+    help: 'Hooks of selected interfaces that are lost and not attached again yet.',
+    registers: [registry],
     collect() {
       this.set(capture.unhooked.length);
     },

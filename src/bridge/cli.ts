@@ -3,4 +3,4 @@ import { handleArguments } from '../config/command-line.js';
 import { helpText } from '../config/help.js';
 import { run } from './main.js';
 
-process.exitCode = handleArguments('flowcast-bridge', process.argv.slice(2), () => helpText('flowcast-bridge')) ?? await run(process.env);
+process.exitCode = handleArguments('flowcast-bridge', process.argv.slice(2), () => helpText('flowcast-bridge')) ?? (await run(process.env));

@@ -4,7 +4,20 @@
 // bridge replays. Sends are held as received (pbflow bytes: exact sizes, one decode at publish) with
 // the run id and sequence their event id is made of, so a replayed event has the id it would have
 // had, and JetStream stores it once even if the crash came after its publish.
-import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export interface HeldSend {
@@ -125,9 +138,7 @@ export class HeldSends {
   private wake: (() => void) | undefined;
   private closed = false;
 
-  constructor(
-    private readonly limits: { memoryBytes: number; spoolDir?: string; spoolBytes: number },
-  ) {
+  constructor(private readonly limits: { memoryBytes: number; spoolDir?: string; spoolBytes: number }) {
     if (limits.spoolDir) {
       this.spool = new Spool(limits.spoolDir);
       for (const send of this.spool.replay()) this.enqueue(send, this.memoryBytes + send.length <= limits.memoryBytes ? this.spool.read(send) : undefined);

@@ -50,7 +50,7 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
   // awaits each acknowledgement before it delivers the next), or at stop, or with the TTL.
   let finished: string[] = [];
   const forget = async () => {
-    for (const key of finished) await progress.delete(key).catch((error) => log.warn({ err: error }, 'cannot delete an event\'s progress; it expires'));
+    for (const key of finished) await progress.delete(key).catch((error) => log.warn({ err: error }, "cannot delete an event's progress; it expires"));
     finished = [];
   };
   const collector = await startNatsCollector({
@@ -68,7 +68,8 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
       finished.push(key);
       log.debug({ id: event.id, flows: batch.flows.length }, 'forwarded');
     },
-    onError: (error) => log.warn({ kind: error.kind, err: error }, error.kind === 'handler' ? 'forwarding failed; NATS will redeliver' : 'dropped a malformed message'),
+    onError: (error) =>
+      log.warn({ kind: error.kind, err: error }, error.kind === 'handler' ? 'forwarding failed; NATS will redeliver' : 'dropped a malformed message'),
   });
   log.info({ stream: config.nats.stream, durable: config.nats.bridgeDurable, target: `${config.target.host}:${config.target.port}` }, 'bridging');
   await stopSignal();
@@ -100,7 +101,11 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
   const encoderFor = (run: string) => {
     let encoder = encoders.get(run);
     if (!encoder) {
-      encoder = createEventEncoder(config.cloudEvents.mode, { source: `/flowcast/${config.agent.nodeName}`, runId: run, extensions: config.cloudEvents.extensions }, config.cloudEvents.avroSingleObject);
+      encoder = createEventEncoder(
+        config.cloudEvents.mode,
+        { source: `/flowcast/${config.agent.nodeName}`, runId: run, extensions: config.cloudEvents.extensions },
+        config.cloudEvents.avroSingleObject,
+      );
       encoders.set(run, encoder);
     }
     return encoder;
@@ -166,7 +171,9 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
       // What cannot be an event now never will be: refuse it, hold nothing.
       if (records.unrepresentable) throw new CollectorError('invalid', `the records cannot be a flowcast event: ${records.unrepresentable}`);
       if (!hold.hold({ runId, sequence, peer, records: records.flows.length }, message)) {
-        throw new Error(`the bridge is full (BRIDGE_BUFFER_BYTES ${bridge.bufferBytes}${bridge.spoolDir ? `, BRIDGE_SPOOL_MAX_BYTES ${bridge.spoolMaxBytes}` : ''}): NATS has not taken what it holds`);
+        throw new Error(
+          `the bridge is full (BRIDGE_BUFFER_BYTES ${bridge.bufferBytes}${bridge.spoolDir ? `, BRIDGE_SPOOL_MAX_BYTES ${bridge.spoolMaxBytes}` : ''}): NATS has not taken what it holds`,
+        );
       }
       sequence++;
       totals.receivedRecords += records.flows.length;
@@ -183,10 +190,13 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
         limits: { memoryBytes: bridge.bufferBytes, spoolBytes: bridge.spoolDir ? bridge.spoolMaxBytes : undefined },
       })
     : undefined;
-  log.info({ address: bridge.listenAddress, port: server.port, tls: bridge.tls ? (bridge.tls.caFile ? 'mutual' : 'server') : 'none', subject: config.nats.subject }, 'bridging pbflow to NATS');
+  log.info(
+    { address: bridge.listenAddress, port: server.port, tls: bridge.tls ? (bridge.tls.caFile ? 'mutual' : 'server') : 'none', subject: config.nats.subject },
+    'bridging pbflow to NATS',
+  );
   await stopSignal();
   await server.close();
-  for (const deadline = Date.now() + STOP_DEADLINE_MS; hold.stats.held > 0 && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + STOP_DEADLINE_MS; hold.stats.held > 0 && Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   stopping = true;
@@ -197,7 +207,11 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
   hold.close();
   await exporter.close();
   await metrics?.close();
-  if (held > 0) log.warn({ held, spooled: Boolean(bridge.spoolDir) }, bridge.spoolDir ? 'stopped; held Sends stay in the spool' : 'stopped; held Sends were not published and are lost');
+  if (held > 0)
+    log.warn(
+      { held, spooled: Boolean(bridge.spoolDir) },
+      bridge.spoolDir ? 'stopped; held Sends stay in the spool' : 'stopped; held Sends were not published and are lost',
+    );
   else log.info('stopped');
   return held > 0 && !bridge.spoolDir ? 3 : 0; // as the agent: 3 when something was not delivered
 }

@@ -23,14 +23,18 @@ export async function startBridgeMetrics(port: number, address: string, sources:
   collectDefaultMetrics({ register: registry, prefix: 'flowcast_bridge_' });
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
-      name, help, registers: [registry],
+      name,
+      help,
+      registers: [registry],
       collect() {
         this.set(read());
       },
     });
   const total = (name: string, help: string, read: () => number) =>
     new Counter({
-      name, help, registers: [registry],
+      name,
+      help,
+      registers: [registry],
       collect() {
         this.reset();
         this.inc(read());
@@ -43,7 +47,11 @@ export async function startBridgeMetrics(port: number, address: string, sources:
   gauge('flowcast_bridge_spool_limit_bytes', 'BRIDGE_SPOOL_MAX_BYTES (0 without BRIDGE_SPOOL_DIR).', () => sources.limits.spoolBytes ?? 0);
   total('flowcast_bridge_received_records_total', 'Records received and held.', () => sources.totals.receivedRecords);
   total('flowcast_bridge_published_records_total', 'Records NATS took.', () => sources.totals.publishedRecords);
-  total('flowcast_bridge_dropped_records_total', 'Records refused because the buffer (or the spool) was full: lost for a sender that does not retry.', () => sources.hold().droppedRecords);
+  total(
+    'flowcast_bridge_dropped_records_total',
+    'Records refused because the buffer (or the spool) was full: lost for a sender that does not retry.',
+    () => sources.hold().droppedRecords,
+  );
   total('flowcast_bridge_refused_sends_total', 'Sends refused for good (INVALID_ARGUMENT, RESOURCE_EXHAUSTED).', () => sources.totals.refusedSends);
 
   const server = http.createServer(async (request, response) => {

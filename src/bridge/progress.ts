@@ -3,7 +3,16 @@
 // bucket is laid out as the KV clients lay it (stream KV_<bucket>, subject $KV.<bucket>.<key>, one
 // value per key, entries expire after the TTL), so `nats kv` can inspect it.
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, StorageType, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 
 const REQUEST_TIMEOUT_MS = 5000;
 

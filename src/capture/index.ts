@@ -118,9 +118,7 @@ export class FlowCapture {
     const exclude = parseInterfaceList(options.excludeInterfaces ?? ['lo'], 'EXCLUDE_INTERFACES');
     const ranges = parseCidrs(options.interfaceIps ?? [], 'INTERFACE_IPS');
     const select = (available: NetworkInterface[]) =>
-      ranges.length > 0
-        ? selectByAddress(available, ranges).filter(({ name }) => !matches(name, exclude))
-        : selectInterfaces(available, include, exclude);
+      ranges.length > 0 ? selectByAddress(available, ranges).filter(({ name }) => !matches(name, exclude)) : selectInterfaces(available, include, exclude);
     const available = listInterfaces();
     const selected = select(available);
     const directions: Direction[] = options.direction === 'both' || !options.direction ? ['ingress', 'egress'] : [options.direction];

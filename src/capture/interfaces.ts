@@ -40,9 +40,7 @@ export function selectInterfaces(
   include: readonly InterfaceMatcher[],
   exclude: readonly InterfaceMatcher[],
 ): NetworkInterface[] {
-  return available.filter(
-    ({ name }) => (include.length === 0 || matches(name, include)) && !matches(name, exclude),
-  );
+  return available.filter(({ name }) => (include.length === 0 || matches(name, include)) && !matches(name, exclude));
 }
 
 /** The names `include` spells out (not /regex/ entries) that no interface has now. */

@@ -31,7 +31,11 @@ function parseEvent(data: Uint8Array, natsHeaders: MsgHdrs | undefined): { event
   if (event.datacontenttype !== DATA_CONTENT_TYPE) {
     throw new CollectorError('content-type', `datacontenttype is ${JSON.stringify(event.datacontenttype)}, expected ${DATA_CONTENT_TYPE}`);
   }
-  const avro = structured ? (event.data_base64 ? Buffer.from(event.data_base64, 'base64') : undefined) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const avro = structured
+    ? event.data_base64
+      ? Buffer.from(event.data_base64, 'base64')
+      : undefined
+    : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (!avro) throw new CollectorError('cloudevent', 'a structured event without data_base64');
   const { data: _data, data_base64: _base64, ...attributes } = event.toJSON();
   return { event: attributes as EventAttributes, avro, fingerprint: schemaFingerprintOf(event.dataschema) };

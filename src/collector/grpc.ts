@@ -77,7 +77,10 @@ function countRecords(data: Uint8Array, limit: number): number {
 
 /** Why a decoded record is not a flow, or undefined. */
 function invalidTime(record: PbflowRecord): string | undefined {
-  for (const [name, time] of [['time_flow_start', record.timeFlowStart], ['time_flow_end', record.timeFlowEnd]] as const) {
+  for (const [name, time] of [
+    ['time_flow_start', record.timeFlowStart],
+    ['time_flow_end', record.timeFlowEnd],
+  ] as const) {
     if (!time) continue;
     if (time.seconds < 0 || time.seconds > MAX_SECONDS || time.nanos < 0 || time.nanos > 999_999_999) {
       return `${name} {seconds: ${time.seconds}, nanos: ${time.nanos}} is out of range (1970 to 2255, nanos 0 to 999999999)`;
@@ -142,8 +145,5 @@ export async function startGrpcCollector(options: GrpcCollectorOptions): Promise
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${options.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
-  return {
-    port,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-  };
+  return { port, close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) };
 }

@@ -1,6 +1,14 @@
 // flowcast/collector: write your own collector of flowcast (and NetObserv) flows. See docs/collector.md.
 export { startGrpcCollector, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_RECORDS, type GrpcCollectorOptions, type RunningCollector } from './grpc.js';
-export { startNatsCollector, decodeEvent, decodeEventColumns, DEFAULT_DEDUPE_WINDOW, type NatsCollectorOptions, type RunningNatsCollector, type EventAttributes } from './nats.js';
+export {
+  startNatsCollector,
+  decodeEvent,
+  decodeEventColumns,
+  DEFAULT_DEDUPE_WINDOW,
+  type NatsCollectorOptions,
+  type RunningNatsCollector,
+  type EventAttributes,
+} from './nats.js';
 export { CollectorError, type CollectorErrorKind } from './errors.js';
 export type { ColumnarFlowBatch, DecodedFlowBatch, FlowRecord } from '../model/index.js';
 export { FlowColumns, type FlowFeatures } from '../model/index.js';

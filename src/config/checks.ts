@@ -29,8 +29,7 @@ export type IpType = 'any' | 'ipv4' | 'ipv6';
 function pick(addresses: NetworkInterfaceInfo[], type: IpType): string | undefined {
   const usable = addresses.filter((address) => !address.internal);
   const rank = (address: NetworkInterfaceInfo) => (address.family === 'IPv4' ? 0 : address.address.startsWith('fe80:') ? 2 : 1);
-  const ordered = usable.filter((address) => type === 'any' || address.family === (type === 'ipv4' ? 'IPv4' : 'IPv6'))
-    .sort((x, y) => rank(x) - rank(y));
+  const ordered = usable.filter((address) => type === 'any' || address.family === (type === 'ipv4' ? 'IPv4' : 'IPv6')).sort((x, y) => rank(x) - rank(y));
   return ordered[0]?.address;
 }
 

@@ -45,7 +45,7 @@ export function configMarkdown(): string {
     '',
     CONFIG_SCHEMA.description,
     '',
-    'Every invalid variable is reported at once, each with its value and what is allowed, and the agent exits with code 2 before attaching anything. `flowcast-agent --help` prints this list (`flowcast-bridge --help` the bridge\'s part of it). What is accepted but deserves a word is logged at start, one warning line naming the variable: a secret file (`x-secret` in the schema: keys, NATS credentials) that group or others may read, an alias set beside its variable with another value (the variable wins), and the NetObserv variables below that flowcast ignores.',
+    "Every invalid variable is reported at once, each with its value and what is allowed, and the agent exits with code 2 before attaching anything. `flowcast-agent --help` prints this list (`flowcast-bridge --help` the bridge's part of it). What is accepted but deserves a word is logged at start, one warning line naming the variable: a secret file (`x-secret` in the schema: keys, NATS credentials) that group or others may read, an alias set beside its variable with another value (the variable wins), and the NetObserv variables below that flowcast ignores.",
     '',
     'Conditions: `TARGET_HOST` and `TARGET_PORT` are required with `EXPORT=grpc`, `EXPORT=ipfix+udp` and `EXPORT=ipfix+tcp`; `HTTP_TARGET_URL` (or `K_SINK`) with `EXPORT=http`; `NATS_USER` and `NATS_PASSWORD` go together, as do `NATS_TLS_CERT` and `NATS_TLS_KEY`; `GRPC_TLS_CERT` needs `GRPC_TLS_KEY` and `GRPC_TLS_CA`.',
     '',

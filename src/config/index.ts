@@ -30,7 +30,12 @@ export interface Config {
     spoolDir?: string;
     spoolMaxBytes: number;
   };
-  grpc: { maxFlows: number; maxMessageBytes?: number; reconnect?: { periodMs: number; randomizationMs: number }; tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string } };
+  grpc: {
+    maxFlows: number;
+    maxMessageBytes?: number;
+    reconnect?: { periodMs: number; randomizationMs: number };
+    tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string };
+  };
   capture: {
     interfaces: string[];
     excludeInterfaces: string[];
@@ -112,11 +117,7 @@ ajv.addKeyword({
   validate: (maximum: number, text: string) => Number.isNaN(parseDuration(text)) || parseDuration(text) <= maximum,
 });
 ajv.addKeyword({ keyword: 'x-secret' });
-ajv.addKeyword({
-  keyword: 'x-power-of-two',
-  type: 'integer',
-  validate: (wanted: boolean, value: number) => !wanted || (value & (value - 1)) === 0,
-});
+ajv.addKeyword({ keyword: 'x-power-of-two', type: 'integer', validate: (wanted: boolean, value: number) => !wanted || (value & (value - 1)) === 0 });
 ajv.addKeyword({
   keyword: 'x-format',
   type: 'string',
@@ -181,15 +182,17 @@ function toIssues(errors: ErrorObject[], raw: Record<string, string>, sources: R
     if (error.keyword === 'if') continue; // its `then` branch reports the actual problem
     if (error.keyword === 'required' || error.keyword === 'dependencies') {
       const variable = error.params.missingProperty as string;
-      const because = error.keyword === 'dependencies'
-        ? `${error.params.property} is set`
-        : conditionOf(error.schemaPath);
+      const because = error.keyword === 'dependencies' ? `${error.params.property} is set` : conditionOf(error.schemaPath);
       issues.set(variable, { variable, value: undefined, problem: `required when ${because}` });
       continue;
     }
     const variable = error.instancePath.slice(1);
     if (!issues.has(variable)) {
-      issues.set(variable, { variable: sources[variable] ?? variable, value: raw[variable], problem: `must be ${allowedValues(CONFIG_SCHEMA.properties[variable])}` });
+      issues.set(variable, {
+        variable: sources[variable] ?? variable,
+        value: raw[variable],
+        problem: `must be ${allowedValues(CONFIG_SCHEMA.properties[variable])}`,
+      });
     }
   }
   const order = Object.keys(CONFIG_SCHEMA.properties);
@@ -212,13 +215,17 @@ function parseCeOverrides(text: string): Record<string, string> | undefined {
     if (typeof extensions !== 'object' || extensions === null || Array.isArray(extensions)) return undefined;
     const entries = Object.entries(extensions);
     const valid = entries.every(([name, value]) => /^[a-z0-9]{1,20}$/.test(name) && typeof value === 'string');
-    return valid ? Object.fromEntries(entries) as Record<string, string> : undefined;
+    return valid ? (Object.fromEntries(entries) as Record<string, string>) : undefined;
   } catch {
     return undefined;
   }
 }
 
-const list = (text: string) => text.split(',').map((entry) => entry.trim()).filter(Boolean);
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 
 /** METRICS_ENABLE=true without a port: NetObserv's METRICS_SERVER_PORT default. */
 const NETOBSERV_METRICS_PORT = 9090;
@@ -236,31 +243,57 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
     agentIp = found.ip;
     if (found.problem) issues.push({ variable: sources.AGENT_IP_IFACE, value: values.AGENT_IP_IFACE, problem: found.problem });
     if (found.fellBack && sources.AGENT_IP_IFACE) {
-      warnings.push({ variable: sources.AGENT_IP_IFACE, value: values.AGENT_IP_IFACE, problem: `no default route: reporting the first address of any interface (${agentIp || 'none'})` });
+      warnings.push({
+        variable: sources.AGENT_IP_IFACE,
+        value: values.AGENT_IP_IFACE,
+        problem: `no default route: reporting the first address of any interface (${agentIp || 'none'})`,
+      });
     }
   }
   const reconnectMs = parseDuration(values.GRPC_RECONNECT_TIMER);
   if (reconnectMs > 0 && parseDuration(values.GRPC_RECONNECT_TIMER_RANDOMIZATION) >= reconnectMs) {
-    issues.push({ variable: sources.GRPC_RECONNECT_TIMER_RANDOMIZATION ?? 'GRPC_RECONNECT_TIMER_RANDOMIZATION', value: values.GRPC_RECONNECT_TIMER_RANDOMIZATION, problem: `must be less than GRPC_RECONNECT_TIMER (${values.GRPC_RECONNECT_TIMER})` });
+    issues.push({
+      variable: sources.GRPC_RECONNECT_TIMER_RANDOMIZATION ?? 'GRPC_RECONNECT_TIMER_RANDOMIZATION',
+      value: values.GRPC_RECONNECT_TIMER_RANDOMIZATION,
+      problem: `must be less than GRPC_RECONNECT_TIMER (${values.GRPC_RECONNECT_TIMER})`,
+    });
   }
   for (const [name, property] of Object.entries(CONFIG_SCHEMA.properties)) {
     const mode = property['x-secret'] && values[name] !== undefined ? readableByOthers(values[name]) : undefined;
     if (mode !== undefined) {
-      warnings.push({ variable: sources[name], value: values[name], problem: `the file is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): make it readable by its owner only (chmod 600, or defaultMode: 0400 for a Kubernetes Secret volume)` });
+      warnings.push({
+        variable: sources[name],
+        value: values[name],
+        problem: `the file is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): make it readable by its owner only (chmod 600, or defaultMode: 0400 for a Kubernetes Secret volume)`,
+      });
     }
   }
   if (command === 'flowcast-bridge') {
     // EXPORT is the agent's; the bridge's metrics server has a fixed prefix and no TLS.
     for (const name of ['METRICS_PREFIX', 'METRICS_TLS_CERT', 'METRICS_TLS_KEY']) {
-      if (sources[name]) warnings.push({ variable: sources[name], value: values[name], problem: 'ignored: flowcast-bridge serves its metrics over plain HTTP, named flowcast_bridge_*' });
+      if (sources[name])
+        warnings.push({
+          variable: sources[name],
+          value: values[name],
+          problem: 'ignored: flowcast-bridge serves its metrics over plain HTTP, named flowcast_bridge_*',
+        });
     }
     return { issues, warnings, agentIp };
   }
   if (env.EXPORT === undefined || env.EXPORT === '') {
-    if (values.TARGET_HOST !== undefined) warnings.push({ variable: 'EXPORT', value: undefined, problem: `unset, so batches go to stdout (NetObserv's default is grpc): set EXPORT=grpc to send to ${sources.TARGET_HOST}` });
+    if (values.TARGET_HOST !== undefined)
+      warnings.push({
+        variable: 'EXPORT',
+        value: undefined,
+        problem: `unset, so batches go to stdout (NetObserv's default is grpc): set EXPORT=grpc to send to ${sources.TARGET_HOST}`,
+      });
   }
   if (values.METRICS_ENABLE === true && values.METRICS_ADDRESS === CONFIG_SCHEMA.properties.METRICS_ADDRESS.default && !sources.METRICS_ADDRESS) {
-    warnings.push({ variable: 'METRICS_ADDRESS', value: undefined, problem: `unset, so metrics are served on ${values.METRICS_ADDRESS} only (NetObserv serves on every address): set METRICS_ADDRESS (or METRICS_SERVER_ADDRESS) to the address scrapers reach` });
+    warnings.push({
+      variable: 'METRICS_ADDRESS',
+      value: undefined,
+      problem: `unset, so metrics are served on ${values.METRICS_ADDRESS} only (NetObserv serves on every address): set METRICS_ADDRESS (or METRICS_SERVER_ADDRESS) to the address scrapers reach`,
+    });
   }
   return { issues, warnings, agentIp };
 }
@@ -282,9 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
   const beyond = checkBeyondSchema(env, values, sources, command);
   if (beyond.issues.length > 0) throw new ConfigError(beyond.issues);
   const metricsOn = values.METRICS_ENABLE ?? values.METRICS_PORT !== undefined;
-  const tls = values.NATS_TLS_CA || values.NATS_TLS_CERT
-    ? { caFile: values.NATS_TLS_CA, certFile: values.NATS_TLS_CERT, keyFile: values.NATS_TLS_KEY }
-    : undefined;
+  const tls =
+    values.NATS_TLS_CA || values.NATS_TLS_CERT ? { caFile: values.NATS_TLS_CA, certFile: values.NATS_TLS_CERT, keyFile: values.NATS_TLS_KEY } : undefined;
   return {
     export: values.EXPORT,
     stdout: { format: values.STDOUT_FORMAT, topFlows: values.STDOUT_TOP_FLOWS },
@@ -303,9 +335,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
     grpc: {
       maxFlows: values.GRPC_MESSAGE_MAX_FLOWS,
       maxMessageBytes: values.GRPC_MESSAGE_MAX_BYTES,
-      reconnect: parseDuration(values.GRPC_RECONNECT_TIMER) > 0
-        ? { periodMs: parseDuration(values.GRPC_RECONNECT_TIMER), randomizationMs: parseDuration(values.GRPC_RECONNECT_TIMER_RANDOMIZATION) }
-        : undefined,
+      reconnect:
+        parseDuration(values.GRPC_RECONNECT_TIMER) > 0
+          ? { periodMs: parseDuration(values.GRPC_RECONNECT_TIMER), randomizationMs: parseDuration(values.GRPC_RECONNECT_TIMER_RANDOMIZATION) }
+          : undefined,
       tls: values.GRPC_TLS_CA
         ? { caFile: values.GRPC_TLS_CA, certFile: values.GRPC_TLS_CERT, keyFile: values.GRPC_TLS_KEY, serverName: values.GRPC_TLS_SERVER_NAME }
         : undefined,
@@ -331,9 +364,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
     log: { level: LOG_LEVELS[values.LOG_LEVEL] ?? values.LOG_LEVEL, pretty: values.LOG_PRETTY },
     metrics: metricsOn
       ? {
-        port: values.METRICS_PORT ?? NETOBSERV_METRICS_PORT, address: values.METRICS_ADDRESS, prefix: values.METRICS_PREFIX,
-        tls: values.METRICS_TLS_CERT ? { certFile: values.METRICS_TLS_CERT, keyFile: values.METRICS_TLS_KEY } : undefined,
-      }
+          port: values.METRICS_PORT ?? NETOBSERV_METRICS_PORT,
+          address: values.METRICS_ADDRESS,
+          prefix: values.METRICS_PREFIX,
+          tls: values.METRICS_TLS_CERT ? { certFile: values.METRICS_TLS_CERT, keyFile: values.METRICS_TLS_KEY } : undefined,
+        }
       : undefined,
     cloudEvents: {
       mode: values.CE_MODE,

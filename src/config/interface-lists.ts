@@ -24,11 +24,14 @@ export function parseInterfaceList(entries: readonly string[], source: string): 
 
 /** Parses INTERFACE_IPS entries ("10.0.0.0/8", "fd00::/64"); `source` names the setting in errors. */
 export function parseCidrs(entries: readonly string[], source: string): [ipaddr.IPv4 | ipaddr.IPv6, number][] {
-  return entries.map((entry) => entry.trim()).filter(Boolean).map((entry) => {
-    try {
-      return ipaddr.parseCIDR(entry);
-    } catch {
-      throw new Error(`${source}: "${entry}" is not an address range such as 10.0.0.0/8 or fd00::/64`);
-    }
-  });
+  return entries
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      try {
+        return ipaddr.parseCIDR(entry);
+      } catch {
+        throw new Error(`${source}: "${entry}" is not an address range such as 10.0.0.0/8 or fd00::/64`);
+      }
+    });
 }

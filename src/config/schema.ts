@@ -27,9 +27,7 @@ export interface ConfigSchema {
   allOf: object[];
 }
 
-export const CONFIG_SCHEMA = JSON.parse(
-  readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8'),
-) as ConfigSchema;
+export const CONFIG_SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8')) as ConfigSchema;
 
 /** What a variable accepts, in words: the second half of every validation error. */
 export function allowedValues(property: PropertySchema): string {
@@ -44,7 +42,8 @@ export function allowedValues(property: PropertySchema): string {
   if (property.format === 'ip') return 'an IPv4 or IPv6 address';
   if (property['x-format'] === 'interface-list') return 'comma-separated interface names or /regex/ entries with valid regular expressions';
   if (property['x-format'] === 'cidr-list') return 'comma-separated address ranges such as 10.0.0.0/8 or fd00::/64';
-  if (property['x-format'] === 'nats-urls') return 'comma-separated nats://, tls://, ws:// or wss:// URLs, each with a host and an optional port from 1 to 65535';
+  if (property['x-format'] === 'nats-urls')
+    return 'comma-separated nats://, tls://, ws:// or wss:// URLs, each with a host and an optional port from 1 to 65535';
   if (property['x-format'] === 'http-url') return 'an http:// or https:// URL with a host and an optional port from 1 to 65535';
   if (property['x-format'] === 'ce-overrides') return 'JSON {"extensions": {...}} with extension names of lowercase letters and digits and string values';
   if (property['x-file']) return 'the path of a readable file';
@@ -54,7 +53,11 @@ export function allowedValues(property: PropertySchema): string {
 
 /** 86400000 -> "24h", 1000 -> "1s", 10 -> "10ms": the largest unit that divides it. */
 function durationText(ms: number): string {
-  for (const [unit, size] of [['h', 3600e3], ['m', 60e3], ['s', 1e3]] as const) {
+  for (const [unit, size] of [
+    ['h', 3600e3],
+    ['m', 60e3],
+    ['s', 1e3],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

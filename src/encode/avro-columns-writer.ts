@@ -26,18 +26,55 @@ export interface FieldType {
 
 /** The Flow record's fields (name:avsc type), in the schema's order. */
 export const FLOW_FIELDS = [
-  'interface:string', 'ifIndex:int', 'direction:enum', 'etherType:int', 'srcMac:fixed', 'dstMac:fixed', 'srcAddr:fixed', 'dstAddr:fixed',
-  'protocol:int', 'srcPort:int', 'dstPort:int', 'icmpType:int', 'icmpCode:int', 'packets:long', 'bytes:long', 'firstSeen:long', 'lastSeen:long',
-  'tcpFlags:int', 'dscp:int', 'sampling:int', 'netobservTcpFlags:int', 'dupList:array', 'drops:union', 'dns:union', 'rtt:long',
-  'networkEvents:array', 'xlat:union', 'ipsec:union', 'tls:union', 'quic:union',
+  'interface:string',
+  'ifIndex:int',
+  'direction:enum',
+  'etherType:int',
+  'srcMac:fixed',
+  'dstMac:fixed',
+  'srcAddr:fixed',
+  'dstAddr:fixed',
+  'protocol:int',
+  'srcPort:int',
+  'dstPort:int',
+  'icmpType:int',
+  'icmpCode:int',
+  'packets:long',
+  'bytes:long',
+  'firstSeen:long',
+  'lastSeen:long',
+  'tcpFlags:int',
+  'dscp:int',
+  'sampling:int',
+  'netobservTcpFlags:int',
+  'dupList:array',
+  'drops:union',
+  'dns:union',
+  'rtt:long',
+  'networkEvents:array',
+  'xlat:union',
+  'ipsec:union',
+  'tls:union',
+  'quic:union',
 ];
-export const HEADER_FIELDS = ['agentName:string', 'agentIp:string', 'sequence:long', 'part:int', 'parts:int', 'intervalStart:long', 'intervalEnd:long',
-  'ringBufferPackets:long', 'lostPackets:long', 'flows:array'];
+export const HEADER_FIELDS = [
+  'agentName:string',
+  'agentIp:string',
+  'sequence:long',
+  'part:int',
+  'parts:int',
+  'intervalStart:long',
+  'intervalEnd:long',
+  'ringBufferPackets:long',
+  'lostPackets:long',
+  'flows:array',
+];
 
 /** A long avsc reads and writes: within ±(2^53 - 2) (avsc leaves one off each bound for rounding). */
 export const isAvroLong = (value: number) => Number.isInteger(value) && value >= -9007199254740990 && value <= 9007199254740990;
 
-export const shape = (fields: { name: string; type: FieldType }[]) => fields.map((field) => `${field.name}:${field.type.typeName.replace(/^union:.*/, 'union')}`);
+export const shape = (fields: { name: string; type: FieldType }[]) =>
+  fields.map((field) => `${field.name}:${field.type.typeName.replace(/^union:.*/, 'union')}`);
 
 /** A parsed FlowBatch schema's header and Flow fields, and the Flow types the rare fields are read and written with. */
 export function flowFieldsOf(type: avro.Type) {
@@ -112,68 +149,68 @@ export function createColumnsWriter(batchType: avro.Type): (batch: ColumnarFlowB
     throw new Error(`the Avro columns reader and writer do not match schemas/flow-batch.avsc: ${header.join()} / ${shape(flow).join()}`);
   }
   return function writeFlowBatchColumns(batch: ColumnarFlowBatch): Buffer {
-  const { flows } = batch;
-  const names = flows.names.map((name) => Buffer.from(name, 'utf8'));
-  scratch.pos = 0;
-  writeBytes(Buffer.from(batch.agentName, 'utf8'));
-  writeBytes(Buffer.from(batch.agentIp, 'utf8'));
-  scratch.ensure(100);
-  writeLong(batch.sequence, 'sequence');
-  writeLong(batch.part, 'part');
-  writeLong(batch.parts, 'parts');
-  writeLong(batch.intervalStart, 'intervalStart');
-  writeLong(batch.intervalEnd, 'intervalEnd');
-  writeLong(batch.ringBufferPackets, 'ringBufferPackets');
-  writeLong(batch.lostPackets, 'lostPackets');
-  if (flows.length > 0) writeInt(flows.length); // one block holding every flow
-  const { macs, addresses } = flows;
-  for (let index = 0; index < flows.length; index++) {
-    const name = names[flows.interfaceIndex[index]];
-    scratch.ensure(FLOW_BOUND + 2 * name.length + 20);
-    const out = scratch.buffer;
-    writeInt(name.length);
-    for (let i = 0; i < name.length; i++) out[scratch.pos++] = name[i];
-    writeInt(flows.ifIndex[index]);
-    const direction = flows.direction[index];
-    out[scratch.pos++] = direction * 2;
-    writeInt(flows.etherType[index]);
-    for (let i = 0, from = index * MAC_BYTES; i < 12; i++) out[scratch.pos++] = macs[from + i];
-    for (let i = 0, from = index * ADDRESS_BYTES; i < 32; i++) out[scratch.pos++] = addresses[from + i];
-    writeInt(flows.protocol[index]);
-    writeInt(flows.srcPort[index]);
-    writeInt(flows.dstPort[index]);
-    writeInt(flows.icmpType[index]);
-    writeInt(flows.icmpCode[index]);
-    writeLong(flows.packets[index], 'packets');
-    writeLong(flows.bytes[index], 'bytes');
-    writeLong(flows.firstSeen[index], 'firstSeen');
-    writeLong(flows.lastSeen[index], 'lastSeen');
-    writeInt(flows.tcpFlags[index]);
-    writeInt(flows.dscp[index]);
-    writeInt(flows.sampling[index]);
-    writeInt(flows.netobservTcpFlags[index]);
-    const features = flows.features.get(index);
-    const kind = flows.dupListKind[index];
-    if (kind === DUP_LIST_OWN) {
-      // A block of one entry: the name, the direction's symbol index, an empty UDN; the end.
-      out[scratch.pos++] = 2;
+    const { flows } = batch;
+    const names = flows.names.map((name) => Buffer.from(name, 'utf8'));
+    scratch.pos = 0;
+    writeBytes(Buffer.from(batch.agentName, 'utf8'));
+    writeBytes(Buffer.from(batch.agentIp, 'utf8'));
+    scratch.ensure(100);
+    writeLong(batch.sequence, 'sequence');
+    writeLong(batch.part, 'part');
+    writeLong(batch.parts, 'parts');
+    writeLong(batch.intervalStart, 'intervalStart');
+    writeLong(batch.intervalEnd, 'intervalEnd');
+    writeLong(batch.ringBufferPackets, 'ringBufferPackets');
+    writeLong(batch.lostPackets, 'lostPackets');
+    if (flows.length > 0) writeInt(flows.length); // one block holding every flow
+    const { macs, addresses } = flows;
+    for (let index = 0; index < flows.length; index++) {
+      const name = names[flows.interfaceIndex[index]];
+      scratch.ensure(FLOW_BOUND + 2 * name.length + 20);
+      const out = scratch.buffer;
       writeInt(name.length);
       for (let i = 0; i < name.length; i++) out[scratch.pos++] = name[i];
+      writeInt(flows.ifIndex[index]);
+      const direction = flows.direction[index];
       out[scratch.pos++] = direction * 2;
-      out[scratch.pos++] = 0;
-      out[scratch.pos++] = 0;
-    } else {
-      writeRare(DUP_LIST, kind === DUP_LIST_OTHER && features!.dupList!.length > 0 ? features!.dupList : undefined);
+      writeInt(flows.etherType[index]);
+      for (let i = 0, from = index * MAC_BYTES; i < 12; i++) out[scratch.pos++] = macs[from + i];
+      for (let i = 0, from = index * ADDRESS_BYTES; i < 32; i++) out[scratch.pos++] = addresses[from + i];
+      writeInt(flows.protocol[index]);
+      writeInt(flows.srcPort[index]);
+      writeInt(flows.dstPort[index]);
+      writeInt(flows.icmpType[index]);
+      writeInt(flows.icmpCode[index]);
+      writeLong(flows.packets[index], 'packets');
+      writeLong(flows.bytes[index], 'bytes');
+      writeLong(flows.firstSeen[index], 'firstSeen');
+      writeLong(flows.lastSeen[index], 'lastSeen');
+      writeInt(flows.tcpFlags[index]);
+      writeInt(flows.dscp[index]);
+      writeInt(flows.sampling[index]);
+      writeInt(flows.netobservTcpFlags[index]);
+      const features = flows.features.get(index);
+      const kind = flows.dupListKind[index];
+      if (kind === DUP_LIST_OWN) {
+        // A block of one entry: the name, the direction's symbol index, an empty UDN; the end.
+        out[scratch.pos++] = 2;
+        writeInt(name.length);
+        for (let i = 0; i < name.length; i++) out[scratch.pos++] = name[i];
+        out[scratch.pos++] = direction * 2;
+        out[scratch.pos++] = 0;
+        out[scratch.pos++] = 0;
+      } else {
+        writeRare(DUP_LIST, kind === DUP_LIST_OTHER && features!.dupList!.length > 0 ? features!.dupList : undefined);
+      }
+      writeRare(UNIONS[0][1], features?.drops);
+      writeRare(UNIONS[1][1], features?.dns);
+      scratch.ensure(10);
+      writeLong(flows.rtt[index], 'rtt');
+      writeRare(NETWORK_EVENTS, features?.networkEvents?.length ? features.networkEvents : undefined);
+      for (let u = 2; u < UNIONS.length; u++) writeRare(UNIONS[u][1], features?.[UNIONS[u][0]]);
     }
-    writeRare(UNIONS[0][1], features?.drops);
-    writeRare(UNIONS[1][1], features?.dns);
-    scratch.ensure(10);
-    writeLong(flows.rtt[index], 'rtt');
-    writeRare(NETWORK_EVENTS, features?.networkEvents?.length ? features.networkEvents : undefined);
-    for (let u = 2; u < UNIONS.length; u++) writeRare(UNIONS[u][1], features?.[UNIONS[u][0]]);
-  }
-  scratch.ensure(1);
-  scratch.buffer[scratch.pos++] = 0; // end of the flows array
-  return scratch.copy();
-}
+    scratch.ensure(1);
+    scratch.buffer[scratch.pos++] = 0; // end of the flows array
+    return scratch.copy();
+  };
 }

@@ -36,7 +36,8 @@ const EARLIER_FIELD_COUNTS = new Map(
   }),
 );
 const SAMPLING_FIELDS = FLOW_FIELDS.indexOf('sampling:int') + 1;
-if ([...EARLIER_FIELD_COUNTS.values()].some((count) => count !== SAMPLING_FIELDS)) throw new Error('an earlier schema revision ends elsewhere than after sampling');
+if ([...EARLIER_FIELD_COUNTS.values()].some((count) => count !== SAMPLING_FIELDS))
+  throw new Error('an earlier schema revision ends elsewhere than after sampling');
 
 // The reading position; module state, as the decode is synchronous.
 let buf: Buffer = Buffer.alloc(0);
@@ -220,7 +221,7 @@ export function readFlowBatch(data: Uint8Array, writerFingerprint?: string): Col
     let columns = new FlowColumns(first);
     if (first > 0) {
       readFlows(columns, 0, first, fields);
-      for (let count; (count = blockCount(SMALLEST_FLOW)); ) {
+      for (let count; (count = blockCount(SMALLEST_FLOW));) {
         const grown = grow(columns, columns.length + count);
         readFlows(grown, columns.length, count, fields);
         columns = grown;

@@ -167,7 +167,8 @@ export function flowBatchBody(data: Uint8Array, writerFingerprint?: string): { b
   let body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let writer: string | undefined;
   if (writerFingerprint !== undefined && writerFingerprint !== FLOW_BATCH_FINGERPRINT.toString('hex')) {
-    if (!EARLIER_SCHEMAS.has(writerFingerprint)) throw new AvroDecodeError(`unknown schema fingerprint ${writerFingerprint} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+    if (!EARLIER_SCHEMAS.has(writerFingerprint))
+      throw new AvroDecodeError(`unknown schema fingerprint ${writerFingerprint} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
     writer = writerFingerprint;
   }
   if (body.subarray(0, 2).equals(SINGLE_OBJECT_MARKER)) {
@@ -175,7 +176,8 @@ export function flowBatchBody(data: Uint8Array, writerFingerprint?: string): { b
     const fingerprint = body.subarray(2, 10);
     writer = fingerprint.toString('hex');
     if (!EARLIER_SCHEMAS.has(writer)) {
-      if (!fingerprint.equals(FLOW_BATCH_FINGERPRINT)) throw new AvroDecodeError(`unknown schema fingerprint ${writer} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
+      if (!fingerprint.equals(FLOW_BATCH_FINGERPRINT))
+        throw new AvroDecodeError(`unknown schema fingerprint ${writer} (expected ${FLOW_BATCH_FINGERPRINT.toString('hex')})`);
       writer = undefined;
     }
     body = body.subarray(10);

@@ -89,10 +89,6 @@ export async function createEventEncoder(mode: ContentMode, identity: EventIdent
   return (batch) => {
     const attributes = eventAttributes(batch, identity);
     const message = HTTP.structured(new CloudEvent<Buffer>({ ...attributes, data: encodeFlowBatch(batch, singleObject) }));
-    return {
-      id: attributes.id,
-      headers: { 'content-type': String(message.headers['content-type']) },
-      body: Buffer.from(message.body as string, 'utf8'),
-    };
+    return { id: attributes.id, headers: { 'content-type': String(message.headers['content-type']) }, body: Buffer.from(message.body as string, 'utf8') };
   };
 }

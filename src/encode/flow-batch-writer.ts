@@ -29,7 +29,21 @@ interface ParsedField {
   defaultValue(): unknown;
 }
 
-const enum Kind { Int8, Int16, Int32, Long, TimeUs, Fixed, Enum, InterfaceName, High16, DupList, Constant, Drops, Rtt }
+const enum Kind {
+  Int8,
+  Int16,
+  Int32,
+  Long,
+  TimeUs,
+  Fixed,
+  Enum,
+  InterfaceName,
+  High16,
+  DupList,
+  Constant,
+  Drops,
+  Rtt,
+}
 
 interface Step {
   kind: Kind;
@@ -118,8 +132,7 @@ function planFlow(fields: ParsedField[], withExtras: boolean): Step[] {
 const NAME_MAX_BYTES = 63;
 
 /** Source of a varint of the unsigned integer expression `value`, known to be below 2^31. */
-const smallVarint = (value: string) =>
-  `z = (${value}) * 2; while (z > 127) { out[pos++] = (z & 127) | 128; z >>>= 7; } out[pos++] = z;`;
+const smallVarint = (value: string) => `z = (${value}) * 2; while (z > 127) { out[pos++] = (z & 127) | 128; z >>>= 7; } out[pos++] = z;`;
 
 /** Source of the unsigned little-endian integers at `buffer[index + offset]`. */
 const u32At = (buffer: string, index: string, offset: number) => {
@@ -142,10 +155,12 @@ function compileRecords(steps: Step[], withExtras: boolean): RecordsWriter {
     const u64 = `${u32} + ((${at(4)} | (${at(5)} << 8) | (${at(6)} << 16)) + ${at(7)} * 16777216) * 4294967296`;
     switch (step.kind) {
       case Kind.Drops: // union branch 1 (the record) or 0 (null)
-        return `if (extras[e + ${DROPS('has_drops')}]) { out[pos++] = 2; ` +
+        return (
+          `if (extras[e + ${DROPS('has_drops')}]) { out[pos++] = 2; ` +
           `${longOf(u64At('extras', 'e', DROPS('drop_bytes')))} ${longOf(u64At('extras', 'e', DROPS('drop_packets')))} ` +
           `${smallVarint(`extras[e + ${DROPS('drop_flags')}] | (extras[e + ${DROPS('drop_flags') + 1}] << 8)`)} ` +
-          `${smallVarint(`extras[e + ${DROPS('drop_state')}]`)} ${longOf(u32At('extras', 'e', DROPS('drop_cause')))} } else { out[pos++] = 0; }`;
+          `${smallVarint(`extras[e + ${DROPS('drop_state')}]`)} ${longOf(u32At('extras', 'e', DROPS('drop_cause')))} } else { out[pos++] = 0; }`
+        );
       case Kind.Rtt:
         return longOf(u64At('extras', 'e', step.offset));
       case Kind.Int8:
@@ -166,8 +181,10 @@ function compileRecords(steps: Step[], withExtras: boolean): RecordsWriter {
       case Kind.High16:
         return smallVarint(`${at(2)} | (${at(3)} << 8)`);
       case Kind.DupList: // a block of one entry: name, direction's symbol index, empty UDN; the end
-        return `out[pos++] = 2; n = name(${u32}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i]; ` +
-          `out[pos++] = records[b + ${DIRECTION_OFFSET}] * 2; out[pos++] = 0; out[pos++] = 0;`;
+        return (
+          `out[pos++] = 2; n = name(${u32}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i]; ` +
+          `out[pos++] = records[b + ${DIRECTION_OFFSET}] * 2; out[pos++] = 0; out[pos++] = 0;`
+        );
       case Kind.Constant:
         return Array.from(step.bytes!, (byte) => `out[pos++] = ${byte};`).join(' ');
     }
@@ -221,7 +238,10 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
   const extraSteps = planFlow(flowFields, true);
   const writeRecordsWithExtras = compileRecords(extraSteps, true);
   // The most one record can take: 10 bytes per varint, fixed fields as they are, the name.
-  const recordBound = Math.max(steps.reduce((sum, step) => sum + bound(step), 0), extraSteps.reduce((sum, step) => sum + bound(step), 0));
+  const recordBound = Math.max(
+    steps.reduce((sum, step) => sum + bound(step), 0),
+    extraSteps.reduce((sum, step) => sum + bound(step), 0),
+  );
   const header = fields.filter((field) => field.name !== 'flows').map((field) => ({ name: field.name, type: field.type.typeName }));
 
   return (batch: FlowBatch): Buffer => {

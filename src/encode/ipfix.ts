@@ -72,7 +72,10 @@ const IPV6_FIXED = fixedBytes(IPV6_FIELDS);
 
 /** The template set announcing both templates (RFC 7011 §3.4.1). */
 function templateSet(): Buffer {
-  const templates = [[TEMPLATE_IPV4, IPV4_FIELDS], [TEMPLATE_IPV6, IPV6_FIELDS]] as const;
+  const templates = [
+    [TEMPLATE_IPV4, IPV4_FIELDS],
+    [TEMPLATE_IPV6, IPV6_FIELDS],
+  ] as const;
   const length = SET_HEADER_BYTES + templates.reduce((sum, [, fields]) => sum + 4 + 4 * fields.length, 0);
   const set = Buffer.alloc(length);
   set.writeUInt16BE(TEMPLATE_SET_ID, 0);

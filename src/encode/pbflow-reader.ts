@@ -240,10 +240,23 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
   let startTime: number[] | undefined;
   let endTime: number[] | undefined;
   let rtt = 0;
-  let dropBytes = 0, dropPackets = 0, dropFlags = 0, dropState = 0, dropCause = 0;
-  let dnsId = 0, dnsFlags = 0, dnsLatency = 0, dnsErrno = 0, dnsName = '';
-  let ipsecEncrypted = 0, ipsecRet = 0;
-  let sslVersion = 0, sslMismatch = false, tlsTypes = 0, tlsCipher = 0, tlsKeyShare = 0;
+  let dropBytes = 0,
+    dropPackets = 0,
+    dropFlags = 0,
+    dropState = 0,
+    dropCause = 0;
+  let dnsId = 0,
+    dnsFlags = 0,
+    dnsLatency = 0,
+    dnsErrno = 0,
+    dnsName = '';
+  let ipsecEncrypted = 0,
+    ipsecRet = 0;
+  let sslVersion = 0,
+    sslMismatch = false,
+    tlsTypes = 0,
+    tlsCipher = 0,
+    tlsKeyShare = 0;
   let dupCount = 0;
   let firstName = [0, 0];
   let firstDirection: 'ingress' | 'egress' | 'both' = 'both';
@@ -252,7 +265,10 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
   let networkEvents: Record<string, string>[] | undefined;
   let xlat: FlowFeatures['xlat'];
   let quic: FlowFeatures['quic'];
-  let protocol = 0, srcPort = 0, dstPort = 0, dscp = 0;
+  let protocol = 0,
+    srcPort = 0,
+    dstPort = 0,
+    dscp = 0;
   let networkSeen = false;
   const macAt = index * MAC_BYTES;
   const addressAt = index * ADDRESS_BYTES;
@@ -263,8 +279,14 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
     const field = tag >>> 3;
     const wireType = tag & 7;
     switch (field) {
-      case 1: expect(wireType, VARINT, field); ethProtocol = readVarint(); break;
-      case 2: expect(wireType, VARINT, field); direction = readVarint() | 0; break;
+      case 1:
+        expect(wireType, VARINT, field);
+        ethProtocol = readVarint();
+        break;
+      case 2:
+        expect(wireType, VARINT, field);
+        direction = readVarint() | 0;
+        break;
       case 3:
       case 4:
         expect(wireType, LENGTH_DELIMITED, field);
@@ -275,7 +297,8 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
       case 5: {
         expect(wireType, LENGTH_DELIMITED, field);
         const linkEnd = delimitedEnd();
-        let src = 0, dst = 0;
+        let src = 0,
+          dst = 0;
         while (pos < linkEnd) {
           const inner = readVarint();
           if (inner >>> 3 === 1 || inner >>> 3 === 2) {
@@ -349,11 +372,21 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
       case 12:
         expect(wireType, LENGTH_DELIMITED, field);
         readIp(ipScratch, 0);
-        if (index === 0) result.agentIp = ipKind === 'none' ? '' : ipaddr.fromByteArray(Array.from(ipKind === 'ipv4' ? ipScratch.subarray(12) : ipScratch)).toString();
+        if (index === 0)
+          result.agentIp = ipKind === 'none' ? '' : ipaddr.fromByteArray(Array.from(ipKind === 'ipv4' ? ipScratch.subarray(12) : ipScratch)).toString();
         break;
-      case 13: expect(wireType, VARINT, field); flags = readVarint(); break;
-      case 14: expect(wireType, VARINT, field); flows.icmpType[index] = readVarint() & U8; break;
-      case 15: expect(wireType, VARINT, field); flows.icmpCode[index] = readVarint() & U8; break;
+      case 13:
+        expect(wireType, VARINT, field);
+        flags = readVarint();
+        break;
+      case 14:
+        expect(wireType, VARINT, field);
+        flows.icmpType[index] = readVarint() & U8;
+        break;
+      case 15:
+        expect(wireType, VARINT, field);
+        flows.icmpCode[index] = readVarint() & U8;
+        break;
       case 16:
       case 17: {
         expect(wireType, VARINT, field);
@@ -363,11 +396,26 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
         else dropPackets = value;
         break;
       }
-      case 18: expect(wireType, VARINT, field); dropFlags = readVarint(); break;
-      case 19: expect(wireType, VARINT, field); dropState = readVarint(); break;
-      case 20: expect(wireType, VARINT, field); dropCause = readVarint(); break;
-      case 21: expect(wireType, VARINT, field); dnsId = readVarint(); break;
-      case 22: expect(wireType, VARINT, field); dnsFlags = readVarint(); break;
+      case 18:
+        expect(wireType, VARINT, field);
+        dropFlags = readVarint();
+        break;
+      case 19:
+        expect(wireType, VARINT, field);
+        dropState = readVarint();
+        break;
+      case 20:
+        expect(wireType, VARINT, field);
+        dropCause = readVarint();
+        break;
+      case 21:
+        expect(wireType, VARINT, field);
+        dnsId = readVarint();
+        break;
+      case 22:
+        expect(wireType, VARINT, field);
+        dnsFlags = readVarint();
+        break;
       case 23:
       case 24:
         expect(wireType, LENGTH_DELIMITED, field);
@@ -376,12 +424,19 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
         else rtt = time[0] * 1e9 + time[1];
         if (!isAvroLong(time[0] * 1e9 + time[1])) unrepresentable(result, `a duration of ${time[0]} s ${time[1]} ns (past 2^53 ns)`);
         break;
-      case 25: expect(wireType, VARINT, field); dnsErrno = readVarint(); break;
+      case 25:
+        expect(wireType, VARINT, field);
+        dnsErrno = readVarint();
+        break;
       case 26: {
         // The first entry is kept as positions: materialised only when the list is not the flow's own entry.
         expect(wireType, LENGTH_DELIMITED, field);
         const entryEnd = delimitedEnd();
-        let nameStart = 0, nameLength = 0, entryDirection = 0, udnStart = 0, udnLength = 0;
+        let nameStart = 0,
+          nameLength = 0,
+          entryDirection = 0,
+          udnStart = 0,
+          udnLength = 0;
         while (pos < entryEnd) {
           const inner = readVarint();
           const innerField = inner >>> 3;
@@ -399,8 +454,7 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
           } else if (innerField === 2) {
             expect(inner & 7, VARINT, 2);
             entryDirection = readVarint() | 0;
-          }
-          else skip(inner & 7);
+          } else skip(inner & 7);
         }
         if (pos !== entryEnd) fail('index out of range');
         if (dupCount++ === 0) {
@@ -421,7 +475,8 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
           if (inner >>> 3 === 1) {
             expect(inner & 7, LENGTH_DELIMITED, 1);
             const entryEnd = delimitedEnd();
-            let key = '', value = '';
+            let key = '',
+              value = '';
             while (pos < entryEnd) {
               const entryTag = readVarint();
               if (entryTag >>> 3 === 1) {
@@ -462,15 +517,42 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
         xlat = value;
         break;
       }
-      case 29: expect(wireType, VARINT, field); sampling = readVarint(); break;
-      case 30: expect(wireType, VARINT, field); ipsecEncrypted = readVarint(); break;
-      case 31: expect(wireType, VARINT, field); ipsecRet = readVarint() | 0; break;
-      case 32: expect(wireType, LENGTH_DELIMITED, field); dnsName = readString(); break;
-      case 33: expect(wireType, VARINT, field); sslVersion = readVarint(); break;
-      case 34: expect(wireType, VARINT, field); sslMismatch = readVarint() !== 0; break;
-      case 35: expect(wireType, VARINT, field); tlsTypes = readVarint(); break;
-      case 36: expect(wireType, VARINT, field); tlsCipher = readVarint(); break;
-      case 37: expect(wireType, VARINT, field); tlsKeyShare = readVarint(); break;
+      case 29:
+        expect(wireType, VARINT, field);
+        sampling = readVarint();
+        break;
+      case 30:
+        expect(wireType, VARINT, field);
+        ipsecEncrypted = readVarint();
+        break;
+      case 31:
+        expect(wireType, VARINT, field);
+        ipsecRet = readVarint() | 0;
+        break;
+      case 32:
+        expect(wireType, LENGTH_DELIMITED, field);
+        dnsName = readString();
+        break;
+      case 33:
+        expect(wireType, VARINT, field);
+        sslVersion = readVarint();
+        break;
+      case 34:
+        expect(wireType, VARINT, field);
+        sslMismatch = readVarint() !== 0;
+        break;
+      case 35:
+        expect(wireType, VARINT, field);
+        tlsTypes = readVarint();
+        break;
+      case 36:
+        expect(wireType, VARINT, field);
+        tlsCipher = readVarint();
+        break;
+      case 37:
+        expect(wireType, VARINT, field);
+        tlsKeyShare = readVarint();
+        break;
       case 38: {
         expect(wireType, LENGTH_DELIMITED, field);
         const quicEnd = delimitedEnd();
@@ -501,9 +583,12 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
   // As toFlowRecord: interface and direction from dup_list's first entry, else fields 10 and 2.
   const flowDirection = firstDirection !== 'both' ? firstDirection : direction === 1 ? 'egress' : 'ingress';
   const directionIndex = flowDirection === 'egress' ? 1 : 0;
-  const nameIndex = dupCount > 0
-    ? flows.nameAt(buf, firstName[0], firstName[1])
-    : interfaceStart >= 0 ? flows.nameAt(buf, interfaceStart, interfaceLength) : flows.nameIndex('');
+  const nameIndex =
+    dupCount > 0
+      ? flows.nameAt(buf, firstName[0], firstName[1])
+      : interfaceStart >= 0
+        ? flows.nameAt(buf, interfaceStart, interfaceLength)
+        : flows.nameIndex('');
   flows.interfaceIndex[index] = nameIndex;
   flows.direction[index] = directionIndex;
   flows.etherType[index] = ethProtocol & U16;

@@ -386,7 +386,12 @@ function direction(value: PbflowDirection | number): 'ingress' | 'egress' | 'bot
  * beside an ACK say, cannot be recovered.)
  */
 export function headerFlagsOf(netobservFlags: number): number {
-  return (netobservFlags & 0xff) | (netobservFlags & SYN_ACK ? SYN | ACK : 0) | (netobservFlags & FIN_ACK ? FIN | ACK : 0) | (netobservFlags & RST_ACK ? RST | ACK : 0);
+  return (
+    (netobservFlags & 0xff) |
+    (netobservFlags & SYN_ACK ? SYN | ACK : 0) |
+    (netobservFlags & FIN_ACK ? FIN | ACK : 0) |
+    (netobservFlags & RST_ACK ? RST | ACK : 0)
+  );
 }
 
 /** NetObserv's kernel widths, to which Flowlogs Pipeline narrows pbflow's uint32 fields too. */
@@ -460,7 +465,13 @@ export function toFlowRecord(record: PbflowRecord): FlowRecord {
     ipsec: record.ipsecEncrypted || record.ipsecEncryptedRet ? { encrypted: record.ipsecEncrypted !== 0, encryptedRet: record.ipsecEncryptedRet } : null,
     tls:
       record.sslVersion || record.sslMismatch || record.tlsTypes || record.tlsCipherSuite || record.tlsKeyShare
-        ? { sslVersion: record.sslVersion & U16, sslMismatch: record.sslMismatch, types: record.tlsTypes, cipherSuite: record.tlsCipherSuite & U16, keyShare: record.tlsKeyShare & U16 }
+        ? {
+            sslVersion: record.sslVersion & U16,
+            sslMismatch: record.sslMismatch,
+            types: record.tlsTypes,
+            cipherSuite: record.tlsCipherSuite & U16,
+            keyShare: record.tlsKeyShare & U16,
+          }
         : null,
     quic: record.quic ? { version: record.quic.version, seenLongHeader: record.quic.seenLongHdr & U8, seenShortHeader: record.quic.seenShortHdr & U8 } : null,
   };

@@ -33,10 +33,14 @@ const documents = SCHEMA_REVISIONS.map((revision): PublishedSchema => {
 });
 
 /** Fingerprint (hex) -> the JSON document: the revision this agent writes first, then the earlier ones it reads. */
-export const PUBLISHED_SCHEMAS: ReadonlyMap<string, Buffer> = new Map(documents.map((document) => [document.fingerprint, Buffer.from(JSON.stringify(document))]));
+export const PUBLISHED_SCHEMAS: ReadonlyMap<string, Buffer> = new Map(
+  documents.map((document) => [document.fingerprint, Buffer.from(JSON.stringify(document))]),
+);
 
 /** The listing at /schemas/: every revision's fingerprint and dataschema; `current`: the one this agent writes. */
-export const SCHEMA_LISTING = Buffer.from(JSON.stringify({
-  bucket: SCHEMA_BUCKET,
-  schemas: documents.map(({ dataschema, fingerprint }, index) => ({ fingerprint, dataschema, current: index === 0 })),
-}));
+export const SCHEMA_LISTING = Buffer.from(
+  JSON.stringify({
+    bucket: SCHEMA_BUCKET,
+    schemas: documents.map(({ dataschema, fingerprint }, index) => ({ fingerprint, dataschema, current: index === 0 })),
+  }),
+);

@@ -18,7 +18,11 @@ export class ExportError extends Error {
   readonly reason: 'refused' | 'too_large';
   /** The target asked to wait this long before the next attempt (Retry-After). */
   readonly retryAfterMs?: number;
-  constructor(message: string, readonly kind: FailureKind, options: { reason?: 'refused' | 'too_large'; retryAfterMs?: number } = {}) {
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+    options: { reason?: 'refused' | 'too_large'; retryAfterMs?: number } = {},
+  ) {
     super(message);
     this.reason = options.reason ?? 'refused';
     this.retryAfterMs = options.retryAfterMs;

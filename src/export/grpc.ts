@@ -16,8 +16,16 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 
 const Status = grpc.status;
 /** Answers that will not change however often the same message is sent. */
-const REFUSED = new Set([Status.INVALID_ARGUMENT, Status.PERMISSION_DENIED, Status.UNAUTHENTICATED, Status.FAILED_PRECONDITION,
-  Status.OUT_OF_RANGE, Status.UNIMPLEMENTED, Status.NOT_FOUND, Status.ALREADY_EXISTS]);
+const REFUSED = new Set([
+  Status.INVALID_ARGUMENT,
+  Status.PERMISSION_DENIED,
+  Status.UNAUTHENTICATED,
+  Status.FAILED_PRECONDITION,
+  Status.OUT_OF_RANGE,
+  Status.UNIMPLEMENTED,
+  Status.NOT_FOUND,
+  Status.ALREADY_EXISTS,
+]);
 /** No answer: the collector is down or unreachable (grpc-js says UNAVAILABLE), or too slow. */
 const UNREACHABLE = new Set([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.CANCELLED]);
 
@@ -29,17 +37,16 @@ export function grpcFailureKind(code: grpc.status): FailureKind {
 
 export function channelCredentials(tls: Config['grpc']['tls']): grpc.ChannelCredentials {
   if (!tls) return grpc.credentials.createInsecure();
-  return grpc.credentials.createSsl(
-    readFileSync(tls.caFile),
-    tls.keyFile ? readFileSync(tls.keyFile) : null,
-    tls.certFile ? readFileSync(tls.certFile) : null,
-  );
+  return grpc.credentials.createSsl(readFileSync(tls.caFile), tls.keyFile ? readFileSync(tls.keyFile) : null, tls.certFile ? readFileSync(tls.certFile) : null);
 }
 
 /** A failed Send: `code` is the gRPC status, `kind` what the export queue does about it. */
 export class SendError extends ExportError {
   override name = 'SendError';
-  constructor(message: string, readonly code: grpc.status) {
+  constructor(
+    message: string,
+    readonly code: grpc.status,
+  ) {
     super(message, grpcFailureKind(code));
   }
 }
@@ -72,7 +79,8 @@ export class PbflowClient {
         COLLECTOR_SERVICE.Send.responseDeserialize,
         message,
         { deadline: Date.now() + SEND_DEADLINE_MS },
-        (error) => (error ? reject(new SendError(`pbflow.Collector/Send: ${grpc.status[error.code]}: ${error.details || error.message}`, error.code)) : resolve()),
+        (error) =>
+          error ? reject(new SendError(`pbflow.Collector/Send: ${grpc.status[error.code]}: ${error.details || error.message}`, error.code)) : resolve(),
       );
     });
   }
@@ -83,7 +91,13 @@ export class PbflowClient {
    * size and sends the same flows again. Calls `taken(n)` once the collector took the first n
    * flows, so that a retry resumes after them (whatever the next messages' sizes).
    */
-  async sendFlows(flows: readonly FlowRecord[] | FlowColumns, agentIp: string, maxFlows: number, from: number, taken: (flows: number) => void | Promise<void>): Promise<void> {
+  async sendFlows(
+    flows: readonly FlowRecord[] | FlowColumns,
+    agentIp: string,
+    maxFlows: number,
+    from: number,
+    taken: (flows: number) => void | Promise<void>,
+  ): Promise<void> {
     let start = from;
     while (start < flows.length) {
       let count = Math.max(1, Math.min(maxFlows, flows.length - start, Math.floor((this.maxBytes * 0.95) / this.bytesPerRecord)));

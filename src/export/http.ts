@@ -41,7 +41,10 @@ export function readCaDirectory(dir: string): string[] {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new Error(`cannot read the CA directory ${dir} (K_CA_CERTS_DIR): ${(error as Error).message}`, { cause: error });
   }
-  return names.filter((name) => /\.(pem|crt)$/.test(name)).sort().map((name) => readFileSync(join(dir, name), 'utf8'));
+  return names
+    .filter((name) => /\.(pem|crt)$/.test(name))
+    .sort()
+    .map((name) => readFileSync(join(dir, name), 'utf8'));
 }
 
 /** How a batch is split, fixed once a part of it was delivered (part ids stay with their contents). */
@@ -71,9 +74,10 @@ export class HttpExporter implements Exporter {
     this.url = new URL(url);
     this.tokenFile = oidcTokenFile;
     const extra = [...(caCerts ? [caCerts] : []), ...(caCertsDir ? readCaDirectory(caCertsDir) : [])];
-    this.agent = this.url.protocol === 'https:'
-      ? new https.Agent({ keepAlive: true, ca: extra.length > 0 ? [...rootCertificates, ...extra] : undefined })
-      : new http.Agent({ keepAlive: true });
+    this.agent =
+      this.url.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, ca: extra.length > 0 ? [...rootCertificates, ...extra] : undefined })
+        : new http.Agent({ keepAlive: true });
   }
 
   /**
@@ -84,7 +88,8 @@ export class HttpExporter implements Exporter {
   async send(batch: AnyFlowBatch): Promise<void> {
     let plan = this.plans.get(batch) ?? this.plan(batch, this.partsFor(batch.flows.length));
     for (;;) {
-      const pending = [...plan.pieces.keys()].filter((index) => !plan.delivered.has(index))
+      const pending = [...plan.pieces.keys()]
+        .filter((index) => !plan.delivered.has(index))
         .map((index) => ({ index, message: this.encoded(plan.pieces[index]) }))
         .sort((x, y) => y.message.body.length - x.message.body.length);
       let resplit = false;
@@ -156,12 +161,7 @@ export class HttpExporter implements Exporter {
     const headers: http.OutgoingHttpHeaders = { ...message.headers, 'content-length': message.body.length, 'user-agent': USER_AGENT };
     if (token) headers.authorization = `Bearer ${token}`;
     return new Promise((resolve, reject) => {
-      const request = transport.request(this.url, {
-        method: 'POST',
-        agent: this.agent,
-        timeout: REQUEST_TIMEOUT_MS,
-        headers,
-      }, (response) => {
+      const request = transport.request(this.url, { method: 'POST', agent: this.agent, timeout: REQUEST_TIMEOUT_MS, headers }, (response) => {
         response.resume(); // the reply's body is not needed
         response.on('end', () => {
           const status = response.statusCode ?? 0;

@@ -83,18 +83,19 @@ async function openTcp(host: string, port: number, deadlineMs: number): Promise<
     templatesAt: -Infinity,
     closed: false,
     // A collector that stops reading would stall the export: give up on the connection after a deadline.
-    write: (message) => new Promise((resolve, reject) => {
-      if (session.closed) return reject(new Error('the IPFIX collector closed the connection'));
-      const timer = setTimeout(() => {
-        reject(new Error(`the IPFIX collector took no data for ${deadlineMs} ms`));
-        session.close();
-      }, deadlineMs);
-      socket.write(message, (error) => {
-        clearTimeout(timer);
-        if (error) reject(error);
-        else resolve();
-      });
-    }),
+    write: (message) =>
+      new Promise((resolve, reject) => {
+        if (session.closed) return reject(new Error('the IPFIX collector closed the connection'));
+        const timer = setTimeout(() => {
+          reject(new Error(`the IPFIX collector took no data for ${deadlineMs} ms`));
+          session.close();
+        }, deadlineMs);
+        socket.write(message, (error) => {
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        });
+      }),
     close: () => {
       session.closed = true;
       socket.destroy();
@@ -115,7 +116,7 @@ export class IpfixExporter implements Exporter {
   constructor(private readonly options: IpfixExporterOptions) {
     this.name = `ipfix+${options.transport}`;
     this.writer = new IpfixWriter(options.maxMessageBytes ?? (options.transport === 'udp' ? UDP_MESSAGE_BYTES : MAX_MESSAGE_BYTES));
-    this.refreshMs = options.transport === 'udp' ? options.templateRefreshMs ?? TEMPLATE_REFRESH_MS : Infinity;
+    this.refreshMs = options.transport === 'udp' ? (options.templateRefreshMs ?? TEMPLATE_REFRESH_MS) : Infinity;
   }
 
   async send(batch: FlowBatch): Promise<void> {

@@ -74,8 +74,11 @@ export class NatsExporter implements Exporter {
       const message = encoded?.[plan.acked] ?? this.options.encode(plan.pieces[plan.acked]);
       if (wireSize(message) > maxPayload) {
         // Split for a server with a larger max_payload; its parts' ids are taken (see split()).
-        throw new ExportError(`event ${message.id} (${wireSize(message)} bytes with its headers) exceeds this NATS server's max_payload (${maxPayload})`,
-          'refused', { reason: 'too_large' });
+        throw new ExportError(
+          `event ${message.id} (${wireSize(message)} bytes with its headers) exceeds this NATS server's max_payload (${maxPayload})`,
+          'refused',
+          { reason: 'too_large' },
+        );
       }
       const natsHeaders = headers();
       for (const [name, value] of Object.entries(message.headers)) natsHeaders.set(name, value);
@@ -103,9 +106,17 @@ export class NatsExporter implements Exporter {
     this.closing = true;
     const connection = this.connection;
     this.connection = undefined;
-    const opened = connection && (await bounded(connection.catch(() => undefined), CLOSE_MS));
+    const opened =
+      connection &&
+      (await bounded(
+        connection.catch(() => undefined),
+        CLOSE_MS,
+      ));
     if (!opened || opened.nc.isClosed()) return;
-    await bounded(opened.nc.drain().catch(() => undefined), CLOSE_MS);
+    await bounded(
+      opened.nc.drain().catch(() => undefined),
+      CLOSE_MS,
+    );
     await opened.nc.close().catch(() => undefined);
   }
 
@@ -171,23 +182,31 @@ export class NatsExporter implements Exporter {
   private async storeSchemas(nc: NatsConnection): Promise<void> {
     const stored: string[] = [];
     try {
-      await withTimeout((async () => {
-        const kv = await new Kvm(jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }))
-          .create(SCHEMA_BUCKET, { history: 1, replicas: this.options.nats.streamReplicas ?? 1, storage: StorageType.File });
-        for (const [fingerprint, document] of PUBLISHED_SCHEMAS) {
-          try {
-            await kv.create(fingerprint, document);
-            stored.push(fingerprint);
-          } catch (error) {
-            // The key exists (another agent, or an earlier start): its revision is the same schema.
-            if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
+      await withTimeout(
+        (async () => {
+          const kv = await new Kvm(jetstream(nc, { timeout: REQUEST_TIMEOUT_MS })).create(SCHEMA_BUCKET, {
+            history: 1,
+            replicas: this.options.nats.streamReplicas ?? 1,
+            storage: StorageType.File,
+          });
+          for (const [fingerprint, document] of PUBLISHED_SCHEMAS) {
+            try {
+              await kv.create(fingerprint, document);
+              stored.push(fingerprint);
+            } catch (error) {
+              // The key exists (another agent, or an earlier start): its revision is the same schema.
+              if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
+            }
           }
-        }
-      })(), `storing the Avro schema in the KV bucket ${SCHEMA_BUCKET}`);
+        })(),
+        `storing the Avro schema in the KV bucket ${SCHEMA_BUCKET}`,
+      );
       this.log.info({ bucket: SCHEMA_BUCKET, keys: [...PUBLISHED_SCHEMAS.keys()], stored }, `Avro schemas are in the JetStream KV bucket ${SCHEMA_BUCKET}`);
     } catch (error) {
-      this.log.warn({ err: error, bucket: SCHEMA_BUCKET },
-        `cannot store the Avro schema in the JetStream KV bucket ${SCHEMA_BUCKET} (no JetStream, or no permission): consumers must get it elsewhere (/schemas/ on the metrics port)`);
+      this.log.warn(
+        { err: error, bucket: SCHEMA_BUCKET },
+        `cannot store the Avro schema in the JetStream KV bucket ${SCHEMA_BUCKET} (no JetStream, or no permission): consumers must get it elsewhere (/schemas/ on the metrics port)`,
+      );
     }
   }
 

@@ -41,7 +41,11 @@ const BACKOFF_MAX_MS = 5000;
 
 export class ExportQueue {
   readonly stats: ExportStats = {
-    sent: 0, failures: 0, dropped: 0, droppedFlows: 0, queued: 0,
+    sent: 0,
+    failures: 0,
+    dropped: 0,
+    droppedFlows: 0,
+    queued: 0,
     droppedBy: { queue_full: 0, refused: 0, too_large: 0, attempts: 0, shutdown: 0 },
   };
   private readonly batches: AnyFlowBatch[] = [];
@@ -76,8 +80,10 @@ export class ExportQueue {
       const index = this.batches[0] === this.inFlight && this.batches.length > 1 ? 1 : 0;
       const [dropped] = this.batches.splice(index, 1);
       this.drop(dropped, 'queue_full');
-      this.log.warn({ sequence: dropped.sequence, flows: dropped.flows.length, capacity: this.capacity },
-        'export queue full: dropped the oldest batch (raise BUFFERS_LENGTH, or check the export target)');
+      this.log.warn(
+        { sequence: dropped.sequence, flows: dropped.flows.length, capacity: this.capacity },
+        'export queue full: dropped the oldest batch (raise BUFFERS_LENGTH, or check the export target)',
+      );
     }
     this.batches.push(batch);
     this.stats.queued = this.batches.length;
@@ -105,8 +111,7 @@ export class ExportQueue {
     if (left.length > 0) {
       const before = this.stats.droppedFlows;
       for (const batch of left) this.drop(batch, 'shutdown');
-      this.log.error({ batches: left.length, flows: this.stats.droppedFlows - before },
-        'exiting with batches the export target did not take');
+      this.log.error({ batches: left.length, flows: this.stats.droppedFlows - before }, 'exiting with batches the export target did not take');
     }
     await this.exporter.close();
   }
@@ -148,16 +153,17 @@ export class ExportQueue {
     if (failure?.kind === 'refused') {
       this.remove(batch);
       this.drop(batch, failure.reason);
-      this.log.error({ sequence: batch.sequence, flows: batch.flows.length, reason: failure.reason, err: error },
-        'export target refused the batch: dropped');
+      this.log.error({ sequence: batch.sequence, flows: batch.flows.length, reason: failure.reason, err: error }, 'export target refused the batch: dropped');
       return 0;
     }
     this.stats.failures++;
     if (failure?.kind === 'retry' && this.maxAttempts > 0 && ++this.attempts >= this.maxAttempts) {
       this.remove(batch);
       this.drop(batch, 'attempts');
-      this.log.error({ sequence: batch.sequence, flows: batch.flows.length, attempts: this.attempts, err: error },
-        'export failed EXPORT_MAX_ATTEMPTS times: dropped the batch');
+      this.log.error(
+        { sequence: batch.sequence, flows: batch.flows.length, attempts: this.attempts, err: error },
+        'export failed EXPORT_MAX_ATTEMPTS times: dropped the batch',
+      );
       return 0;
     }
     const waitMs = failure?.retryAfterMs ?? this.backoffMs;

@@ -41,8 +41,10 @@ function humanBytes(bytes: number): string {
 function extrasDetail(flow: FlowRecord, dropCauseName: DropCauseNamer): string {
   const parts: string[] = [];
   if (flow.drops) {
-    parts.push(`dropped ${flow.drops.packets} (${humanBytes(flow.drops.bytes)}) ${dropCauseName(flow.drops.latestDropCause)}` +
-      (flow.drops.latestState ? ` ${tcpStateName(flow.drops.latestState)}` : ''));
+    parts.push(
+      `dropped ${flow.drops.packets} (${humanBytes(flow.drops.bytes)}) ${dropCauseName(flow.drops.latestDropCause)}` +
+        (flow.drops.latestState ? ` ${tcpStateName(flow.drops.latestState)}` : ''),
+    );
   }
   if (flow.rtt) parts.push(`rtt ${(flow.rtt / 1e6).toFixed(3)} ms`);
   return parts.join('  ');
@@ -72,7 +74,10 @@ export function formatTable(batch: FlowBatch, topFlows: number, dropCauseName: D
       flow.protocol ? endpoint(flow.dstAddr, flow.dstPort, flow) : formatMac(flow.dstMac),
       String(flow.packets),
       humanBytes(flow.bytes),
-      [flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.netobservTcpFlags), extrasDetail(flow, dropCauseName)]
+      [
+        flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.netobservTcpFlags),
+        extrasDetail(flow, dropCauseName),
+      ]
         .filter(Boolean)
         .join('  '),
     ]),
@@ -80,7 +85,12 @@ export function formatTable(batch: FlowBatch, topFlows: number, dropCauseName: D
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   const numeric = new Set([5, 6]);
   for (const row of rows) {
-    lines.push(row.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd());
+    lines.push(
+      row
+        .map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
+        .join('  ')
+        .trimEnd(),
+    );
   }
   if (flows.length > top.length) lines.push(`… ${flows.length - top.length} more flows`);
   return lines.join('\n') + '\n';
@@ -90,20 +100,21 @@ export function formatTable(batch: FlowBatch, topFlows: number, dropCauseName: D
 export function formatJsonLines(batch: FlowBatch, dropCauseName: DropCauseNamer): string {
   let text = '';
   for (const flow of batch.flows.decode()) {
-    text += JSON.stringify({
-      agentName: batch.agentName,
-      sequence: batch.sequence,
-      ...flow,
-      srcMac: formatMac(flow.srcMac),
-      dstMac: formatMac(flow.dstMac),
-      srcAddr: formatAddress(flow.srcAddr),
-      dstAddr: formatAddress(flow.dstAddr),
-      firstSeen: new Date(flow.firstSeen / 1000).toISOString(),
-      lastSeen: new Date(flow.lastSeen / 1000).toISOString(),
-      ...(flow.drops && {
-        drops: { ...flow.drops, latestDropCauseName: dropCauseName(flow.drops.latestDropCause), latestStateName: tcpStateName(flow.drops.latestState) },
-      }),
-    }) + '\n';
+    text +=
+      JSON.stringify({
+        agentName: batch.agentName,
+        sequence: batch.sequence,
+        ...flow,
+        srcMac: formatMac(flow.srcMac),
+        dstMac: formatMac(flow.dstMac),
+        srcAddr: formatAddress(flow.srcAddr),
+        dstAddr: formatAddress(flow.dstAddr),
+        firstSeen: new Date(flow.firstSeen / 1000).toISOString(),
+        lastSeen: new Date(flow.lastSeen / 1000).toISOString(),
+        ...(flow.drops && {
+          drops: { ...flow.drops, latestDropCauseName: dropCauseName(flow.drops.latestDropCause), latestStateName: tcpStateName(flow.drops.latestState) },
+        }),
+      }) + '\n';
   }
   return text;
 }

@@ -66,7 +66,10 @@ export class FlowColumns {
   readonly features: Map<number, FlowFeatures>;
 
   /** `length` flows, zero until written (or views of another's columns: see slice). */
-  constructor(readonly length: number, from?: { columns: FlowColumns; start: number; features: Map<number, FlowFeatures> }) {
+  constructor(
+    readonly length: number,
+    from?: { columns: FlowColumns; start: number; features: Map<number, FlowFeatures> },
+  ) {
     const take = <T extends { subarray(a: number, b: number): T }>(column: T | undefined, make: () => T, width = 1): T =>
       column && from ? column.subarray(from.start * width, (from.start + length) * width) : make();
     const source = from?.columns;

@@ -2,9 +2,33 @@
 // FlowRecord, the drained Buffer view and the batch. It imports nothing else of flowcast.
 export { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE, offsetOf } from './layout.js';
 export {
-  decodeFlows, formatAddress, formatMac, readNsAsUs, readUint64, tcpStateName,
-  type Direction, type FlowDns, type FlowDrops, type FlowIpsec, type FlowQuic, type FlowRecord, type FlowTls, type FlowXlat, type InterfaceDirection,
+  decodeFlows,
+  formatAddress,
+  formatMac,
+  readNsAsUs,
+  readUint64,
+  tcpStateName,
+  type Direction,
+  type FlowDns,
+  type FlowDrops,
+  type FlowIpsec,
+  type FlowQuic,
+  type FlowRecord,
+  type FlowTls,
+  type FlowXlat,
+  type InterfaceDirection,
 } from './record.js';
 export { DrainedFlows, isDrained } from './drained.js';
-export { flowRecordsOf, isColumnarBatch, isColumns, isDrainedBatch, splitBatch, type AnyFlowBatch, type ColumnarFlowBatch, type DecodedFlowBatch, type FlowBatch, type FlowBatchOf } from './batch.js';
+export {
+  flowRecordsOf,
+  isColumnarBatch,
+  isColumns,
+  isDrainedBatch,
+  splitBatch,
+  type AnyFlowBatch,
+  type ColumnarFlowBatch,
+  type DecodedFlowBatch,
+  type FlowBatch,
+  type FlowBatchOf,
+} from './batch.js';
 export { FlowColumns, type FlowFeatures } from './flow-columns.js';

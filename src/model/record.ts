@@ -209,16 +209,29 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
 /** "10.0.0.1" for an IPv4-mapped address, RFC 5952 text ("fd00::1") otherwise. */
 export function formatAddress(address: Uint8Array): string {
   const parsed = ipaddr.fromByteArray(Array.from(address));
-  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
-    ? (parsed as ipaddr.IPv6).toIPv4Address().toString()
-    : parsed.toString();
+  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address().toString() : parsed.toString();
 }
 
 export function formatMac(mac: Uint8Array): string {
-  return Buffer.from(mac).toString('hex').replace(/(..)(?!$)/g, '$1:');
+  return Buffer.from(mac)
+    .toString('hex')
+    .replace(/(..)(?!$)/g, '$1:');
 }
 
-const TCP_STATES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV'];
+const TCP_STATES = [
+  '',
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+  'NEW_SYN_RECV',
+];
 
 /** NetObserv's name of a TCP state (Drops.latestState): TCP_ESTABLISHED ...; 0 is no socket. */
 export function tcpStateName(state: number): string {

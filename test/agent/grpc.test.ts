@@ -12,8 +12,13 @@ test('agent to a gRPC collector over a real connection: exact counts of captured
   try {
     await once(collector, 'message');
     const agent = AgentProcess.start(net.a.ns, {
-      EXPORT: 'grpc', TARGET_HOST: '127.0.0.1', TARGET_PORT: '9999', INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '500ms',
-      AGENT_IP: '198.18.0.1', GRPC_MESSAGE_MAX_FLOWS: '2',
+      EXPORT: 'grpc',
+      TARGET_HOST: '127.0.0.1',
+      TARGET_PORT: '9999',
+      INTERFACES: 'fca',
+      CACHE_ACTIVE_TIMEOUT: '500ms',
+      AGENT_IP: '198.18.0.1',
+      GRPC_MESSAGE_MAX_FLOWS: '2',
     });
     await agent.waitForLog('capturing');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 5, packets: 5000, payload: 100, srcPort: 32000 });
@@ -24,8 +29,14 @@ test('agent to a gRPC collector over a real connection: exact counts of captured
     const ours = records.filter((record) => record.transport?.srcPort === 32000);
     const perPort = new Map<number, number>();
     for (const record of ours) perPort.set(record.transport!.dstPort, (perPort.get(record.transport!.dstPort) ?? 0) + record.packets);
-    assert.deepEqual([...perPort.entries()].sort(), [0, 1, 2, 3, 4].map((i) => [40000 + i, 1000]));
-    assert.equal(ours.reduce((sum, record) => sum + record.bytes, 0), 5000 * (14 + 20 + 8 + 100));
+    assert.deepEqual(
+      [...perPort.entries()].sort(),
+      [0, 1, 2, 3, 4].map((i) => [40000 + i, 1000]),
+    );
+    assert.equal(
+      ours.reduce((sum, record) => sum + record.bytes, 0),
+      5000 * (14 + 20 + 8 + 100),
+    );
     for (const record of ours) {
       assert.equal(record.ethProtocol, 0x0800);
       assert.equal(record.direction, 'EGRESS');

@@ -53,7 +53,10 @@ async function capture(net: TestNet, env: Record<string, string>, traffic: () =>
     // nfcapd has read every datagram once its socket's receive queue (rx_queue in /proc/net/udp) is empty.
     const local = `0100007F:${PORT.toString(16).toUpperCase().padStart(4, '0')}`;
     await until('nfcapd to read its socket', async () => {
-      const row = (await exec(net.a.ns, 'cat', '/proc/net/udp')).split('\n').map((line) => line.trim().split(/\s+/)).find((fields) => fields[1] === local);
+      const row = (await exec(net.a.ns, 'cat', '/proc/net/udp'))
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .find((fields) => fields[1] === local);
       return row !== undefined && Number.parseInt(row[4].split(':')[1], 16) === 0;
     });
     const exited = exitOf(nfcapd);
@@ -69,13 +72,20 @@ async function capture(net: TestNet, env: Record<string, string>, traffic: () =>
 test('agent with EXPORT=ipfix+udp: nfcapd/nfdump read the captured traffic with exact counts', async () => {
   const net = await TestNet.create();
   try {
-    const { flows, stats } = await capture(net, { CACHE_ACTIVE_TIMEOUT: '500ms' },
-      () => sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 5, packets: 5000, payload: 100, srcPort: 32000 }));
+    const { flows, stats } = await capture(net, { CACHE_ACTIVE_TIMEOUT: '500ms' }, () =>
+      sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 5, packets: 5000, payload: 100, srcPort: 32000 }),
+    );
     const ours = flows.filter((flow) => flow.src_port === 32000);
     const perPort = new Map<number, number>();
     for (const flow of ours) perPort.set(flow.dst_port, (perPort.get(flow.dst_port) ?? 0) + flow.in_packets);
-    assert.deepEqual([...perPort.entries()].sort(), [0, 1, 2, 3, 4].map((i) => [40000 + i, 1000]));
-    assert.equal(ours.reduce((sum, flow) => sum + flow.in_bytes, 0), 5000 * (14 + 20 + 8 + 100));
+    assert.deepEqual(
+      [...perPort.entries()].sort(),
+      [0, 1, 2, 3, 4].map((i) => [40000 + i, 1000]),
+    );
+    assert.equal(
+      ours.reduce((sum, flow) => sum + flow.in_bytes, 0),
+      5000 * (14 + 20 + 8 + 100),
+    );
     for (const flow of ours) {
       assert.equal(flow.src4_addr, '198.18.0.1');
       assert.equal(flow.dst4_addr, '198.18.0.2');

@@ -36,8 +36,12 @@ test('metrics move with the traffic; health and readiness answer', async () => {
   let agent: AgentProcess | undefined;
   try {
     agent = AgentProcess.start(net.a.ns, {
-      INTERFACES: 'fca', DIRECTION: 'egress', STDOUT_FORMAT: 'json', CACHE_ACTIVE_TIMEOUT: '300ms',
-      METRICS_PORT: '9400', METRICS_ADDRESS: '127.0.0.1',
+      INTERFACES: 'fca',
+      DIRECTION: 'egress',
+      STDOUT_FORMAT: 'json',
+      CACHE_ACTIVE_TIMEOUT: '300ms',
+      METRICS_PORT: '9400',
+      METRICS_ADDRESS: '127.0.0.1',
     });
     await agent.waitForLog('serving /metrics');
     const url = 'http://127.0.0.1:9400';
@@ -50,13 +54,18 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     const first = value(await scrape(), 'flowcast_batches_total');
     await waitUntil(async () => value((scraped = await scrape()), 'flowcast_batches_total') >= first + 2, 'two batches after the first half');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 10, packets: 1500, payload: 20, srcPort: 34000 });
-    await waitUntil(async () => value((scraped = await scrape()), 'flowcast_packets_total') - value(before, 'flowcast_packets_total') >= 3000,
-      () => `packets_total to grow by 3000 (${value(scraped, 'flowcast_packets_total') - value(before, 'flowcast_packets_total')} so far)`);
+    await waitUntil(
+      async () => value((scraped = await scrape()), 'flowcast_packets_total') - value(before, 'flowcast_packets_total') >= 3000,
+      () => `packets_total to grow by 3000 (${value(scraped, 'flowcast_packets_total') - value(before, 'flowcast_packets_total')} so far)`,
+    );
     // Two more batches, and the export acknowledged (asynchronously) two since `before`.
     const batches = value(scraped, 'flowcast_batches_total');
     await waitUntil(async () => {
       scraped = await scrape();
-      return value(scraped, 'flowcast_batches_total') >= batches + 2 && value(scraped, 'flowcast_export_sent_total') - value(before, 'flowcast_export_sent_total') >= 2;
+      return (
+        value(scraped, 'flowcast_batches_total') >= batches + 2 &&
+        value(scraped, 'flowcast_export_sent_total') - value(before, 'flowcast_export_sent_total') >= 2
+      );
     }, 'two more batches, exported');
     const after = await get(net.a.ns, `${url}/metrics`);
     assert.equal(after.status, 200);
@@ -75,7 +84,10 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     // The standard process metrics keep their names; the build is named once.
     assert.ok(value(after.body, 'process_cpu_seconds_total') > 0);
     assert.doesNotMatch(after.body, /flowcast_process_|flowcast_nodejs_/);
-    assert.match(after.body, new RegExp(`^flowcast_build_info\\{version="${VERSION}",schema_fingerprint="${FLOW_BATCH_FINGERPRINT.toString('hex')}"\\} 1$`, 'm'));
+    assert.match(
+      after.body,
+      new RegExp(`^flowcast_build_info\\{version="${VERSION}",schema_fingerprint="${FLOW_BATCH_FINGERPRINT.toString('hex')}"\\} 1$`, 'm'),
+    );
     assert.deepEqual(await get(net.a.ns, `${url}/healthz`), { status: 200, body: 'ok\n' });
     assert.deepEqual(await get(net.a.ns, `${url}/readyz`), { status: 200, body: 'ok\n' });
     assert.equal(await agent.stop('SIGTERM'), 0);
@@ -90,8 +102,13 @@ async function assertSchemasServed(fetchText: (path: string) => Promise<{ status
   const current = FLOW_BATCH_FINGERPRINT.toString('hex');
   const listing = await fetchText('/schemas/');
   assert.equal(listing.status, 200);
-  assert.deepEqual(JSON.parse(listing.body).schemas.map((entry: { fingerprint: string; current: boolean }) => [entry.fingerprint, entry.current]),
-    [[current, true], [FIRST_SCHEMA_FINGERPRINT, false]]);
+  assert.deepEqual(
+    JSON.parse(listing.body).schemas.map((entry: { fingerprint: string; current: boolean }) => [entry.fingerprint, entry.current]),
+    [
+      [current, true],
+      [FIRST_SCHEMA_FINGERPRINT, false],
+    ],
+  );
   for (const fingerprint of [current, FIRST_SCHEMA_FINGERPRINT]) {
     const served = await fetchText(`/schemas/${fingerprint}`);
     assert.equal(served.status, 200);
@@ -119,7 +136,9 @@ test('/healthz is stamped by drains that succeed: three failures in a row make i
   let threeFailures!: () => void;
   const failed = new Promise<void>((resolve) => (threeFailures = resolve));
   const aggregator: Aggregator = new Aggregator(capture, {
-    intervalMs: 100, agentName: 'test', agentIp: '127.0.0.1',
+    intervalMs: 100,
+    agentName: 'test',
+    agentIp: '127.0.0.1',
     onBatch: () => ++batches === 2 && twoBatches(),
     onError: () => {
       healthAtFailure.push(aggregator.healthy());
@@ -127,7 +146,15 @@ test('/healthz is stamped by drains that succeed: three failures in a row make i
     },
   });
   aggregator.start();
-  const metrics = await startMetrics(0, '127.0.0.1', { aggregator, capture, queue, exporter: 'stdout', intervalMs: 100, queueCapacity: 10, prefix: 'flowcast_' });
+  const metrics = await startMetrics(0, '127.0.0.1', {
+    aggregator,
+    capture,
+    queue,
+    exporter: 'stdout',
+    intervalMs: 100,
+    queueCapacity: 10,
+    prefix: 'flowcast_',
+  });
   const url = `http://127.0.0.1:${metrics.port}`;
   const fetchText = async (path: string) => {
     const response = await fetch(`${url}${path}`);
@@ -156,8 +183,14 @@ test('TC_ATTACH_MODE=tc: a second agent refuses; a hook removed from outside is 
   let agent: AgentProcess | undefined;
   try {
     const env = {
-      INTERFACES: 'fca', DIRECTION: 'egress', TC_ATTACH_MODE: 'tc', STDOUT_FORMAT: 'json', CACHE_ACTIVE_TIMEOUT: '200ms',
-      METRICS_PORT: '9402', METRICS_ADDRESS: '127.0.0.1', CACHE_MAX_FLOWS: '1000000',
+      INTERFACES: 'fca',
+      DIRECTION: 'egress',
+      TC_ATTACH_MODE: 'tc',
+      STDOUT_FORMAT: 'json',
+      CACHE_ACTIVE_TIMEOUT: '200ms',
+      METRICS_PORT: '9402',
+      METRICS_ADDRESS: '127.0.0.1',
+      CACHE_MAX_FLOWS: '1000000',
     };
     agent = AgentProcess.start(net.a.ns, env);
     await agent.waitForLog('serving /metrics');
@@ -185,8 +218,14 @@ test('TC_ATTACH_MODE=tc: a second agent refuses; a hook removed from outside is 
     // Every clsact deleted held our hook: each is one more loss.
     let deleted = 0;
     await waitUntil(async () => {
-      deleted += await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fca', 'clsact').then(() => 1, () => 0);
-      return exec(net.a.ns, 'tc', 'qdisc', 'add', 'dev', 'fca', 'egress_block', '10', 'clsact').then(() => true, () => false);
+      deleted += await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fca', 'clsact').then(
+        () => 1,
+        () => 0,
+      );
+      return exec(net.a.ns, 'tc', 'qdisc', 'add', 'dev', 'fca', 'egress_block', '10', 'clsact').then(
+        () => true,
+        () => false,
+      );
     }, 'a clsact whose egress block is shared');
     await agent.waitForLog('attach to fca egress (clsact filter)');
     await waitUntil(async () => value((await get(net.a.ns, `${url}/metrics`)).body, 'flowcast_hooks_lost_total') >= 1 + deleted, 'the losses counted');

@@ -12,10 +12,7 @@ import { waitUntil } from '../helpers/wait.js';
 const net = sharedTestNet();
 
 function agentEnv(nats: NatsServer, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    EXPORT: 'nats', NATS_URL: nats.url, NATS_SUBJECT: 'test.flows', INTERFACES: 'fca',
-    CACHE_ACTIVE_TIMEOUT: '300ms', NODE_NAME: 'node-a', ...extra,
-  };
+  return { EXPORT: 'nats', NATS_URL: nats.url, NATS_SUBJECT: 'test.flows', INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '300ms', NODE_NAME: 'node-a', ...extra };
 }
 
 /** Packets from `srcPort` in the intervals up to and including each one, in sequence order. */
@@ -38,7 +35,11 @@ function assertValidEvents(events: ReceivedEvent[]): void {
   }
   assert.equal(new Set(events.map((event) => event.attributes.id)).size, events.length, 'ids are unique');
   const sequences = events.map((event) => event.batch.sequence).sort((x, y) => x - y);
-  assert.deepEqual(sequences, sequences.map((_, index) => index), 'one event per interval, none missing');
+  assert.deepEqual(
+    sequences,
+    sequences.map((_, index) => index),
+    'one event per interval, none missing',
+  );
 }
 
 test('binary mode on core NATS: exact totals, valid CloudEvents, the last interval flushed at SIGTERM', async () => {
@@ -84,9 +85,10 @@ test('structured mode: a JSON envelope with data_base64 that the cloudevents SDK
 
 test('JetStream across a 30-second NATS outage: every interval stored exactly once, totals exact', async () => {
   const nats = await NatsServer.start({ ns: net.a.ns, jetstream: true });
-  const agent = AgentProcess.start(net.a.ns, agentEnv(nats, {
-    NATS_JETSTREAM: 'true', NATS_STREAM: 'FLOWS', CACHE_ACTIVE_TIMEOUT: '1s', BUFFERS_LENGTH: '100',
-  }));
+  const agent = AgentProcess.start(
+    net.a.ns,
+    agentEnv(nats, { NATS_JETSTREAM: 'true', NATS_STREAM: 'FLOWS', CACHE_ACTIVE_TIMEOUT: '1s', BUFFERS_LENGTH: '100' }),
+  );
   try {
     await agent.waitForLog('created JetStream stream');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: 4000, payload: 30, srcPort: 31002 });
@@ -118,47 +120,61 @@ test('JetStream across a 30-second NATS outage: every interval stored exactly on
     // Each send in its own intervals: before the outage, during it, after it.
     const running = runningPackets(events, 31002);
     assert.ok(running.includes(4000) && running.includes(6000), `packets up to each interval: ${running}`);
-    assert.ok(events.every((event) => event.natsMsgId === event.attributes.id), 'Nats-Msg-Id is the event id');
+    assert.ok(
+      events.every((event) => event.natsMsgId === event.attributes.id),
+      'Nats-Msg-Id is the event id',
+    );
     assert.deepEqual(udpTotals(events, 31002), { packets: 7000, bytes: 7000 * udpFrameBytes(30) });
   } finally {
     await nats.stop();
   }
 });
 
-test('SIGTERM during a NATS outage: the agent exits (code 3), its last line counting exactly the batches it could not deliver', { timeout: 90_000 }, async () => {
-  const nats = await NatsServer.start({ ns: net.a.ns, jetstream: true });
-  const agent = AgentProcess.start(net.a.ns, agentEnv(nats, { NATS_JETSTREAM: 'true', NATS_STREAM: 'FLOWS', BUFFERS_LENGTH: '100',
-    // Every interval exported, empty ones too: the batches counted at stop are all the intervals.
-    EXPORT_EMPTY_BATCHES: 'true' }));
-  try {
-    await agent.waitForLog('created JetStream stream');
-    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 300, payload: 30, srcPort: 31003 });
-    const watcher = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows' });
-    await waitUntil(async () => (await watcher.collect()).length >= 2, 'batches delivered before the outage', 10_000, 100);
-    watcher.close();
-    // Frozen before it dies: it stores nothing it did not acknowledge.
-    await nats.kill({ freeze: true });
-    await agent.waitForLog('export failed; will retry');
-    await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 300, payload: 30, srcPort: 31003 });
-    // Waiting for the exit is the assertion that it comes: the test's timeout bounds it.
-    assert.equal(await agent.stop('SIGTERM'), 3);
-    const last = JSON.parse(agent.stderr.trimEnd().split('\n').at(-1)!);
-    assert.equal(last.msg, 'stopped with batches not delivered');
+test(
+  'SIGTERM during a NATS outage: the agent exits (code 3), its last line counting exactly the batches it could not deliver',
+  { timeout: 90_000 },
+  async () => {
+    const nats = await NatsServer.start({ ns: net.a.ns, jetstream: true });
+    const agent = AgentProcess.start(
+      net.a.ns,
+      agentEnv(nats, {
+        NATS_JETSTREAM: 'true',
+        NATS_STREAM: 'FLOWS',
+        BUFFERS_LENGTH: '100',
+        // Every interval exported, empty ones too: the batches counted at stop are all the intervals.
+        EXPORT_EMPTY_BATCHES: 'true',
+      }),
+    );
+    try {
+      await agent.waitForLog('created JetStream stream');
+      await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 300, payload: 30, srcPort: 31003 });
+      const watcher = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows' });
+      await waitUntil(async () => (await watcher.collect()).length >= 2, 'batches delivered before the outage', 10_000, 100);
+      watcher.close();
+      // Frozen before it dies: it stores nothing it did not acknowledge.
+      await nats.kill({ freeze: true });
+      await agent.waitForLog('export failed; will retry');
+      await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 3, packets: 300, payload: 30, srcPort: 31003 });
+      // Waiting for the exit is the assertion that it comes: the test's timeout bounds it.
+      assert.equal(await agent.stop('SIGTERM'), 3);
+      const last = JSON.parse(agent.stderr.trimEnd().split('\n').at(-1)!);
+      assert.equal(last.msg, 'stopped with batches not delivered');
 
-    await nats.resume();
-    const reader = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows', stream: 'FLOWS' });
-    const stored = await reader.collect();
-    reader.close();
-    const storedBatches = new Set(stored.map((event) => event.batch.sequence)).size;
-    const storedFlows = stored.reduce((sum, event) => sum + event.batch.flows.length, 0);
-    assert.ok(last.undelivered.batches > 0);
-    assert.deepEqual(last.undelivered, { batches: last.totals.batches - storedBatches, flows: last.totals.flows - storedFlows });
-    assert.equal(last.export.dropped, last.undelivered.batches, 'the queue stats agree');
-    assert.equal(last.export.droppedFlows, last.undelivered.flows);
-    assert.equal(last.export.queued, 0);
-    assert.ok(storedBatches >= 2);
-    assert.equal(last.export.sent, storedBatches);
-  } finally {
-    await nats.stop();
-  }
-});
+      await nats.resume();
+      const reader = await Subscriber.start(net.a.ns, { url: nats.url, subject: 'test.flows', stream: 'FLOWS' });
+      const stored = await reader.collect();
+      reader.close();
+      const storedBatches = new Set(stored.map((event) => event.batch.sequence)).size;
+      const storedFlows = stored.reduce((sum, event) => sum + event.batch.flows.length, 0);
+      assert.ok(last.undelivered.batches > 0);
+      assert.deepEqual(last.undelivered, { batches: last.totals.batches - storedBatches, flows: last.totals.flows - storedFlows });
+      assert.equal(last.export.dropped, last.undelivered.batches, 'the queue stats agree');
+      assert.equal(last.export.droppedFlows, last.undelivered.flows);
+      assert.equal(last.export.queued, 0);
+      assert.ok(storedBatches >= 2);
+      assert.equal(last.export.sent, storedBatches);
+    } finally {
+      await nats.stop();
+    }
+  },
+);

@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from '../helpers/netns.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function until(condition: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 60_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()); ) {
+  for (const deadline = Date.now() + timeoutMs; !(await condition());) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
     await sleep(50);
   }
@@ -36,7 +36,10 @@ export function startBridge(env: Record<string, string>): Bridge {
 }
 
 export async function waitForLog(bridge: Bridge, text: string): Promise<void> {
-  await until(() => bridge.log().includes(text) || bridge.process.exitCode !== null, () => `"${text}" in the log: ${bridge.log()}`);
+  await until(
+    () => bridge.log().includes(text) || bridge.process.exitCode !== null,
+    () => `"${text}" in the log: ${bridge.log()}`,
+  );
   if (!bridge.log().includes(text)) throw new Error(`the bridge exited: ${bridge.log()}`);
 }
 
@@ -52,8 +55,14 @@ export class OneShotSender {
   /** The status code of the answer (0: OK). */
   send(message: Uint8Array): Promise<grpc.status> {
     return new Promise((resolve) => {
-      this.client.makeUnaryRequest(COLLECTOR_SERVICE.Send.path, COLLECTOR_SERVICE.Send.requestSerialize, COLLECTOR_SERVICE.Send.responseDeserialize,
-        message, { deadline: Date.now() + 20_000 }, (error) => resolve(error ? error.code : grpc.status.OK));
+      this.client.makeUnaryRequest(
+        COLLECTOR_SERVICE.Send.path,
+        COLLECTOR_SERVICE.Send.requestSerialize,
+        COLLECTOR_SERVICE.Send.responseDeserialize,
+        message,
+        { deadline: Date.now() + 20_000 },
+        (error) => resolve(error ? error.code : grpc.status.OK),
+      );
     });
   }
 
@@ -98,6 +107,7 @@ export async function startSlowCollector(onArrival: (arrivals: number) => void) 
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   return { port, taken, state, close: () => server.forceShutdown() };
 }

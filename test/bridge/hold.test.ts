@@ -23,7 +23,10 @@ const send = (i: number, perSend = FLOWS_PER_SEND) => encodeRecords(flows.slice(
 async function readStream(url: string, stream: string, subject: string, messages: number): Promise<FlowRecord[]> {
   const nc = await connect({ servers: url });
   const manager = await jetstreamManager(nc);
-  await until(async () => (await manager.streams.info(stream)).state.messages >= messages, () => `${messages} messages in ${stream}`);
+  await until(
+    async () => (await manager.streams.info(stream)).state.messages >= messages,
+    () => `${messages} messages in ${stream}`,
+  );
   const read: FlowRecord[] = [];
   let events = 0;
   const reader = await startNatsCollector({
@@ -35,7 +38,10 @@ async function readStream(url: string, stream: string, subject: string, messages
       read.push(...batch.flows);
     },
   });
-  await until(() => events === messages, () => `${messages} events read (have ${events})`);
+  await until(
+    () => events === messages,
+    () => `${messages} events read (have ${events})`,
+  );
   await reader.close();
   assert.equal((await manager.streams.info(stream)).state.messages, messages, 'no more messages than Sends');
   await nc.close();
@@ -47,8 +53,15 @@ const range = (count: number) => Array.from({ length: count }, (_, i) => 40000 +
 
 function bridgeEnv(nats: NatsServer, port: number, metricsPort: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    BRIDGE_MODE: 'grpc-to-nats', BRIDGE_LISTEN_PORT: String(port), NATS_URL: nats.url, NATS_JETSTREAM: 'true', NATS_STREAM: 'HOLD', NATS_SUBJECT: 'hold.flows',
-    METRICS_PORT: String(metricsPort), METRICS_ADDRESS: '127.0.0.1', ...extra,
+    BRIDGE_MODE: 'grpc-to-nats',
+    BRIDGE_LISTEN_PORT: String(port),
+    NATS_URL: nats.url,
+    NATS_JETSTREAM: 'true',
+    NATS_STREAM: 'HOLD',
+    NATS_SUBJECT: 'hold.flows',
+    METRICS_PORT: String(metricsPort),
+    METRICS_ADDRESS: '127.0.0.1',
+    ...extra,
   };
 }
 
@@ -60,7 +73,10 @@ test('grpc-to-nats: a sender that never retries sends during a 30 s JetStream ou
   try {
     await waitForLog(bridge, 'created JetStream stream');
     for (let i = 0; i < 3; i++) assert.equal(await agent.send(send(i)), grpc.status.OK);
-    await until(async () => (await metric(metricsPort, 'flowcast_bridge_published_records_total')) === 15, () => 'the first 15 records published');
+    await until(
+      async () => (await metric(metricsPort, 'flowcast_bridge_published_records_total')) === 15,
+      () => 'the first 15 records published',
+    );
 
     await nats.kill();
     for (let i = 3; i < 6; i++) assert.equal(await agent.send(send(i)), grpc.status.OK, `Send ${i} while NATS is down`);
@@ -68,12 +84,15 @@ test('grpc-to-nats: a sender that never retries sends during a 30 s JetStream ou
     // scenario's length, not a wait for an event. The bridge keeps reconnecting and holding.
     await new Promise((resolve) => setTimeout(resolve, BROKER_OUTAGE_MS));
     for (let i = 6; i < 8; i++) assert.equal(await agent.send(send(i)), grpc.status.OK, `Send ${i} after ${BROKER_OUTAGE_MS} ms of NATS down`);
-    assert.equal(await metric(metricsPort, 'flowcast_bridge_held_sends') >= 4, true, 'held while NATS is down');
-    assert.ok(await metric(metricsPort, 'flowcast_bridge_buffer_bytes') > 0);
+    assert.equal((await metric(metricsPort, 'flowcast_bridge_held_sends')) >= 4, true, 'held while NATS is down');
+    assert.ok((await metric(metricsPort, 'flowcast_bridge_buffer_bytes')) > 0);
     assert.equal(await metric(metricsPort, 'flowcast_bridge_buffer_limit_bytes'), 64 << 20);
 
     await nats.resume();
-    await until(async () => (await metric(metricsPort, 'flowcast_bridge_held_sends')) === 0, () => `the held Sends published: ${bridge.log()}`);
+    await until(
+      async () => (await metric(metricsPort, 'flowcast_bridge_held_sends')) === 0,
+      () => `the held Sends published: ${bridge.log()}`,
+    );
     assert.equal(await metric(metricsPort, 'flowcast_bridge_published_records_total'), 40);
     assert.equal(await metric(metricsPort, 'flowcast_bridge_dropped_records_total'), 0);
     assert.deepEqual(sourcePorts(await readStream(nats.url, 'HOLD', 'hold.flows', 8)), range(40));
@@ -95,27 +114,33 @@ test('grpc-to-nats with BRIDGE_SPOOL_DIR: Sends held during an outage survive a 
   try {
     await waitForLog(bridge, 'created JetStream stream');
     assert.equal(await agent.send(send(0)), grpc.status.OK);
-    await until(async () => (await metric(metricsPort, 'flowcast_bridge_published_records_total')) === 5, () => 'the first Send published');
+    await until(
+      async () => (await metric(metricsPort, 'flowcast_bridge_published_records_total')) === 5,
+      () => 'the first Send published',
+    );
     assert.equal(statSync(join(spool, 'spool.bin')).size, 0, 'an emptied spool starts over');
 
     await nats.kill();
     for (let i = 1; i < 7; i++) assert.equal(await agent.send(send(i)), grpc.status.OK);
-    assert.ok(await metric(metricsPort, 'flowcast_bridge_spool_bytes') > 0);
+    assert.ok((await metric(metricsPort, 'flowcast_bridge_spool_bytes')) > 0);
     bridge.process.kill('SIGKILL');
     await bridge.exited;
 
     await nats.resume();
     bridge = startBridge(bridgeEnv(nats, port, metricsPort, { BRIDGE_SPOOL_DIR: spool }));
     await waitForLog(bridge, '"sends":6,');
-    await until(async () => {
-      try {
-        return (await metric(metricsPort, 'flowcast_bridge_held_sends')) === 0;
-      } catch (error) {
-        // Not listening yet; any other failure (the metric missing) fails the test.
-        if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED') return false;
-        throw error;
-      }
-    }, () => `the spool replayed: ${bridge.log()}`);
+    await until(
+      async () => {
+        try {
+          return (await metric(metricsPort, 'flowcast_bridge_held_sends')) === 0;
+        } catch (error) {
+          // Not listening yet; any other failure (the metric missing) fails the test.
+          if (((error as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED') return false;
+          throw error;
+        }
+      },
+      () => `the spool replayed: ${bridge.log()}`,
+    );
     assert.equal(await metric(metricsPort, 'flowcast_bridge_published_records_total'), 30);
     assert.deepEqual(sourcePorts(await readStream(nats.url, 'HOLD', 'hold.flows', 7)), range(35));
     assert.equal(statSync(join(spool, 'spool.bin')).size, 0);
@@ -148,7 +173,10 @@ test('grpc-to-nats: past BRIDGE_BUFFER_BYTES a Send is refused (UNAVAILABLE) and
     assert.equal(await metric(metricsPort, 'flowcast_bridge_held_sends'), 4);
 
     await nats.resume();
-    await until(async () => (await metric(metricsPort, 'flowcast_bridge_held_sends')) === 0, () => `the held Sends published: ${bridge.log()}`);
+    await until(
+      async () => (await metric(metricsPort, 'flowcast_bridge_held_sends')) === 0,
+      () => `the held Sends published: ${bridge.log()}`,
+    );
     assert.deepEqual(sourcePorts(await readStream(nats.url, 'HOLD', 'hold.flows', 4)), range(200));
     bridge.process.kill('SIGTERM');
     assert.deepEqual(await bridge.exited, [0, null]);

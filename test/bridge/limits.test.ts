@@ -15,7 +15,9 @@ const Records = protobuf.loadSync(FLOW_PROTO_PATH).lookupType('pbflow.Records');
 
 /** Peak resident memory of a process (VmHWM), in bytes. */
 function peakRss(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmHWM:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('VmHWM:'))!;
   return Number(/(\d+)/.exec(line)![1]) * 1024;
 }
 
@@ -23,9 +25,13 @@ function peakRss(pid: number): number {
 function listeningAddresses(port: number): string[] {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) =>
-    readFileSync(file, 'utf8').split('\n').slice(1).map((line) => line.trim().split(/\s+/))
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
       .filter((fields) => fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '0A')
-      .map((fields) => fields[1].split(':')[0]));
+      .map((fields) => fields[1].split(':')[0]),
+  );
 }
 
 test('grpc-to-nats: hostile and invalid Sends are refused for good, memory stays bounded, and the next valid Send is served', async () => {
@@ -44,7 +50,10 @@ test('grpc-to-nats: hostile and invalid Sends are refused for good, memory stays
     for (let i = 0; i < million.length; i += 2) million[i] = 0x0a;
     assert.equal(await sender.send(million), grpc.status.RESOURCE_EXHAUSTED);
     // Over the 4 MiB message limit.
-    assert.equal(await sender.send(Buffer.concat([encodeRecords(sampleBatch(1).flows.decode(), ''), Buffer.alloc(5 << 20, 0x0a).fill(0, 1, 2)])), grpc.status.RESOURCE_EXHAUSTED);
+    assert.equal(
+      await sender.send(Buffer.concat([encodeRecords(sampleBatch(1).flows.decode(), ''), Buffer.alloc(5 << 20, 0x0a).fill(0, 1, 2)])),
+      grpc.status.RESOURCE_EXHAUSTED,
+    );
     // A flow time past what microseconds hold, and nanos out of range.
     const late = Records.encode(Records.fromObject({ entries: [{ timeFlowStart: { seconds: 9_000_000_000_000, nanos: 0 }, packets: 1 }] })).finish();
     assert.equal(await sender.send(late), grpc.status.INVALID_ARGUMENT);
@@ -55,7 +64,10 @@ test('grpc-to-nats: hostile and invalid Sends are refused for good, memory stays
 
     assert.ok(peakRss(bridge.process.pid!) < 400 << 20, `peak RSS ${peakRss(bridge.process.pid!) >> 20} MiB`);
     assert.equal(await sender.send(encodeRecords(sampleBatch(4).flows.decode(), '198.18.0.7')), grpc.status.OK);
-    await until(() => batches.length === 1, () => 'the valid Send on NATS');
+    await until(
+      () => batches.length === 1,
+      () => 'the valid Send on NATS',
+    );
     assert.equal(batches[0].flows.length, 4);
     assert.match(bridge.log(), /more than 50000 records in one message/);
     bridge.process.kill('SIGTERM');
@@ -76,8 +88,14 @@ test('grpc-to-nats with mutual TLS: an agent with a client certificate is served
   const subscriber = await startNatsCollector({ nats: { servers: [nats.url], subject: 'tls.flows' }, onBatch: (batch) => void batches.push(batch) });
   const port = await freePort();
   const bridge = startBridge({
-    BRIDGE_MODE: 'grpc-to-nats', BRIDGE_LISTEN_PORT: String(port), BRIDGE_LISTEN_ADDRESS: '127.0.0.1', NATS_URL: nats.url, NATS_SUBJECT: 'tls.flows',
-    BRIDGE_TLS_CERT: certs.serverCert, BRIDGE_TLS_KEY: certs.serverKey, BRIDGE_TLS_CLIENT_CA: certs.ca,
+    BRIDGE_MODE: 'grpc-to-nats',
+    BRIDGE_LISTEN_PORT: String(port),
+    BRIDGE_LISTEN_ADDRESS: '127.0.0.1',
+    NATS_URL: nats.url,
+    NATS_SUBJECT: 'tls.flows',
+    BRIDGE_TLS_CERT: certs.serverCert,
+    BRIDGE_TLS_KEY: certs.serverKey,
+    BRIDGE_TLS_CLIENT_CA: certs.ca,
   });
   const ca = readFileSync(certs.ca);
   const mutual = new OneShotSender(`localhost:${port}`, grpc.credentials.createSsl(ca, readFileSync(certs.clientKey), readFileSync(certs.clientCert)));
@@ -89,7 +107,10 @@ test('grpc-to-nats with mutual TLS: an agent with a client certificate is served
     assert.equal(await noClientCert.send(message), grpc.status.UNAVAILABLE);
     assert.equal(await plaintext.send(message), grpc.status.UNAVAILABLE);
     assert.equal(await mutual.send(message), grpc.status.OK);
-    await until(() => batches.length === 1, () => 'the batch on NATS');
+    await until(
+      () => batches.length === 1,
+      () => 'the batch on NATS',
+    );
     assert.equal(batches[0].flows.length, 3);
     bridge.process.kill('SIGTERM');
     assert.deepEqual(await bridge.exited, [0, null]);

@@ -25,22 +25,41 @@ test('nats-to-grpc: SIGKILLed mid-event with a slow collector; the restarted bri
   const collector = await startSlowCollector((arrivals) => {
     if (arrivals === 5) bridge!.process.kill('SIGKILL');
   });
-  const env = { NATS_URL: nats.url, NATS_SUBJECT: 'test.flows', NATS_STREAM: 'FLOWS', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(collector.port), GRPC_MESSAGE_MAX_FLOWS: '3' };
+  const env = {
+    NATS_URL: nats.url,
+    NATS_SUBJECT: 'test.flows',
+    NATS_STREAM: 'FLOWS',
+    TARGET_HOST: '127.0.0.1',
+    TARGET_PORT: String(collector.port),
+    GRPC_MESSAGE_MAX_FLOWS: '3',
+  };
   try {
     bridge = startBridge(env);
     assert.deepEqual(await bridge.exited, [null, 'SIGKILL'], bridge.log());
-    await until(() => collector.state.settled === 5, () => `the fifth Send to be cancelled (settled: ${collector.state.settled}, arrivals: ${collector.state.arrivals}, taken: ${collector.taken.length}): ${bridge!.log()}`);
+    await until(
+      () => collector.state.settled === 5,
+      () =>
+        `the fifth Send to be cancelled (settled: ${collector.state.settled}, arrivals: ${collector.state.arrivals}, taken: ${collector.taken.length}): ${bridge!.log()}`,
+    );
     assert.equal(collector.taken.length, 12, 'four Sends of three flows were taken before the kill');
 
     bridge = startBridge(env);
     // JetStream redelivers the unacknowledged event once its ack wait (30 s) has passed.
-    await until(async () => {
-      const info = await manager.consumers.info('FLOWS', 'flowcast-bridge');
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    }, () => `the event to be acknowledged (taken: ${collector.taken.length}): ${bridge!.log()}`, 90_000);
+    await until(
+      async () => {
+        const info = await manager.consumers.info('FLOWS', 'flowcast-bridge');
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      () => `the event to be acknowledged (taken: ${collector.taken.length}): ${bridge!.log()}`,
+      90_000,
+    );
 
     const ports = collector.taken.map((record) => record.transport!.srcPort).sort((a, b) => a - b);
-    assert.deepEqual(ports, Array.from({ length: 30 }, (_, i) => 40000 + i), 'every flow once');
+    assert.deepEqual(
+      ports,
+      Array.from({ length: 30 }, (_, i) => 40000 + i),
+      'every flow once',
+    );
     assert.match(bridge.log(), /"from":12,"flows":30,"msg":"resuming an event the target took in part"/);
     bridge.process.kill('SIGTERM');
     assert.deepEqual(await bridge.exited, [0, null]);

@@ -23,11 +23,23 @@ test('two bridges on one durable: every event forwarded once, by one of them', {
   await manager.streams.add({ name: 'SHARED', subjects: ['shared.flows'] });
   const received: number[] = [];
   // A slow target: each Send takes a while, so both bridges have events in hand at once.
-  const collector = await startGrpcCollector({ port: 0, onFlows: async ({ flows }) => {
-    for (let index = 0; index < flows.length; index++) received.push(flows.srcPort[index]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  } });
-  const env = { NATS_URL: nats.url, NATS_SUBJECT: 'shared.flows', NATS_STREAM: 'SHARED', BRIDGE_DURABLE: 'shared', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(collector.port), GRPC_MESSAGE_MAX_FLOWS: '5', LOG_LEVEL: 'debug' };
+  const collector = await startGrpcCollector({
+    port: 0,
+    onFlows: async ({ flows }) => {
+      for (let index = 0; index < flows.length; index++) received.push(flows.srcPort[index]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    },
+  });
+  const env = {
+    NATS_URL: nats.url,
+    NATS_SUBJECT: 'shared.flows',
+    NATS_STREAM: 'SHARED',
+    BRIDGE_DURABLE: 'shared',
+    TARGET_HOST: '127.0.0.1',
+    TARGET_PORT: String(collector.port),
+    GRPC_MESSAGE_MAX_FLOWS: '5',
+    LOG_LEVEL: 'debug',
+  };
   const bridges: Bridge[] = [startBridge(env), startBridge(env)];
   try {
     for (const bridge of bridges) await waitForLog(bridge, 'bridging');
@@ -41,14 +53,30 @@ test('two bridges on one durable: every event forwarded once, by one of them', {
       for (const [name, value] of Object.entries(message.headers)) natsHeaders.set(name, value);
       await js.publish('shared.flows', message.body, { msgID: message.id, headers: natsHeaders });
     }
-    await waitUntil(async () => {
-      const info = await manager.consumers.info('SHARED', 'shared');
-      return info.num_pending === 0 && info.num_ack_pending === 0 && received.length >= EVENTS * FLOWS;
-    }, () => `every event acknowledged (${received.length} records)`, 60_000);
-    assert.deepEqual([...received].sort((a, b) => a - b), Array.from({ length: EVENTS * FLOWS }, (_, i) => i));
-    const forwarded = bridges.map((bridge) => bridge.log().split('\n').filter((line) => line.includes('"forwarded"')).length);
+    await waitUntil(
+      async () => {
+        const info = await manager.consumers.info('SHARED', 'shared');
+        return info.num_pending === 0 && info.num_ack_pending === 0 && received.length >= EVENTS * FLOWS;
+      },
+      () => `every event acknowledged (${received.length} records)`,
+      60_000,
+    );
+    assert.deepEqual(
+      [...received].sort((a, b) => a - b),
+      Array.from({ length: EVENTS * FLOWS }, (_, i) => i),
+    );
+    const forwarded = bridges.map(
+      (bridge) =>
+        bridge
+          .log()
+          .split('\n')
+          .filter((line) => line.includes('"forwarded"')).length,
+    );
     assert.equal(forwarded[0] + forwarded[1], EVENTS, `events forwarded by each bridge: ${forwarded}`);
-    assert.ok(forwarded.every((count) => count > 0), `both bridges forwarded events: ${forwarded}`);
+    assert.ok(
+      forwarded.every((count) => count > 0),
+      `both bridges forwarded events: ${forwarded}`,
+    );
     assert.doesNotMatch(bridges.map((bridge) => bridge.log()).join(''), /resuming an event|forwarding failed/);
   } finally {
     for (const bridge of bridges) bridge.process.kill('SIGTERM');

@@ -60,7 +60,12 @@ for (const { mode, skip } of ATTACH_MODES) {
     const dropped = (await interfaceStat(net.a, 'tx_dropped')) - dropsBefore;
     // Ingress runs after the sender is done: drain until every packet has arrived, then detach.
     const receivedBefore = sum(perFlow(receivedDuring, 30001).values());
-    const received = [...receivedDuring, ...(await receiver.closeOnceCounted(packets - dropped - receivedBefore, (flows) => sum(flows.filter((flow) => flow.protocol === UDP && flow.srcPort === 30001))))];
+    const received = [
+      ...receivedDuring,
+      ...(await receiver.closeOnceCounted(packets - dropped - receivedBefore, (flows) =>
+        sum(flows.filter((flow) => flow.protocol === UDP && flow.srcPort === 30001)),
+      )),
+    ];
 
     const drainedWhileSending = perFlow(during, 30001);
     assert.equal(drainedWhileSending.size, flows, 'every flow was drained before the close');
@@ -79,7 +84,11 @@ for (const { mode, skip } of ATTACH_MODES) {
 
   test(`a map smaller than the flows: the rest goes through the ring buffer, every packet accounted [${mode}]`, { skip }, async () => {
     const probe = await Probe.start(net.a, {
-      attachMode: mode, interfaces: ['fca'], direction: 'egress', maxFlows: 500, ringBufferBytes: 16 << 20, // wakes at 2 MiB waiting
+      attachMode: mode,
+      interfaces: ['fca'],
+      direction: 'egress',
+      maxFlows: 500,
+      ringBufferBytes: 16 << 20, // wakes at 2 MiB waiting
     });
     // 800 flows: 500 fit in the map, 300 come from the ring buffer (which holds up to 500 flows too).
     await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 800, packets: 80_000, payload: 18, srcPort: 30002 });
@@ -95,9 +104,7 @@ for (const { mode, skip } of ATTACH_MODES) {
   });
 
   test(`a full map and a full ring buffer: flows + lost packets = what the interface sent [${mode}]`, { skip }, async () => {
-    const probe = await Probe.start(net.a, {
-      attachMode: mode, interfaces: ['fca'], direction: 'egress', maxFlows: 100, ringBufferBytes: 4096,
-    });
+    const probe = await Probe.start(net.a, { attachMode: mode, interfaces: ['fca'], direction: 'egress', maxFlows: 100, ringBufferBytes: 4096 });
     const before = (await interfaceStat(net.a, 'tx_packets')) + (await interfaceStat(net.a, 'tx_dropped'));
     await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 1000, packets: 100_000, payload: 18, srcPort: 30003 });
     const drained = await probe.close();
@@ -113,7 +120,11 @@ for (const { mode, skip } of ATTACH_MODES) {
   test(`the ring buffer's flows are bounded at CACHE_MAX_FLOWS: the rest is lost, and flows + lost = what the interface sent [${mode}]`, { skip }, async () => {
     const maxFlows = 100;
     const probe = await Probe.start(net.a, {
-      attachMode: mode, interfaces: ['fca'], direction: 'egress', maxFlows, ringBufferBytes: 64 << 20, // room for every packet
+      attachMode: mode,
+      interfaces: ['fca'],
+      direction: 'egress',
+      maxFlows,
+      ringBufferBytes: 64 << 20, // room for every packet
     });
     const before = (await interfaceStat(net.a, 'tx_packets')) + (await interfaceStat(net.a, 'tx_dropped'));
     await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 1000, packets: 100_000, payload: 18, srcPort: 30006 });
@@ -140,10 +151,16 @@ for (const { mode, skip } of ATTACH_MODES) {
 
   test(`DIRECTION=ingress attaches and counts ingress only [${mode}]`, { skip }, async () => {
     const probe = await Probe.start(net.b, { attachMode: mode, interfaces: ['fcb'], direction: 'ingress' });
-    assert.deepEqual(probe.attachments.map((a) => [a.name, a.direction]), [['fcb', 'ingress']]);
+    assert.deepEqual(
+      probe.attachments.map((a) => [a.name, a.direction]),
+      [['fcb', 'ingress']],
+    );
     await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 2, packets: 10, payload: 18, srcPort: 30005 });
     const flows = (await probe.closeOnceCounted(10, (drained) => sum(drained.filter((flow) => flow.srcPort === 30005)))).flatMap((drained) => drained.flows);
     assert.deepEqual([...new Set(flows.map((flow) => flow.direction))], ['ingress']);
-    assert.deepEqual([...perFlow([{ flows } as Drained], 30005)].sort(), [[20000, { packets: 5, bytes: 5 * udpFrameBytes(18) }], [20001, { packets: 5, bytes: 5 * udpFrameBytes(18) }]]);
+    assert.deepEqual([...perFlow([{ flows } as Drained], 30005)].sort(), [
+      [20000, { packets: 5, bytes: 5 * udpFrameBytes(18) }],
+      [20001, { packets: 5, bytes: 5 * udpFrameBytes(18) }],
+    ]);
   });
 }

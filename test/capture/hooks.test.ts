@@ -18,7 +18,10 @@ const net = sharedTestNet();
 
 /** Packets per destination port of UDP flows from `srcPort`, sorted by port. */
 const udpPackets = (flows: ProbeFlow[], srcPort: number) =>
-  flows.filter((flow) => flow.protocol === UDP && flow.srcPort === srcPort).sort((x, y) => x.dstPort - y.dstPort).map((flow) => flow.packets);
+  flows
+    .filter((flow) => flow.protocol === UDP && flow.srcPort === srcPort)
+    .sort((x, y) => x.dstPort - y.dstPort)
+    .map((flow) => flow.packets);
 
 /** Takes the probe's egress hook away from outside, as an operator or another tool would. */
 async function removeEgressHook(host: Host, probe: Probe, mode: 'tcx' | 'tc'): Promise<void> {
@@ -40,10 +43,13 @@ test('tc mode: a second capture in the namespace refuses; the first keeps counti
   const first = await Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tc', direction: 'egress' });
   await assert.rejects(Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tc', direction: 'egress' }), (error: ProbeError) => {
     assert.equal(error.code, 'EBUSY');
-    assert.match(error.message, /^another flowcast agent holds the tc hooks of this network namespace .*Use TC_ATTACH_MODE=tcx \(Linux 6\.6\+\) for overlapping agents, or stop the other one$/);
+    assert.match(
+      error.message,
+      /^another flowcast agent holds the tc hooks of this network namespace .*Use TC_ATTACH_MODE=tcx \(Linux 6\.6\+\) for overlapping agents, or stop the other one$/,
+    );
     return true;
   });
-  assert.deepEqual(await flowcastFilters(net.a), ['egress'], 'the refused capture left the first one\'s filter alone');
+  assert.deepEqual(await flowcastFilters(net.a), ['egress'], "the refused capture left the first one's filter alone");
   await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 4, packets: 1000, payload: 10, srcPort: 30100 });
   const drained = await first.close();
   assert.deepEqual(udpPackets(drained.flows, 30100), [250, 250, 250, 250]);
@@ -127,13 +133,19 @@ test('tc: an exception while rescanning interfaces is reported, and the next eve
   await exec(net.a.ns, 'tc', 'qdisc', 'add', 'dev', 'fcr0', 'egress_block', '10', 'clsact');
   await exec(net.a.ns, 'ip', 'link', 'set', 'fcr0', 'name', 'fcrx');
   const failed = await probe.drain();
-  assert.ok(failed.hooks.errors.some((message) => /^detach from fcr0 egress: EOPNOTSUPP/.test(message)), failed.hooks.errors.join('; '));
-  assert.deepEqual(failed.hooks.hooksLost, 0, 'a renamed interface is the rescan\'s business, not a lost hook');
+  assert.ok(
+    failed.hooks.errors.some((message) => /^detach from fcr0 egress: EOPNOTSUPP/.test(message)),
+    failed.hooks.errors.join('; '),
+  );
+  assert.deepEqual(failed.hooks.hooksLost, 0, "a renamed interface is the rescan's business, not a lost hook");
 
   await exec(net.a.ns, 'tc', 'qdisc', 'del', 'dev', 'fcrx', 'clsact');
   await exec(net.a.ns, 'ip', 'link', 'set', 'fcrx', 'up'); // a link event: the next rescan
   let names: string[] = [];
-  await waitUntil(async () => (names = (await probe.currentAttachments()).map((a) => a.name).sort()).join() === 'fcr1,fcrx', () => `fcr1 and fcrx attached (${names.join(', ')})`);
+  await waitUntil(
+    async () => (names = (await probe.currentAttachments()).map((a) => a.name).sort()).join() === 'fcr1,fcrx',
+    () => `fcr1 and fcrx attached (${names.join(', ')})`,
+  );
   await probe.close();
   await exec(net.a.ns, 'ip', 'link', 'del', 'fcrx');
 });

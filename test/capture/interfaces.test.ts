@@ -13,16 +13,22 @@ const net = sharedTestNet();
 /** Waits (30 s at most) until `names` are attached, or, with `gone`, detached. */
 async function attached(probe: Probe, names: string[], gone = false): Promise<void> {
   let now: Set<string> = new Set();
-  await waitUntil(async () => {
-    now = new Set((await probe.currentAttachments()).map((a) => a.name));
-    return names.every((name) => now.has(name) !== gone);
-  }, () => `${names.join(', ')} ${gone ? 'detached' : 'attached'} (attached: ${[...now].join(', ')})`);
+  await waitUntil(
+    async () => {
+      now = new Set((await probe.currentAttachments()).map((a) => a.name));
+      return names.every((name) => now.has(name) !== gone);
+    },
+    () => `${names.join(', ')} ${gone ? 'detached' : 'attached'} (attached: ${[...now].join(', ')})`,
+  );
 }
 
 test('50 interfaces created and deleted while running: attached and detached, traffic counted, nothing leaked', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['/^fc/'], direction: 'both', listen: 'watch' });
   const fds = () => readdirSync(`/proc/${probe.pid}/fd`).length;
-  assert.deepEqual(probe.attachments.map((a) => a.name), ['fca', 'fca']);
+  assert.deepEqual(
+    probe.attachments.map((a) => a.name),
+    ['fca', 'fca'],
+  );
   const fdsBefore = fds();
   const mapsBefore = bpfIdsOf(probe.pid, 'map');
   for (let cycle = 0; cycle < 50; cycle++) {
@@ -40,7 +46,14 @@ test('50 interfaces created and deleted while running: attached and detached, tr
       await probe.drain();
       await exec(net.a.ns, UDPGEN, `198.19.${cycle}.2`, '7000', '2', '100', '10', '33000');
       const flows = (await probe.drain()).flows.filter((flow) => flow.interface === near && flow.protocol === UDP && flow.srcPort === 33000);
-      assert.deepEqual(flows.map((flow) => [flow.direction, flow.packets]), [['egress', 50], ['egress', 50]], `traffic on ${near}`);
+      assert.deepEqual(
+        flows.map((flow) => [flow.direction, flow.packets]),
+        [
+          ['egress', 50],
+          ['egress', 50],
+        ],
+        `traffic on ${near}`,
+      );
     } else {
       await exec(net.a.ns, 'ip', 'link', 'add', near, 'type', 'veth', 'peer', 'name', far);
       await attached(probe, [near, far]);
@@ -48,7 +61,10 @@ test('50 interfaces created and deleted while running: attached and detached, tr
     await exec(net.a.ns, 'ip', 'link', 'del', near);
     await attached(probe, [near, far], true);
   }
-  assert.deepEqual((await probe.currentAttachments()).map((a) => a.name), ['fca', 'fca']);
+  assert.deepEqual(
+    (await probe.currentAttachments()).map((a) => a.name),
+    ['fca', 'fca'],
+  );
   assert.equal(fds(), fdsBefore, 'no file descriptor (TCX link) left behind');
   assert.deepEqual(bpfIdsOf(probe.pid, 'map'), mapsBefore, 'no map left behind');
   await probe.close();
@@ -57,7 +73,10 @@ test('50 interfaces created and deleted while running: attached and detached, tr
 test('an interface named in INTERFACES that does not exist at start is attached when it appears, and counts exactly', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['fca', 'fclate0'], direction: 'egress', listen: 'watch' });
   assert.deepEqual(probe.missing, ['fclate0']);
-  assert.deepEqual(probe.attachments.map((a) => a.name), ['fca']);
+  assert.deepEqual(
+    probe.attachments.map((a) => a.name),
+    ['fca'],
+  );
   await exec(net.a.ns, 'ip', 'link', 'add', 'fclate0', 'type', 'veth', 'peer', 'name', 'fclate1', 'netns', net.b.ns);
   await exec(net.a.ns, 'ip', 'addr', 'add', '198.20.0.1/24', 'dev', 'fclate0');
   await exec(net.b.ns, 'ip', 'addr', 'add', '198.20.0.2/24', 'dev', 'fclate1');
@@ -68,7 +87,11 @@ test('an interface named in INTERFACES that does not exist at start is attached 
   await probe.drain();
   await exec(net.a.ns, UDPGEN, '198.20.0.2', '7100', '3', '300', '10', '33100');
   const flows = (await probe.close()).flows.filter((flow) => flow.interface === 'fclate0' && flow.protocol === UDP && flow.srcPort === 33100);
-  assert.deepEqual(flows.map((flow) => [flow.dstPort, flow.packets]).sort(), [[7100, 100], [7101, 100], [7102, 100]]);
+  assert.deepEqual(flows.map((flow) => [flow.dstPort, flow.packets]).sort(), [
+    [7100, 100],
+    [7101, 100],
+    [7102, 100],
+  ]);
 });
 
 test('LISTEN_INTERFACES=poll notices a new interface at the next scan', async () => {

@@ -27,7 +27,10 @@ async function assertStartLeavesNothing(failedStart: () => Promise<void>): Promi
 test('an interface named in INTERFACES that does not exist yet is reported, the others attached', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['fca', 'nope0', '/^nope/'], direction: 'egress', listen: 'none' });
   assert.deepEqual(probe.missing, ['nope0'], 'named entries only, not patterns');
-  assert.deepEqual(probe.attachments.map((a) => a.name), ['fca']);
+  assert.deepEqual(
+    probe.attachments.map((a) => a.name),
+    ['fca'],
+  );
   const programs = programsOf(probe.pid);
   await probe.close();
   await assertNothingLeft(programs);
@@ -57,13 +60,19 @@ test('CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON are enough (what deploy/ grants ins
   const programs = programsOf(probe.pid);
   await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 1, packets: 50, payload: 10, srcPort: 30020 });
   const flows = (await probe.close()).flows.filter((flow) => flow.srcPort === 30020);
-  assert.deepEqual(flows.map((flow) => flow.packets), [50]);
+  assert.deepEqual(
+    flows.map((flow) => flow.packets),
+    [50],
+  );
   await assertNothingLeft(programs);
 });
 
 test('interfaces by /regex/, minus exclusions; lo is excluded by default', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['/^(fc|lo)/'], direction: 'egress' });
-  assert.deepEqual(probe.attachments.map((a) => a.name), ['fca']);
+  assert.deepEqual(
+    probe.attachments.map((a) => a.name),
+    ['fca'],
+  );
   await probe.close();
   const none = await Probe.start(net.a, { interfaces: ['/^fc/'], excludeInterfaces: ['/a$/'] });
   assert.deepEqual(none.attachments, []);
@@ -73,11 +82,17 @@ test('interfaces by /regex/, minus exclusions; lo is excluded by default', async
 test('clsact mode: filters while open, exact counts, none after close', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tc' });
   const programs = programsOf(probe.pid);
-  assert.deepEqual(probe.attachments.map((a) => a.mode), ['tc', 'tc']);
+  assert.deepEqual(
+    probe.attachments.map((a) => a.mode),
+    ['tc', 'tc'],
+  );
   assert.deepEqual(await flowcastFilters(net.a), ['ingress', 'egress']);
   await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 4, packets: 400, payload: 10, srcPort: 30010 });
   const flows = (await probe.close()).flows.filter((flow) => flow.srcPort === 30010);
-  assert.deepEqual(flows.map((flow) => flow.packets), [100, 100, 100, 100]);
+  assert.deepEqual(
+    flows.map((flow) => flow.packets),
+    [100, 100, 100, 100],
+  );
   await assertNothingLeft(programs);
 });
 
@@ -89,7 +104,10 @@ test('filters left by a killed agent are removed by the next one (TCX)', { skip:
   assert.deepEqual(await flowcastFilters(net.a), ['ingress', 'egress'], 'clsact filters outlive their process');
   const next = await Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tcx' });
   programs.push(...programsOf(next.pid));
-  assert.deepEqual(next.attachments.map((a) => a.mode), ['tcx', 'tcx']);
+  assert.deepEqual(
+    next.attachments.map((a) => a.mode),
+    ['tcx', 'tcx'],
+  );
   assert.deepEqual(await flowcastFilters(net.a), [], 'the stale filters are gone');
   await next.close();
   await assertNothingLeft(programs);
@@ -103,16 +121,22 @@ test('filters and the tc lock of a killed agent: the next one in tc mode takes b
   assert.deepEqual(await flowcastFilters(net.a), ['ingress', 'egress'], 'clsact filters outlive their process');
   const next = await Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tc', direction: 'egress' });
   programs.push(...programsOf(next.pid));
-  assert.deepEqual(await flowcastFilters(net.a), ['egress'], 'the killed one\'s ingress filter is gone, ours is in place');
+  assert.deepEqual(await flowcastFilters(net.a), ['egress'], "the killed one's ingress filter is gone, ours is in place");
   await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 2, packets: 300, payload: 10, srcPort: 30011 });
   const flows = (await next.close()).flows.filter((flow) => flow.srcPort === 30011);
-  assert.deepEqual(flows.map((flow) => flow.packets), [150, 150]);
+  assert.deepEqual(
+    flows.map((flow) => flow.packets),
+    [150, 150],
+  );
   await assertNothingLeft(programs);
 });
 
 test('TCX links go away with a killed agent', { skip: TCX_SKIP }, async () => {
   const killed = await Probe.start(net.a, { interfaces: ['fca'], attachMode: 'tcx' });
-  assert.deepEqual(killed.attachments.map((a) => a.mode), ['tcx', 'tcx']);
+  assert.deepEqual(
+    killed.attachments.map((a) => a.mode),
+    ['tcx', 'tcx'],
+  );
   const programs = programsOf(killed.pid);
   assert.equal(programs.length, 2, 'the probe holds its two programs');
   killed.kill();

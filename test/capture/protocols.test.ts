@@ -43,8 +43,14 @@ for (const { mode, skip } of ATTACH_MODES) {
         .map((flow) => [flow.direction, flow.icmpType, flow.icmpCode, flow.packets, flow.bytes])
         .sort();
     // 56 bytes of data + 8 of ICMP header + 20 (IPv4) or 40 (IPv6) + 14 of Ethernet.
-    assert.deepEqual(summary(ICMP), [['egress', 8, 0, 4, 4 * 98], ['ingress', 0, 0, 4, 4 * 98]]);
-    assert.deepEqual(summary(ICMPV6), [['egress', 128, 0, 3, 3 * 118], ['ingress', 129, 0, 3, 3 * 118]]);
+    assert.deepEqual(summary(ICMP), [
+      ['egress', 8, 0, 4, 4 * 98],
+      ['ingress', 0, 0, 4, 4 * 98],
+    ]);
+    assert.deepEqual(summary(ICMPV6), [
+      ['egress', 128, 0, 3, 3 * 118],
+      ['ingress', 129, 0, 3, 3 * 118],
+    ]);
     for (const flow of flows.filter((f) => f.protocol === ICMP)) assert.equal(flow.srcPort + flow.dstPort, 0);
   });
 }

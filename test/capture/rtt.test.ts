@@ -51,7 +51,10 @@ const net = sharedTestNet({
     relay = spawnIn(a.ns, 'python3', ['-c', RELAY, b.ns, '10']);
     const [line] = await once(relay.stdout!, 'data');
     assert.match(String(line), /ready/);
-    for (const [ns, address] of [[a.ns, A], [b.ns, B]]) {
+    for (const [ns, address] of [
+      [a.ns, A],
+      [b.ns, B],
+    ]) {
       await exec(ns, 'ip', 'addr', 'add', `${address}/24`, 'dev', TAP);
       await exec(ns, 'ip', 'link', 'set', TAP, 'up');
     }
@@ -72,11 +75,16 @@ async function pingPong(rounds: number): Promise<void> {
   ]);
   const [line] = await once(server.stdout!, 'data');
   assert.match(String(line), /listening/);
-  await exec(net.a.ns, process.execPath, '-e', `
+  await exec(
+    net.a.ns,
+    process.execPath,
+    '-e',
+    `
     const c = require('node:net').connect(${PORT}, '${B}');
     let left = ${rounds};
     c.on('connect', () => c.write('x'));
-    c.on('data', () => (--left > 0 ? c.write('x') : c.end()));`);
+    c.on('data', () => (--left > 0 ? c.write('x') : c.end()));`,
+  );
   assert.equal(await exitOf(server), 0);
 }
 
@@ -84,7 +92,10 @@ test('a TCP exchange over a path with 20 ms of round-trip delay: RTT on its flow
   const probe = await Probe.start(net.a, { interfaces: [TAP], rtt: true });
   await pingPong(30);
   // Both directions of the exchange: a's RTT is on the flow b -> a (what a received), b's on a -> b.
-  const drains = await probe.closeOnceCounted(2, (flows) => flows.filter((flow) => flow.protocol === TCP && (flow.srcPort === PORT || flow.dstPort === PORT) && flow.rtt).length);
+  const drains = await probe.closeOnceCounted(
+    2,
+    (flows) => flows.filter((flow) => flow.protocol === TCP && (flow.srcPort === PORT || flow.dstPort === PORT) && flow.rtt).length,
+  );
   const flows = drains.flatMap((drain) => drain.flows).filter((flow) => flow.protocol === TCP && (flow.srcPort === PORT || flow.dstPort === PORT) && flow.rtt);
   assert.deepEqual(new Set(flows.map((flow) => `${flow.srcAddr} ${flow.direction}`)), new Set([`${B} ingress`, `${A} egress`]));
   for (const flow of flows) {
@@ -99,5 +110,8 @@ test('with RTT off, the same exchange has no rtt field', async () => {
   const drains = await probe.closeOnceCounted(1, (flows) => flows.filter((flow) => flow.protocol === TCP && flow.srcPort === PORT).length);
   const flows = drains.flatMap((drain) => drain.flows).filter((flow) => flow.protocol === TCP && (flow.srcPort === PORT || flow.dstPort === PORT));
   assert.ok(flows.length >= 2);
-  assert.deepEqual(flows.map((flow) => 'rtt' in flow), flows.map(() => false));
+  assert.deepEqual(
+    flows.map((flow) => 'rtt' in flow),
+    flows.map(() => false),
+  );
 });

@@ -33,7 +33,10 @@ for (const { mode, skip } of ATTACH_MODES) {
     const sender = await Probe.start(net.a, { attachMode: mode, interfaces: ['fca'] });
     const receiver = await Probe.start(net.b, { attachMode: mode, interfaces: ['fcb'] });
     assert.deepEqual(sender.attachments.map((a) => a.direction).sort(), ['egress', 'ingress']);
-    assert.deepEqual(sender.attachments.map((a) => a.mode), [mode, mode]);
+    assert.deepEqual(
+      sender.attachments.map((a) => a.mode),
+      [mode, mode],
+    );
     const dropsBefore = await interfaceStat(net.a, 'tx_dropped');
 
     const flows = 5;
@@ -44,7 +47,12 @@ for (const { mode, skip } of ATTACH_MODES) {
     assert.equal(await interfaceStat(net.a, 'tx_dropped'), dropsBefore, 'the veth dropped packets: ingress cannot match');
     // Ingress runs after the sender is done: drain until every packet has arrived, then detach.
     const receivedDrains = await receiver.closeOnceCounted(packets, (drained) => sum(udpFrom(drained, 33333)));
-    const received = merged(udpFrom(receivedDrains.flatMap((drained) => drained.flows), 33333));
+    const received = merged(
+      udpFrom(
+        receivedDrains.flatMap((drained) => drained.flows),
+        33333,
+      ),
+    );
 
     const frame = ETH_HEADER + 20 + 8 + payload;
     assert.equal(sent.length, flows);
@@ -52,14 +60,32 @@ for (const { mode, skip } of ATTACH_MODES) {
     for (const [index, flow] of sent.entries()) {
       assert.deepEqual(
         {
-          direction: flow.direction, interface: flow.interface, etherType: flow.etherType,
-          srcMac: flow.srcMac, dstMac: flow.dstMac, srcAddr: flow.srcAddr, dstAddr: flow.dstAddr,
-          dstPort: flow.dstPort, packets: flow.packets, bytes: flow.bytes, sampling: flow.sampling, dscp: flow.dscp,
+          direction: flow.direction,
+          interface: flow.interface,
+          etherType: flow.etherType,
+          srcMac: flow.srcMac,
+          dstMac: flow.dstMac,
+          srcAddr: flow.srcAddr,
+          dstAddr: flow.dstAddr,
+          dstPort: flow.dstPort,
+          packets: flow.packets,
+          bytes: flow.bytes,
+          sampling: flow.sampling,
+          dscp: flow.dscp,
         },
         {
-          direction: 'egress', interface: 'fca', etherType: ETH_IPV4,
-          srcMac: net.a.mac, dstMac: net.b.mac, srcAddr: net.a.ipv4, dstAddr: net.b.ipv4,
-          dstPort: 40000 + index, packets: packets / flows, bytes: (packets / flows) * frame, sampling: 1, dscp: 0,
+          direction: 'egress',
+          interface: 'fca',
+          etherType: ETH_IPV4,
+          srcMac: net.a.mac,
+          dstMac: net.b.mac,
+          srcAddr: net.a.ipv4,
+          dstAddr: net.b.ipv4,
+          dstPort: 40000 + index,
+          packets: packets / flows,
+          bytes: (packets / flows) * frame,
+          sampling: 1,
+          dscp: 0,
         },
       );
       assert.ok(flow.firstSeen <= flow.lastSeen);
@@ -96,6 +122,9 @@ for (const { mode, skip } of ATTACH_MODES) {
     ].join('\n');
     await exec(net.a.ns, 'python3', '-c', script);
     const flows = (await sender.close()).flows.filter((flow) => flow.etherType === ETH_IPV6 && flow.dstPort === 42000);
-    assert.deepEqual(flows.map((flow) => [flow.protocol, flow.srcPort, flow.packets, flow.bytes]), [[UDP, 33335, 7, 7 * (ETH_HEADER + 40 + 8 + 8 + 10)]]);
+    assert.deepEqual(
+      flows.map((flow) => [flow.protocol, flow.srcPort, flow.packets, flow.bytes]),
+      [[UDP, 33335, 7, 7 * (ETH_HEADER + 40 + 8 + 8 + 10)]],
+    );
   });
 }

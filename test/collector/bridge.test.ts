@@ -5,7 +5,15 @@ import { test } from 'node:test';
 import { connect, headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
-import { formatAddress, formatMac, startGrpcCollector, startNatsCollector, type DecodedFlowBatch, type FlowRecord, type RunningCollector } from '../../src/collector/index.js';
+import {
+  formatAddress,
+  formatMac,
+  startGrpcCollector,
+  startNatsCollector,
+  type DecodedFlowBatch,
+  type FlowRecord,
+  type RunningCollector,
+} from '../../src/collector/index.js';
 import { PbflowClient } from '../../src/export/grpc.js';
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
 import { encodeRecords, type PbflowRecord } from '../../src/encode/pbflow.js';
@@ -42,7 +50,15 @@ test('bridge: JetStream to a gRPC collector that goes away and comes back; every
   const { port } = collector;
   const bridge = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH, NATS_URL: nats.url, NATS_SUBJECT: 'test.flows', NATS_STREAM: 'FLOWS', TARGET_HOST: '127.0.0.1', TARGET_PORT: String(port), GRPC_MESSAGE_MAX_FLOWS: '3' },
+    env: {
+      PATH: process.env.PATH,
+      NATS_URL: nats.url,
+      NATS_SUBJECT: 'test.flows',
+      NATS_STREAM: 'FLOWS',
+      TARGET_HOST: '127.0.0.1',
+      TARGET_PORT: String(port),
+      GRPC_MESSAGE_MAX_FLOWS: '3',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -57,7 +73,10 @@ test('bridge: JetStream to a gRPC collector that goes away and comes back; every
     // The events sent while the collector is down wait in the stream, not lost.
     const manager = await jetstreamManager(nc);
     const waiting = await manager.consumers.info('FLOWS', 'flowcast-bridge');
-    assert.ok(waiting.num_pending + waiting.num_ack_pending > 0, `events waiting for the collector (pending ${waiting.num_pending}, unacknowledged ${waiting.num_ack_pending})`);
+    assert.ok(
+      waiting.num_pending + waiting.num_ack_pending > 0,
+      `events waiting for the collector (pending ${waiting.num_pending}, unacknowledged ${waiting.num_ack_pending})`,
+    );
     collector = await startCollector(port);
     // Done once the consumer has nothing pending or unacknowledged: a duplicate would have arrived by then.
     await until(async () => {
@@ -88,7 +107,14 @@ test('reverse bridge: what a pbflow agent sends arrives on NATS as flowcast Clou
   const port = await freePort();
   const bridge = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH, BRIDGE_MODE: 'grpc-to-nats', BRIDGE_LISTEN_PORT: String(port), NATS_URL: nats.url, NATS_SUBJECT: 'mixed.flows', NODE_NAME: 'bridge-1' },
+    env: {
+      PATH: process.env.PATH,
+      BRIDGE_MODE: 'grpc-to-nats',
+      BRIDGE_LISTEN_PORT: String(port),
+      NATS_URL: nats.url,
+      NATS_SUBJECT: 'mixed.flows',
+      NODE_NAME: 'bridge-1',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -98,14 +124,31 @@ test('reverse bridge: what a pbflow agent sends arrives on NATS as flowcast Clou
   try {
     await until(() => log.includes('bridging pbflow to NATS'), 'the bridge to listen');
     // pbflow carries NetObserv's flags (0x212: FIN_ACK, ACK and SYN, its per-packet values OR'ed).
-    const sent = sampleBatch(6).flows.decode().map((flow, i) => ({ ...flow, netobservTcpFlags: i % 2 ? 0x212 : 0x10 }));
+    const sent = sampleBatch(6)
+      .flows.decode()
+      .map((flow, i) => ({ ...flow, netobservTcpFlags: i % 2 ? 0x212 : 0x10 }));
     await agent.send(encodeRecords(sent, '198.18.0.7'));
     await until(() => batches.length === 1, 'the batch on NATS');
     const [batch] = batches;
     assert.equal(batch.agentIp, '198.18.0.7');
     assert.equal(batch.agentName, '198.18.0.7');
-    const fields = (flow: FlowRecord) => [flow.interface, flow.direction, flow.etherType, formatMac(flow.srcMac), formatAddress(flow.srcAddr),
-      formatAddress(flow.dstAddr), flow.protocol, flow.srcPort, flow.dstPort, flow.packets, flow.bytes, flow.firstSeen, flow.lastSeen, flow.netobservTcpFlags, flow.sampling];
+    const fields = (flow: FlowRecord) => [
+      flow.interface,
+      flow.direction,
+      flow.etherType,
+      formatMac(flow.srcMac),
+      formatAddress(flow.srcAddr),
+      formatAddress(flow.dstAddr),
+      flow.protocol,
+      flow.srcPort,
+      flow.dstPort,
+      flow.packets,
+      flow.bytes,
+      flow.firstSeen,
+      flow.lastSeen,
+      flow.netobservTcpFlags,
+      flow.sampling,
+    ];
     assert.deepEqual(batch.flows.map(fields), sent.map(fields));
     const closed = once(bridge, 'close');
     bridge.kill('SIGTERM');

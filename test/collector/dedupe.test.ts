@@ -27,8 +27,14 @@ for (const dedupe of [undefined, false] as const) {
       publish(0);
       publish(1);
       await nc.flush();
-      await until(() => batches.some((batch) => batch.sequence === 1), () => `event 1 (have ${batches.map((batch) => batch.sequence)})`);
-      assert.deepEqual(batches.map((batch) => batch.sequence), dedupe === false ? [0, 0, 1] : [0, 1]);
+      await until(
+        () => batches.some((batch) => batch.sequence === 1),
+        () => `event 1 (have ${batches.map((batch) => batch.sequence)})`,
+      );
+      assert.deepEqual(
+        batches.map((batch) => batch.sequence),
+        dedupe === false ? [0, 0, 1] : [0, 1],
+      );
     } finally {
       await collector.close();
       await nc.close();
@@ -57,7 +63,10 @@ test('NATS collector: an event whose handler failed is not remembered (JetStream
     const natsHeaders = headers();
     for (const [name, value] of Object.entries(message.headers)) natsHeaders.set(name, value);
     await jetstream(nc).publish('dup.js', message.body, { headers: natsHeaders });
-    await until(() => calls.length === 2, () => `the redelivery (calls: ${calls})`);
+    await until(
+      () => calls.length === 2,
+      () => `the redelivery (calls: ${calls})`,
+    );
     assert.deepEqual(calls, [7, 7]);
   } finally {
     await collector.close();

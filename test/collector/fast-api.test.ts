@@ -6,7 +6,15 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import protobuf from 'protobufjs';
 
-import { CollectorError, decodeEvent, startGrpcCollector, startNatsCollector, type ColumnarFlowBatch, type ColumnarRecords, type EventAttributes } from '../../src/collector/index.js';
+import {
+  CollectorError,
+  decodeEvent,
+  startGrpcCollector,
+  startNatsCollector,
+  type ColumnarFlowBatch,
+  type ColumnarRecords,
+  type EventAttributes,
+} from '../../src/collector/index.js';
 import { createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
 import { encodeRecords, FLOW_PROTO_PATH } from '../../src/encode/pbflow.js';
 import { OneShotSender } from '../bridge/helpers.js';
@@ -29,11 +37,13 @@ test('NATS onColumns: the batch as columns, each flow what onBatch has; a malfor
     const headers = natsHeaders();
     for (const [name, value] of Object.entries(message.headers)) headers.set(name, value);
     nc.publish('fast.flows', message.body, { headers });
-    nc.publish('fast.flows', message.body.subarray(0, 100), { headers: (() => {
-      const other = natsHeaders();
-      for (const [name, value] of Object.entries(message.headers)) other.set(name, name === 'ce-id' ? 'other' : value);
-      return other;
-    })() });
+    nc.publish('fast.flows', message.body.subarray(0, 100), {
+      headers: (() => {
+        const other = natsHeaders();
+        for (const [name, value] of Object.entries(message.headers)) other.set(name, name === 'ce-id' ? 'other' : value);
+        return other;
+      })(),
+    });
     await waitUntil(() => batches.length === 1 && errors.length === 1, 'the batch and the error');
     const expected = decodeEvent(message.body, headers);
     const { batch, event } = batches[0];

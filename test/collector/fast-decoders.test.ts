@@ -34,14 +34,34 @@ function anyFlow(): FlowRecord {
     [],
     [{ interface: iface, direction, udn: '' }],
     [{ interface: iface, direction: 'both', udn: '' }],
-    [{ interface: iface, direction, udn: 'udn-1' }, { interface: name(), direction: 'egress', udn: '' }],
+    [
+      { interface: iface, direction, udn: 'udn-1' },
+      { interface: name(), direction: 'egress', udn: '' },
+    ],
   ][int(4)] as FlowRecord['dupList'];
   return {
-    interface: iface, ifIndex: int(2 ** 31), direction, etherType: ipv6 ? 0x86dd : [0x0800, 0x0806][int(2)],
-    srcMac: bytes(6), dstMac: bytes(6), srcAddr: address(), dstAddr: address(),
-    protocol: int(256), srcPort: int(65536), dstPort: int(65536), icmpType: int(256), icmpCode: int(256),
-    packets: long(), bytes: long(), firstSeen: 1_790_000_000_000_000 + int(1e9), lastSeen: 1_790_000_001_000_000 + int(1e9),
-    tcpFlags: int(512), dscp: int(64), sampling: 1 + int(1000), netobservTcpFlags: int(0x800), dupList,
+    interface: iface,
+    ifIndex: int(2 ** 31),
+    direction,
+    etherType: ipv6 ? 0x86dd : [0x0800, 0x0806][int(2)],
+    srcMac: bytes(6),
+    dstMac: bytes(6),
+    srcAddr: address(),
+    dstAddr: address(),
+    protocol: int(256),
+    srcPort: int(65536),
+    dstPort: int(65536),
+    icmpType: int(256),
+    icmpCode: int(256),
+    packets: long(),
+    bytes: long(),
+    firstSeen: 1_790_000_000_000_000 + int(1e9),
+    lastSeen: 1_790_000_001_000_000 + int(1e9),
+    tcpFlags: int(512),
+    dscp: int(64),
+    sampling: 1 + int(1000),
+    netobservTcpFlags: int(0x800),
+    dupList,
     drops: maybe(() => ({ bytes: long(), packets: long(), latestFlags: int(0x800), latestState: int(12), latestDropCause: int(2 ** 32) })),
     dns: maybe(() => ({ id: int(65536), flags: int(65536), latency: long(), errno: int(256), name: ['', 'example.org'][int(2)] })),
     rtt: next() < 0.5 ? 0 : long(),
@@ -53,7 +73,17 @@ function anyFlow(): FlowRecord {
   };
 }
 
-const header = { agentName: 'node-a', agentIp: '198.18.0.1', sequence: 2 ** 40, part: 1, parts: 3, intervalStart: 1_790_000_000_000_000, intervalEnd: 1_790_000_005_000_000, ringBufferPackets: 7, lostPackets: 2 ** 35 };
+const header = {
+  agentName: 'node-a',
+  agentIp: '198.18.0.1',
+  sequence: 2 ** 40,
+  part: 1,
+  parts: 3,
+  intervalStart: 1_790_000_000_000_000,
+  intervalEnd: 1_790_000_005_000_000,
+  ringBufferPackets: 7,
+  lostPackets: 2 ** 35,
+};
 const FLOWS = 5000;
 const flows = Array.from({ length: FLOWS }, anyFlow);
 
@@ -86,7 +116,15 @@ test('Avro: flows written in several blocks (negative counts with sizes too) rea
   const headerBytes = flowBatchType.toBuffer({ ...header, flows: [] }).subarray(0, -1);
   const long = (value: number) => avro.Type.forSchema('long').toBuffer(value);
   const items = flows.slice(0, 5).map((flow) => flowType.toBuffer(flow));
-  const data = Buffer.concat([headerBytes, long(2), ...items.slice(0, 2), long(-3), long(items.slice(2).reduce((sum, item) => sum + item.length, 0)), ...items.slice(2), long(0)]);
+  const data = Buffer.concat([
+    headerBytes,
+    long(2),
+    ...items.slice(0, 2),
+    long(-3),
+    long(items.slice(2).reduce((sum, item) => sum + item.length, 0)),
+    ...items.slice(2),
+    long(0),
+  ]);
   assert.deepEqual(plain(readFlowBatch(data).flows.decode()), plain(decodeFlowBatch(data).flows));
 });
 
@@ -105,19 +143,43 @@ const time = () => (next() < 0.2 ? null : { seconds: 1_790_000_000 + int(1000), 
 const u32 = () => [0, int(100), int(2 ** 32)][int(3)];
 function anyRecord(): Record<string, unknown> {
   const record: Record<string, unknown> = {
-    ethProtocol: u32(), direction: [0, 1, 3, 7][int(4)], timeFlowStart: time(), timeFlowEnd: time(),
+    ethProtocol: u32(),
+    direction: [0, 1, 3, 7][int(4)],
+    timeFlowStart: time(),
+    timeFlowEnd: time(),
     dataLink: next() < 0.2 ? null : { srcMac: int(2 ** 48), dstMac: int(2 ** 48) },
     network: next() < 0.2 ? null : { srcAddr: ip(), dstAddr: ip(), dscp: u32() },
     transport: next() < 0.2 ? null : { srcPort: u32(), dstPort: u32(), protocol: u32() },
-    bytes: long(), packets: long(), interface: name(), duplicate: next() < 0.5, agentIp: ip(), flags: u32(), icmpType: u32(), icmpCode: u32(),
-    pktDropBytes: next() < 0.5 ? 0 : long(), pktDropPackets: next() < 0.5 ? 0 : long(), pktDropLatestFlags: u32(), pktDropLatestState: u32(), pktDropLatestDropCause: u32(),
-    dnsId: u32(), dnsFlags: u32(), dnsLatency: next() < 0.5 ? null : { seconds: int(100), nanos: int(1e9) },
-    timeFlowRtt: next() < 0.5 ? null : { seconds: int(100), nanos: int(1e9) }, dnsErrno: u32(),
+    bytes: long(),
+    packets: long(),
+    interface: name(),
+    duplicate: next() < 0.5,
+    agentIp: ip(),
+    flags: u32(),
+    icmpType: u32(),
+    icmpCode: u32(),
+    pktDropBytes: next() < 0.5 ? 0 : long(),
+    pktDropPackets: next() < 0.5 ? 0 : long(),
+    pktDropLatestFlags: u32(),
+    pktDropLatestState: u32(),
+    pktDropLatestDropCause: u32(),
+    dnsId: u32(),
+    dnsFlags: u32(),
+    dnsLatency: next() < 0.5 ? null : { seconds: int(100), nanos: int(1e9) },
+    timeFlowRtt: next() < 0.5 ? null : { seconds: int(100), nanos: int(1e9) },
+    dnsErrno: u32(),
     dupList: Array.from({ length: int(4) }, () => ({ interface: name(), direction: [0, 1, 3][int(3)], udn: ['', 'udn-2'][int(2)] })),
     networkEventsMetadata: Array.from({ length: int(3) }, () => ({ events: { Action: 'drop', [`k${int(9)}`]: 'v' } })),
     xlat: next() < 0.5 ? null : { srcAddr: ip(), dstAddr: ip(), srcPort: u32(), dstPort: u32(), zoneId: u32() },
-    sampling: u32(), ipsecEncrypted: u32(), ipsecEncryptedRet: int(2 ** 32) - 2 ** 31, dnsName: ['', 'example.org'][int(2)],
-    sslVersion: u32(), sslMismatch: next() < 0.5, tlsTypes: u32(), tlsCipherSuite: u32(), tlsKeyShare: u32(),
+    sampling: u32(),
+    ipsecEncrypted: u32(),
+    ipsecEncryptedRet: int(2 ** 32) - 2 ** 31,
+    dnsName: ['', 'example.org'][int(2)],
+    sslVersion: u32(),
+    sslMismatch: next() < 0.5,
+    tlsTypes: u32(),
+    tlsCipherSuite: u32(),
+    tlsKeyShare: u32(),
     quic: next() < 0.5 ? null : { version: u32(), seenLongHdr: u32(), seenShortHdr: u32() },
   };
   for (const key of Object.keys(record)) if (record[key] === null) delete record[key];
@@ -140,14 +202,35 @@ test(`pbflow: ${FLOWS.toLocaleString('en')} records with every field read as pro
 });
 
 test("pbflow: the agent IP is the first record's, as text; flowcast's own Records read back into the same flows (pbflow has no ifIndex, tcpFlags is what NetObserv's flags imply)", () => {
-  for (const [agentIp, text] of [[{ ipv4: 0xc6120009 }, '198.18.0.9'], [{ ipv6: Buffer.from('fd00fc00000000000000000000000009', 'hex') }, 'fd00:fc00::9'], [undefined, '']] as const) {
+  for (const [agentIp, text] of [
+    [{ ipv4: 0xc6120009 }, '198.18.0.9'],
+    [{ ipv6: Buffer.from('fd00fc00000000000000000000000009', 'hex') }, 'fd00:fc00::9'],
+    [undefined, ''],
+  ] as const) {
     const message = Records.encode(Records.fromObject({ entries: [{ agentIp }, { agentIp: { ipv4: 1 } }] })).finish();
     assert.equal(readRecords(message).agentIp, text);
   }
   const drained = sampleBatch(2000).flows.decode();
   const fast = readRecords(encodeRecords(drained, '198.18.0.1'));
   assert.equal(fast.agentIp, '198.18.0.1');
-  assert.deepEqual(plain(fast.flows.decode()), plain(drained.map((flow) => ({ ...flow, ifIndex: 0, tcpFlags: headerFlagsOf(flow.netobservTcpFlags), drops: null, dns: null, rtt: 0, networkEvents: [], xlat: null, ipsec: null, tls: null, quic: null }))));
+  assert.deepEqual(
+    plain(fast.flows.decode()),
+    plain(
+      drained.map((flow) => ({
+        ...flow,
+        ifIndex: 0,
+        tcpFlags: headerFlagsOf(flow.netobservTcpFlags),
+        drops: null,
+        dns: null,
+        rtt: 0,
+        networkEvents: [],
+        xlat: null,
+        ipsec: null,
+        tls: null,
+        quic: null,
+      })),
+    ),
+  );
 });
 
 test('pbflow: an out-of-range time is reported as the gRPC collector refuses it; a value past 2^53 as not representable', () => {

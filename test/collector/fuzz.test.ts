@@ -50,7 +50,12 @@ test(`${MUTATIONS.toLocaleString('en')} mutated messages: only typed errors or c
     const headers = natsHeaders();
     for (const [name, value] of Object.entries(message.headers)) {
       // Every fourth message, now and then a header is the damaged part.
-      const damaged = which === 1 && next() < 0.1 ? mutate(Buffer.from(value), next).toString('latin1').replace(/[\r\n]/g, '') : value;
+      const damaged =
+        which === 1 && next() < 0.1
+          ? mutate(Buffer.from(value), next)
+              .toString('latin1')
+              .replace(/[\r\n]/g, '')
+          : value;
       headers.set(name, damaged);
     }
     const body = which === 3 ? mutate(pbflow, next) : which === 1 ? message.body : mutate(message.body, next);
@@ -84,10 +89,17 @@ test(`${MUTATIONS.toLocaleString('en')} mutated messages: only typed errors or c
       const fast = outcome(() => decodeEventColumns(body, headers));
       if (objects.error) count(objects.error);
       if (fast.error) fastCount(fast.error);
-      if (objects.value && fast.value && i % 10 === 0) { // every tenth: comparing takes longer than decoding
+      if (objects.value && fast.value && i % 10 === 0) {
+        // every tenth: comparing takes longer than decoding
         // (id and time aside: the SDK makes them up, at each decode, for an event without them)
-        const { batch: { flows, ...header }, event: { id: _id, time: _time, ...event } } = fast.value as ReturnType<typeof decodeEventColumns>;
-        const { batch, event: { id: _expectedId, time: _expectedTime, ...expectedEvent } } = objects.value as ReturnType<typeof decodeEvent>;
+        const {
+          batch: { flows, ...header },
+          event: { id: _id, time: _time, ...event },
+        } = fast.value as ReturnType<typeof decodeEventColumns>;
+        const {
+          batch,
+          event: { id: _expectedId, time: _expectedTime, ...expectedEvent },
+        } = objects.value as ReturnType<typeof decodeEvent>;
         assert.deepEqual(plain({ ...header, flows: flows.decode(), event }), plain({ ...batch, event: expectedEvent }));
       }
     }

@@ -22,31 +22,45 @@ test('a decoder built from proto/flow.proto at run time reads every field the ex
   flows[2].srcAddr = Buffer.from('fd00fc00000000000000000000000001', 'hex');
   const decoded = Records.toObject(Records.decode(encodeRecords(flows, '198.18.0.9')), { longs: Number, enums: String, bytes: Buffer, defaults: true });
   const [first, second, third] = decoded.entries;
-  const written = ['ethProtocol', 'direction', 'timeFlowStart', 'timeFlowEnd', 'dataLink', 'network', 'transport', 'bytes', 'packets', 'interface', 'agentIp', 'flags',
-    'icmpType', 'icmpCode', 'dupList', 'sampling'];
-  assert.deepEqual(
-    Object.fromEntries(written.map((key) => [key, first[key]])),
-    {
-      ethProtocol: 0x0800,
-      direction: 'INGRESS',
-      timeFlowStart: { seconds: 1_790_000_000, nanos: 0 },
-      timeFlowEnd: { seconds: 1_790_000_000, nanos: 1_000_000 },
-      dataLink: { srcMac: 0x020000000102, dstMac: 0x020000000203 },
-      network: { srcAddr: { ipv4: 0xc6120001 }, dstAddr: { ipv4: 0xc6120002 }, dscp: 0 },
-      transport: { srcPort: 40000, dstPort: 5000, protocol: 17 },
-      bytes: 60,
-      packets: 1,
-      interface: 'eth2',
-      agentIp: { ipv4: 0xc6120009 },
-      flags: 0,
-      icmpType: 0,
-      icmpCode: 0,
-      dupList: [{ interface: 'eth2', direction: 'INGRESS', udn: '' }],
-      sampling: 1,
-    },
-  );
+  const written = [
+    'ethProtocol',
+    'direction',
+    'timeFlowStart',
+    'timeFlowEnd',
+    'dataLink',
+    'network',
+    'transport',
+    'bytes',
+    'packets',
+    'interface',
+    'agentIp',
+    'flags',
+    'icmpType',
+    'icmpCode',
+    'dupList',
+    'sampling',
+  ];
+  assert.deepEqual(Object.fromEntries(written.map((key) => [key, first[key]])), {
+    ethProtocol: 0x0800,
+    direction: 'INGRESS',
+    timeFlowStart: { seconds: 1_790_000_000, nanos: 0 },
+    timeFlowEnd: { seconds: 1_790_000_000, nanos: 1_000_000 },
+    dataLink: { srcMac: 0x020000000102, dstMac: 0x020000000203 },
+    network: { srcAddr: { ipv4: 0xc6120001 }, dstAddr: { ipv4: 0xc6120002 }, dscp: 0 },
+    transport: { srcPort: 40000, dstPort: 5000, protocol: 17 },
+    bytes: 60,
+    packets: 1,
+    interface: 'eth2',
+    agentIp: { ipv4: 0xc6120009 },
+    flags: 0,
+    icmpType: 0,
+    icmpCode: 0,
+    dupList: [{ interface: 'eth2', direction: 'INGRESS', udn: '' }],
+    sampling: 1,
+  });
   // Nothing else: the NetObserv features flowcast does not measure stay at their defaults.
-  const unset = Records.toObject(Records.decode(Records.encode({ entries: [{}] }).finish()), { longs: Number, enums: String, bytes: Buffer, defaults: true }).entries[0];
+  const unset = Records.toObject(Records.decode(Records.encode({ entries: [{}] }).finish()), { longs: Number, enums: String, bytes: Buffer, defaults: true })
+    .entries[0];
   for (const key of Object.keys(unset).filter((key) => !written.includes(key))) assert.deepEqual(first[key], unset[key], key);
   assert.equal(second.direction, 'EGRESS');
   assert.deepEqual(second.dupList, [{ interface: 'eth3', direction: 'EGRESS', udn: '' }]);
@@ -70,7 +84,13 @@ test("real TCP in namespaces: pbflow flags per direction is NetObserv's rule, ev
   const collector = spawnIn(net.a.ns, process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}test/helpers/grpc-collector-child.ts`, '9999']);
   try {
     await once(collector, 'message');
-    const agent = AgentProcess.start(net.a.ns, { EXPORT: 'grpc', TARGET_HOST: '127.0.0.1', TARGET_PORT: '9999', INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '1h' });
+    const agent = AgentProcess.start(net.a.ns, {
+      EXPORT: 'grpc',
+      TARGET_HOST: '127.0.0.1',
+      TARGET_PORT: '9999',
+      INTERFACES: 'fca',
+      CACHE_ACTIVE_TIMEOUT: '1h',
+    });
     await agent.waitForLog('capturing');
     const tool = `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`;
     const server = spawnIn(net.b.ns, process.execPath, [tool, 'server', '5201']);
@@ -87,7 +107,9 @@ test("real TCP in namespaces: pbflow flags per direction is NetObserv's rule, ev
     for (const record of records) assert.deepEqual(record.dupList, [{ interface: 'fca', direction: record.direction, udn: '' }]);
     const tcp = records.filter((record) => record.transport?.protocol === 6);
     const flags = (direction: string, port: number) =>
-      tcp.filter((record) => record.direction === direction && (direction === 'EGRESS' ? record.transport!.dstPort : record.transport!.srcPort) === port).map((record) => record.flags);
+      tcp
+        .filter((record) => record.direction === direction && (direction === 'EGRESS' ? record.transport!.dstPort : record.transport!.srcPort) === port)
+        .map((record) => record.flags);
     // Out: SYN 0x02, ACK 0x10, PSH-ACK 0x10, FIN-ACK 0x200. Back: SYN-ACK 0x100, ACK 0x10, FIN-ACK 0x200.
     assert.deepEqual(flags('EGRESS', 5201), [0x212]);
     assert.deepEqual(flags('INGRESS', 5201), [0x310]);
@@ -140,7 +162,8 @@ test('a Send the collector refused is retried without resending what it took', a
   const received: number[] = [];
   let refuse = 1;
   const collector = await startGrpcCollector({
-    port: 0, host: '127.0.0.1',
+    port: 0,
+    host: '127.0.0.1',
     onRecords: (records) => {
       if (received.length === 1 && refuse-- > 0) throw new Error('disk full');
       received.push(records.length);
@@ -162,12 +185,16 @@ test('mutual TLS: the agent with its certificate gets through, a client without 
   const certs = makeCertificates();
   const received: number[] = [];
   const collector = await startGrpcCollector({
-    port: 0, host: '127.0.0.1',
+    port: 0,
+    host: '127.0.0.1',
     tls: { certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.ca },
     onRecords: (records) => void received.push(records.length),
   });
   const target = { host: 'localhost', port: collector.port };
-  const withCertificate = new GrpcExporter({ target, grpc: { maxFlows: 100, tls: { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey } } }, '');
+  const withCertificate = new GrpcExporter(
+    { target, grpc: { maxFlows: 100, tls: { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey } } },
+    '',
+  );
   const withoutCertificate = new GrpcExporter({ target, grpc: { maxFlows: 100, tls: { caFile: certs.ca } } }, '');
   try {
     await withCertificate.send(sampleBatch(5));

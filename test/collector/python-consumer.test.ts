@@ -19,7 +19,9 @@ const PYTHON = '/usr/bin/python3';
 
 test('python3-avro fetches the schema by the fingerprint in dataschema and decodes binary, structured and single-object events', async () => {
   const nats = await NatsServer.start({ jetstream: true });
-  const consumer = tracked(spawn(PYTHON, [`${PROJECT_ROOT}test/tools/avro_consumer.py`, '127.0.0.1', String(nats.port), 'flowcast.flows', '3'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const consumer = tracked(
+    spawn(PYTHON, [`${PROJECT_ROOT}test/tools/avro_consumer.py`, '127.0.0.1', String(nats.port), 'flowcast.flows', '3'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let stdout = '';
   let stderr = '';
   consumer.stdout!.on('data', (chunk) => (stdout += chunk));

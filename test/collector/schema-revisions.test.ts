@@ -17,9 +17,15 @@ const firstRevision = avro.Type.forSchema(JSON.parse(readFileSync(new URL('../..
 function binaryEvent(body: Buffer, dataschema: string) {
   const headers = natsHeaders();
   for (const [name, value] of Object.entries({
-    'ce-specversion': '1.0', 'ce-id': 'run-1', 'ce-source': '/flowcast/old-node', 'ce-type': 'dev.flowcast.flow.batch.v1',
-    'ce-time': new Date().toISOString(), 'ce-dataschema': dataschema, 'content-type': 'application/avro',
-  })) headers.set(name, value);
+    'ce-specversion': '1.0',
+    'ce-id': 'run-1',
+    'ce-source': '/flowcast/old-node',
+    'ce-type': 'dev.flowcast.flow.batch.v1',
+    'ce-time': new Date().toISOString(),
+    'ce-dataschema': dataschema,
+    'content-type': 'application/avro',
+  }))
+    headers.set(name, value);
   return { body, headers };
 }
 
@@ -39,13 +45,22 @@ test('a plain Avro event of an agent on the first schema revision decodes, new f
   const { body, headers } = binaryEvent(firstRevision.toBuffer({ ...batch, flows: oldFlows }), DATA_SCHEMA_NAME);
   const decoded = decodeEvent(body, headers).batch;
   assert.equal(decoded.flows.length, 3);
-  assert.deepEqual(plain(decoded.flows.map(({ netobservTcpFlags, dupList, drops, dns, rtt, networkEvents, xlat, ipsec, tls, quic, ...before }) => before)), plain(oldFlows));
-  assert.deepEqual(decoded.flows.map((flow) => [flow.netobservTcpFlags, flow.dupList.length, flow.drops, flow.rtt]), oldFlows.map(() => [0, 0, null, 0]));
+  assert.deepEqual(
+    plain(decoded.flows.map(({ netobservTcpFlags, dupList, drops, dns, rtt, networkEvents, xlat, ipsec, tls, quic, ...before }) => before)),
+    plain(oldFlows),
+  );
+  assert.deepEqual(
+    decoded.flows.map((flow) => [flow.netobservTcpFlags, flow.dupList.length, flow.drops, flow.rtt]),
+    oldFlows.map(() => [0, 0, null, 0]),
+  );
   // Read as the current revision instead, the same bytes do not decode: the fingerprint matters.
   assert.throws(() => decodeEvent(body, binaryEvent(body, DATA_SCHEMA).headers));
 });
 
 test('an unknown schema fingerprint is a typed error', () => {
   const { body, headers } = binaryEvent(Buffer.from(sampleBatch(1).flows.records), `${DATA_SCHEMA_NAME}:0123456789abcdef`);
-  assert.throws(() => decodeEvent(body, headers), (error: unknown) => error instanceof CollectorError && error.kind === 'avro' && /unknown schema fingerprint 0123456789abcdef/.test(error.message));
+  assert.throws(
+    () => decodeEvent(body, headers),
+    (error: unknown) => error instanceof CollectorError && error.kind === 'avro' && /unknown schema fingerprint 0123456789abcdef/.test(error.message),
+  );
 });

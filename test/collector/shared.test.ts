@@ -41,22 +41,43 @@ test('core NATS queue group: two collectors each get a share, every event reache
   const collectors: RunningNatsCollector[] = [];
   try {
     for (const member of [0, 1]) {
-      collectors.push(await startNatsCollector({
-        nats: { servers: [nats.url], subject: 'shared.flows' },
-        queue: 'workers',
-        onBatch: (batch) => void handled[member].push(batch.sequence),
-      }));
+      collectors.push(
+        await startNatsCollector({
+          nats: { servers: [nats.url], subject: 'shared.flows' },
+          queue: 'workers',
+          onBatch: (batch) => void handled[member].push(batch.sequence),
+        }),
+      );
     }
     // Not in the group: it gets every event.
-    collectors.push(await startNatsCollector({ nats: { servers: [nats.url], subject: 'shared.flows' }, onBatch: (batch) => void outsider.push(batch.sequence) }));
+    collectors.push(
+      await startNatsCollector({ nats: { servers: [nats.url], subject: 'shared.flows' }, onBatch: (batch) => void outsider.push(batch.sequence) }),
+    );
     await publishEvents(nc, 'shared.flows', EVENTS);
-    await waitUntil(() => handled[0].length + handled[1].length >= EVENTS && outsider.length >= EVENTS, () => `${EVENTS} events handled (have ${shares(handled).sizes}, outside the group ${outsider.length})`);
-    assert.deepEqual(outsider, Array.from({ length: EVENTS }, (_, i) => i), 'a collector outside the group got every event');
+    await waitUntil(
+      () => handled[0].length + handled[1].length >= EVENTS && outsider.length >= EVENTS,
+      () => `${EVENTS} events handled (have ${shares(handled).sizes}, outside the group ${outsider.length})`,
+    );
+    assert.deepEqual(
+      outsider,
+      Array.from({ length: EVENTS }, (_, i) => i),
+      'a collector outside the group got every event',
+    );
     const { counts, sizes } = shares(handled);
-    assert.deepEqual([...counts.keys()].sort((x, y) => x - y), Array.from({ length: EVENTS }, (_, i) => i), 'every event handled');
-    assert.ok([...counts.values()].every((count) => count === 1), 'no event handled twice');
+    assert.deepEqual(
+      [...counts.keys()].sort((x, y) => x - y),
+      Array.from({ length: EVENTS }, (_, i) => i),
+      'every event handled',
+    );
+    assert.ok(
+      [...counts.values()].every((count) => count === 1),
+      'no event handled twice',
+    );
     // The server picks a member at random per message: both empty-handed has odds of 2^-199.
-    assert.ok(sizes.every((size) => size > 0), `both members got a share: ${sizes}`);
+    assert.ok(
+      sizes.every((size) => size > 0),
+      `both members got a share: ${sizes}`,
+    );
   } finally {
     for (const collector of collectors) await collector.close();
     await nc.close();
@@ -88,14 +109,27 @@ test('JetStream: two collectors given the same durable share the work, every eve
     await publishEvents(nc, 'shared.js', EVENTS, true);
     // Done when the consumer has nothing left to deliver and nothing unacknowledged (nothing can
     // be redelivered any more).
-    await waitUntil(async () => {
-      const info = await manager.consumers.info('SHARED', 'workers');
-      return info.num_pending === 0 && info.num_ack_pending === 0 && handled[0].length + handled[1].length >= EVENTS;
-    }, () => `every event acknowledged (handled: ${shares(handled).sizes})`);
+    await waitUntil(
+      async () => {
+        const info = await manager.consumers.info('SHARED', 'workers');
+        return info.num_pending === 0 && info.num_ack_pending === 0 && handled[0].length + handled[1].length >= EVENTS;
+      },
+      () => `every event acknowledged (handled: ${shares(handled).sizes})`,
+    );
     const { counts, sizes } = shares(handled);
-    assert.deepEqual([...counts.keys()].sort((x, y) => x - y), Array.from({ length: EVENTS }, (_, i) => i), 'every event handled');
-    assert.ok([...counts.values()].every((count) => count === 1), `no event handled twice: ${[...counts].filter(([, count]) => count > 1)}`);
-    assert.ok(sizes.every((size) => size > 0), `both members got a share: ${sizes}`);
+    assert.deepEqual(
+      [...counts.keys()].sort((x, y) => x - y),
+      Array.from({ length: EVENTS }, (_, i) => i),
+      'every event handled',
+    );
+    assert.ok(
+      [...counts.values()].every((count) => count === 1),
+      `no event handled twice: ${[...counts].filter(([, count]) => count > 1)}`,
+    );
+    assert.ok(
+      sizes.every((size) => size > 0),
+      `both members got a share: ${sizes}`,
+    );
     const info = await manager.consumers.info('SHARED', 'workers');
     assert.equal(info.num_redelivered, 0, 'no message was redelivered');
   } finally {
@@ -117,23 +151,30 @@ test('JetStream: a handler that runs past the ack wait keeps its message; the ot
   const collectors: RunningNatsCollector[] = [];
   try {
     for (const member of [0, 1]) {
-      collectors.push(await startNatsCollector({
-        nats: { servers: [nats.url], subject: 'slow.js' },
-        durable: { stream: 'SLOW', name: 'workers' },
-        dedupe: false,
-        onBatch: async () => {
-          calls.push(member);
-          if (calls.length === 1) await new Promise((resolve) => setTimeout(resolve, SLOW_HANDLER_MS));
-        },
-      }));
+      collectors.push(
+        await startNatsCollector({
+          nats: { servers: [nats.url], subject: 'slow.js' },
+          durable: { stream: 'SLOW', name: 'workers' },
+          dedupe: false,
+          onBatch: async () => {
+            calls.push(member);
+            if (calls.length === 1) await new Promise((resolve) => setTimeout(resolve, SLOW_HANDLER_MS));
+          },
+        }),
+      );
     }
     const { config } = await manager.consumers.info('SLOW', 'workers');
     assert.ok(config.ack_wait! < SLOW_HANDLER_MS * 1e6, `the ack wait (${config.ack_wait} ns) is shorter than the handler`);
     await publishEvents(nc, 'slow.js', 1, true);
-    await waitUntil(async () => {
-      const info = await manager.consumers.info('SLOW', 'workers');
-      return calls.length > 0 && info.num_pending === 0 && info.num_ack_pending === 0;
-    }, () => `the event acknowledged (handler calls: ${calls})`, 90_000, 200);
+    await waitUntil(
+      async () => {
+        const info = await manager.consumers.info('SLOW', 'workers');
+        return calls.length > 0 && info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      () => `the event acknowledged (handler calls: ${calls})`,
+      90_000,
+      200,
+    );
     assert.equal(calls.length, 1, `one handler call, not a redelivery to the other member: ${calls}`);
     assert.equal((await manager.consumers.info('SLOW', 'workers')).num_redelivered, 0);
   } finally {

@@ -14,7 +14,9 @@ const VERSION = JSON.parse(readFileSync(`${PROJECT_ROOT}package.json`, 'utf8')).
  */
 async function runCli(ns: string, cli: 'agent' | 'bridge', ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', `${PROJECT_ROOT}src/${cli}/cli.ts`, ...args], {
-    cwd: PROJECT_ROOT, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -35,8 +37,11 @@ test('--version, --help and unknown arguments, for both commands', async () => {
       const name = `flowcast-${command}`;
       assert.deepEqual(await runCli(net.a.ns, command, '--version'), { code: 0, stdout: `${name} ${VERSION}\n`, stderr: '' });
       for (const args of [['--verbose'], ['-v'], ['run'], ['--help', '--bogus'], ['--version=1']]) {
-        assert.deepEqual(await runCli(net.a.ns, command, ...args),
-          { code: 2, stdout: '', stderr: `${name}: unknown argument ${JSON.stringify(args.at(-1))}\n${usage(name)}` }, `${name} ${args.join(' ')}`);
+        assert.deepEqual(
+          await runCli(net.a.ns, command, ...args),
+          { code: 2, stdout: '', stderr: `${name}: unknown argument ${JSON.stringify(args.at(-1))}\n${usage(name)}` },
+          `${name} ${args.join(' ')}`,
+        );
       }
       const help = await runCli(net.a.ns, command, '--help');
       assert.equal(help.code, 0);
@@ -46,7 +51,19 @@ test('--version, --help and unknown arguments, for both commands', async () => {
       if (command === 'agent') {
         assert.deepEqual(listed, Object.keys(CONFIG_SCHEMA.properties));
       } else {
-        for (const variable of ['BRIDGE_MODE', 'BRIDGE_LISTEN_PORT', 'BRIDGE_DURABLE', 'NATS_URL', 'NATS_STREAM', 'TARGET_HOST', 'GRPC_TLS_CA', 'CE_MODE', 'LOG_LEVEL', 'METRICS_PORT', 'METRICS_ADDRESS']) {
+        for (const variable of [
+          'BRIDGE_MODE',
+          'BRIDGE_LISTEN_PORT',
+          'BRIDGE_DURABLE',
+          'NATS_URL',
+          'NATS_STREAM',
+          'TARGET_HOST',
+          'GRPC_TLS_CA',
+          'CE_MODE',
+          'LOG_LEVEL',
+          'METRICS_PORT',
+          'METRICS_ADDRESS',
+        ]) {
           assert.ok(listed.includes(variable), `bridge help lists ${variable}`);
         }
         for (const variable of ['INTERFACES', 'CACHE_ACTIVE_TIMEOUT', 'SAMPLING', 'METRICS_PREFIX', 'METRICS_TLS_CERT', 'EXPORT']) {

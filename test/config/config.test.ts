@@ -81,41 +81,68 @@ const BAD_VALUES: [string, string, RegExp][] = [
 
 test(`each of ${BAD_VALUES.length} bad values is reported with the variable, the value and what is allowed`, () => {
   for (const [variable, value, allowed] of BAD_VALUES) {
-    assert.throws(() => loadConfig({ [variable]: value }), (error: ConfigError) => {
-      assert.ok(error instanceof ConfigError, `${variable}=${value}`);
-      assert.deepEqual(error.issues.map((issue) => issue.variable), [variable], `${variable}=${value}: ${error.message}`);
-      assert.ok(error.message.startsWith(`${variable}=${JSON.stringify(value)}: `), error.message);
-      assert.ok(!error.message.includes('\n'), `one line: ${error.message}`);
-      assert.match(error.message, allowed);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (error: ConfigError) => {
+        assert.ok(error instanceof ConfigError, `${variable}=${value}`);
+        assert.deepEqual(
+          error.issues.map((issue) => issue.variable),
+          [variable],
+          `${variable}=${value}: ${error.message}`,
+        );
+        assert.ok(error.message.startsWith(`${variable}=${JSON.stringify(value)}: `), error.message);
+        assert.ok(!error.message.includes('\n'), `one line: ${error.message}`);
+        assert.match(error.message, allowed);
+        return true;
+      },
+    );
   }
 });
 
 test('every bad variable is reported at once, in schema order', () => {
-  assert.throws(() => loadConfig({ SAMPLING: 'x', EXPORT: 'grpc', LOG_LEVEL: 'loud', NATS_USER: 'me', TARGET_PORT: '99999' }), (error: ConfigError) => {
-    assert.deepEqual(error.message.split('\n'), [
-      'TARGET_HOST: required when EXPORT=grpc',
-      'TARGET_PORT="99999": must be an integer from 1 to 65535',
-      'SAMPLING="x": must be an integer from 0 to 1000000',
-      'LOG_LEVEL="loud": must be one of trace, debug, info, warn, warning, error, fatal, panic',
-      'NATS_PASSWORD: required when NATS_USER is set',
-    ]);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ SAMPLING: 'x', EXPORT: 'grpc', LOG_LEVEL: 'loud', NATS_USER: 'me', TARGET_PORT: '99999' }),
+    (error: ConfigError) => {
+      assert.deepEqual(error.message.split('\n'), [
+        'TARGET_HOST: required when EXPORT=grpc',
+        'TARGET_PORT="99999": must be an integer from 1 to 65535',
+        'SAMPLING="x": must be an integer from 0 to 1000000',
+        'LOG_LEVEL="loud": must be one of trace, debug, info, warn, warning, error, fatal, panic',
+        'NATS_PASSWORD: required when NATS_USER is set',
+      ]);
+      return true;
+    },
+  );
 });
 
 test('defaults, coercion, aliases and durations', () => {
   const defaults = loadConfig({});
   assert.equal(defaults.export, 'stdout');
   assert.deepEqual(defaults.capture, {
-    interfaces: [], excludeInterfaces: ['lo'], direction: 'both', sampling: 0, maxFlows: 100000, ringBufferBytes: 4194304, attachMode: 'any',
-    interfaceIps: [], listen: 'watch', pollPeriodMs: 10_000, packetDrops: false, rtt: false,
+    interfaces: [],
+    excludeInterfaces: ['lo'],
+    direction: 'both',
+    sampling: 0,
+    maxFlows: 100000,
+    ringBufferBytes: 4194304,
+    attachMode: 'any',
+    interfaceIps: [],
+    listen: 'watch',
+    pollPeriodMs: 10_000,
+    packetDrops: false,
+    rtt: false,
   });
   assert.equal(defaults.intervalMs, 5000);
   const set = loadConfig({
-    EXPORT: 'grpc', FLOWS_TARGET_HOST: 'collector', FLOWS_TARGET_PORT: '2055', CACHE_ACTIVE_TIMEOUT: '1m30s',
-    INTERFACES: 'eth0, /^veth/', SAMPLING: '50', NATS_JETSTREAM: 'true', SAMPLING_UNKNOWN: 'ignored', DIRECTION: '',
+    EXPORT: 'grpc',
+    FLOWS_TARGET_HOST: 'collector',
+    FLOWS_TARGET_PORT: '2055',
+    CACHE_ACTIVE_TIMEOUT: '1m30s',
+    INTERFACES: 'eth0, /^veth/',
+    SAMPLING: '50',
+    NATS_JETSTREAM: 'true',
+    SAMPLING_UNKNOWN: 'ignored',
+    DIRECTION: '',
   });
   assert.deepEqual(set.target, { host: 'collector', port: 2055 });
   assert.equal(set.intervalMs, 90_000);
@@ -138,12 +165,15 @@ test('the agent exits 2 on bad configuration, naming each variable, before attac
   try {
     const agent = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', SAMPLING: 'often', CACHE_MAX_FLOWS: '-3' });
     assert.equal(await agent.exited(), 2);
-    assert.equal(agent.stderr, [
-      'flowcast-agent: invalid configuration (see --help):',
-      'SAMPLING="often": must be an integer from 0 to 1000000',
-      'CACHE_MAX_FLOWS="-3": must be an integer from 1 to 10000000',
-      '',
-    ].join('\n'));
+    assert.equal(
+      agent.stderr,
+      [
+        'flowcast-agent: invalid configuration (see --help):',
+        'SAMPLING="often": must be an integer from 0 to 1000000',
+        'CACHE_MAX_FLOWS="-3": must be an integer from 1 to 10000000',
+        '',
+      ].join('\n'),
+    );
     // Programs die with the process anyway; tc filters and a clsact qdisc would outlive it.
     assert.deepEqual(await flowcastFilters(net.a), []);
     assert.doesNotMatch(await exec(net.a.ns, 'tc', 'qdisc', 'show', 'dev', net.a.ifname), /clsact/);
@@ -159,23 +189,34 @@ test('durations up to their bound are accepted (24h for timers: setTimeout fires
   const config = loadConfig({ CACHE_ACTIVE_TIMEOUT: '24h', LISTEN_POLL_PERIOD: '23h59m60s', NATS_STREAM_MAX_AGE: '8760h' });
   assert.equal(config.intervalMs, 86_400_000);
   assert.equal(config.capture.pollPeriodMs, 86_400_000);
-  assert.deepEqual(loadConfig({ NATS_URL: 'nats://a:4222, tls://[::1]:4443,wss://u:p@b/ws' }).nats.servers, ['nats://a:4222', 'tls://[::1]:4443', 'wss://u:p@b/ws']);
-  assert.equal(loadConfig({ K_SINK: 'https://broker-ingress.knative-eventing.svc.cluster.local/flowcast/default' }).http.url,
-    'https://broker-ingress.knative-eventing.svc.cluster.local/flowcast/default');
+  assert.deepEqual(loadConfig({ NATS_URL: 'nats://a:4222, tls://[::1]:4443,wss://u:p@b/ws' }).nats.servers, [
+    'nats://a:4222',
+    'tls://[::1]:4443',
+    'wss://u:p@b/ws',
+  ]);
+  assert.equal(
+    loadConfig({ K_SINK: 'https://broker-ingress.knative-eventing.svc.cluster.local/flowcast/default' }).http.url,
+    'https://broker-ingress.knative-eventing.svc.cluster.local/flowcast/default',
+  );
 });
 
 test('an error names the variable that was set, alias included', () => {
-  assert.throws(() => loadConfig({ EXPORT: 'http', K_SINK: 'http://[zz' }),
-    (error: ConfigError) => error.message === 'K_SINK="http://[zz": must be an http:// or https:// URL with a host and an optional port from 1 to 65535');
-  assert.throws(() => loadConfig({ TARGET_TLS_CA_CERT_PATH: '/nonexistent/ca.pem' }),
-    (error: ConfigError) => error.message === 'TARGET_TLS_CA_CERT_PATH="/nonexistent/ca.pem": must be the path of a readable file');
+  assert.throws(
+    () => loadConfig({ EXPORT: 'http', K_SINK: 'http://[zz' }),
+    (error: ConfigError) => error.message === 'K_SINK="http://[zz": must be an http:// or https:// URL with a host and an optional port from 1 to 65535',
+  );
+  assert.throws(
+    () => loadConfig({ TARGET_TLS_CA_CERT_PATH: '/nonexistent/ca.pem' }),
+    (error: ConfigError) => error.message === 'TARGET_TLS_CA_CERT_PATH="/nonexistent/ca.pem": must be the path of a readable file',
+  );
 });
 
 test('warnings: an alias beside its variable with another value, a secret file others may read', () => {
   assert.deepEqual(loadConfig({}).warnings, []);
   assert.deepEqual(loadConfig({ HTTP_TARGET_URL: 'http://a/', K_SINK: 'http://a/' }).warnings, [], 'the same value: nothing to say');
-  assert.deepEqual(loadConfig({ HTTP_TARGET_URL: 'http://a/', K_SINK: 'http://b/' }).warnings.map(describeIssue),
-    ['K_SINK="http://b/": ignored: HTTP_TARGET_URL is set too and takes precedence']);
+  assert.deepEqual(loadConfig({ HTTP_TARGET_URL: 'http://a/', K_SINK: 'http://b/' }).warnings.map(describeIssue), [
+    'K_SINK="http://b/": ignored: HTTP_TARGET_URL is set too and takes precedence',
+  ]);
   const dir = mkdtempSync(`${tmpdir()}/flowcast-secrets-`);
   try {
     for (const file of ['user.creds', 'client.key', 'client.pem', 'ca.pem']) writeFileSync(`${dir}/${file}`, 'x');
@@ -189,9 +230,17 @@ test('warnings: an alias beside its variable with another value, a secret file o
       `NATS_CREDS="${dir}/user.creds": the file is readable by group or others (mode 0644): make it readable by its owner only (chmod 600, or defaultMode: 0400 for a Kubernetes Secret volume)`,
       `NATS_TLS_KEY="${dir}/client.key": the file is readable by group or others (mode 0640): make it readable by its owner only (chmod 600, or defaultMode: 0400 for a Kubernetes Secret volume)`,
     ]);
-    const grpc = loadConfig({ TARGET_TLS_CA_CERT_PATH: `${dir}/ca.pem`, TARGET_TLS_USER_CERT_PATH: `${dir}/client.pem`, TARGET_TLS_USER_KEY_PATH: `${dir}/client.key` });
+    const grpc = loadConfig({
+      TARGET_TLS_CA_CERT_PATH: `${dir}/ca.pem`,
+      TARGET_TLS_USER_CERT_PATH: `${dir}/client.pem`,
+      TARGET_TLS_USER_KEY_PATH: `${dir}/client.key`,
+    });
     assert.deepEqual(grpc.grpc.tls, { caFile: `${dir}/ca.pem`, certFile: `${dir}/client.pem`, keyFile: `${dir}/client.key`, serverName: undefined });
-    assert.deepEqual(grpc.warnings.map((warning) => warning.variable), ['TARGET_TLS_USER_KEY_PATH'], 'named as it was set');
+    assert.deepEqual(
+      grpc.warnings.map((warning) => warning.variable),
+      ['TARGET_TLS_USER_KEY_PATH'],
+      'named as it was set',
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -206,7 +255,10 @@ test('metrics: off unless asked, on 127.0.0.1 by default, METRICS_ENABLE and the
   assert.equal(loadConfig({ METRICS_PORT: '9400', METRICS_ENABLE: 'false' }).metrics, undefined);
   const netobserv = loadConfig({ METRICS_ENABLE: 'true', METRICS_PREFIX: 'ebpf_agent_' });
   assert.deepEqual(netobserv.metrics, { port: 9090, address: '127.0.0.1', prefix: 'ebpf_agent_', tls: undefined });
-  assert.deepEqual(netobserv.warnings.map((warning) => warning.variable), ['METRICS_ADDRESS']);
+  assert.deepEqual(
+    netobserv.warnings.map((warning) => warning.variable),
+    ['METRICS_ADDRESS'],
+  );
   const served = loadConfig({ METRICS_ENABLE: 'true', METRICS_SERVER_ADDRESS: '0.0.0.0', METRICS_SERVER_PORT: '9102' });
   assert.deepEqual([served.metrics, served.warnings], [{ port: 9102, address: '0.0.0.0', prefix: 'flowcast_', tls: undefined }, []]);
 });
@@ -230,8 +282,10 @@ test('AGENT_IP_IFACE and AGENT_IP_TYPE pick the reported address as NetObserv do
     assert.deepEqual(await pick({ AGENT_IP_IFACE: 'name:fcd', AGENT_IP_TYPE: 'ipv4' }), ['192.0.2.7', []]);
     assert.deepEqual(await pick({ AGENT_IP_IFACE: 'name:lo' }), ['error', 'AGENT_IP_IFACE="name:lo": interface lo has no address besides loopback']);
     assert.deepEqual(await pick({ AGENT_IP_IFACE: 'local' }), ['198.18.0.1', []]);
-    assert.deepEqual(await pick({ AGENT_IP_IFACE: 'external' }),
-      ['198.18.0.1', ['AGENT_IP_IFACE="external": no default route: reporting the first address of any interface (198.18.0.1)']]);
+    assert.deepEqual(await pick({ AGENT_IP_IFACE: 'external' }), [
+      '198.18.0.1',
+      ['AGENT_IP_IFACE="external": no default route: reporting the first address of any interface (198.18.0.1)'],
+    ]);
     assert.deepEqual(await pick({}), ['198.18.0.1', []], 'the default (external) falls back without a word');
     await exec(net.a.ns, 'ip', 'route', 'add', 'default', 'dev', 'fcd');
     await exec(net.a.ns, 'ip', '-6', 'route', 'add', 'default', 'dev', 'fcd');

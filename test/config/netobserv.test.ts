@@ -67,7 +67,11 @@ test('each NetObserv variable behaves as its status says', () => {
       case 'supported': {
         assert.ok(CONFIG_SCHEMA.properties[name], `${name}: a flowcast variable`);
         assert.ok(result.ok, `${name}=${example} loads: ${result.errors}`);
-        assert.deepEqual(result.warnings.filter((line) => line.startsWith(name)), [], `${name}: no warning`);
+        assert.deepEqual(
+          result.warnings.filter((line) => line.startsWith(name)),
+          [],
+          `${name}: no warning`,
+        );
         break;
       }
       case 'alias': {
@@ -83,7 +87,9 @@ test('each NetObserv variable behaves as its status says', () => {
         break;
       }
       case 'refused': {
-        assert.deepEqual(result.errors, [`${name}=${JSON.stringify(example)}: refused: ${variable.note} (unset it${variable.silent ? ` or set ${variable.silent.text}` : ''})`]);
+        assert.deepEqual(result.errors, [
+          `${name}=${JSON.stringify(example)}: refused: ${variable.note} (unset it${variable.silent ? ` or set ${variable.silent.text}` : ''})`,
+        ]);
         break;
       }
     }
@@ -94,8 +100,16 @@ test('each NetObserv variable behaves as its status says', () => {
   for (const variable of NETOBSERV_VARIABLES) check(variable);
   // NetObserv's "off" values change nothing there either: not a word.
   const silentValues: Record<string, string> = {
-    ENABLE_RTT: 'false', ENABLE_PKT_DROPS: 'False', ENABLE_DNS_TRACKING: '0', QUIC_TRACKING_MODE: '0', FLOW_FILTER_RULES: ' [ ] ',
-    ENABLE_FLOWS_RINGBUF_FALLBACK: 'true', DEDUPER: 'none', GRPC_RECONNECT_TIMER: '0s', METRICS_LEVEL: 'info', TCX_ATTACH_ANCHOR_INGRESS: 'none',
+    ENABLE_RTT: 'false',
+    ENABLE_PKT_DROPS: 'False',
+    ENABLE_DNS_TRACKING: '0',
+    QUIC_TRACKING_MODE: '0',
+    FLOW_FILTER_RULES: ' [ ] ',
+    ENABLE_FLOWS_RINGBUF_FALLBACK: 'true',
+    DEDUPER: 'none',
+    GRPC_RECONNECT_TIMER: '0s',
+    METRICS_LEVEL: 'info',
+    TCX_ATTACH_ANCHOR_INGRESS: 'none',
   };
   const silent = outcome(silentValues);
   assert.ok(silent.ok, silent.errors.join('\n'));
@@ -105,9 +119,15 @@ test('each NetObserv variable behaves as its status says', () => {
 
 test('several at once: every refusal in one message, every warning its own line', () => {
   const result = outcome({ ENABLE_DNS_TRACKING: 'true', FLOW_FILTER_RULES: '[{"action":"Reject"}]', PPROF_ADDR: ':6060', SAMPLING: 'x' });
-  assert.deepEqual(result.errors.map((line) => line.split('=')[0]), ['SAMPLING', 'ENABLE_DNS_TRACKING', 'FLOW_FILTER_RULES']);
+  assert.deepEqual(
+    result.errors.map((line) => line.split('=')[0]),
+    ['SAMPLING', 'ENABLE_DNS_TRACKING', 'FLOW_FILTER_RULES'],
+  );
   const warned = outcome({ PPROF_ADDR: ':6060', KAFKA_BROKERS: 'kafka:9092', DEDUPER_MERGE: 'true' });
-  assert.deepEqual(warned.warnings.map((line) => line.split('=')[0]), ['KAFKA_BROKERS', 'PPROF_ADDR', 'DEDUPER_MERGE']);
+  assert.deepEqual(
+    warned.warnings.map((line) => line.split('=')[0]),
+    ['KAFKA_BROKERS', 'PPROF_ADDR', 'DEDUPER_MERGE'],
+  );
 });
 
 test('the agent logs each warning at start and exits 2 on a refused variable', async () => {
@@ -115,29 +135,44 @@ test('the agent logs each warning at start and exits 2 on a refused variable', a
   try {
     const refused = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', ENABLE_DNS_TRACKING: 'true', PPROF_ADDR: ':6060' });
     assert.equal(await refused.exited(), 2);
-    assert.equal(refused.stderr, [
-      'flowcast-agent: invalid configuration (see --help):',
-      'ENABLE_DNS_TRACKING="true": refused: flowcast does not track DNS requests: flows would carry no DNS latency, id or response code (unset it or set false)',
-      '',
-    ].join('\n'));
+    assert.equal(
+      refused.stderr,
+      [
+        'flowcast-agent: invalid configuration (see --help):',
+        'ENABLE_DNS_TRACKING="true": refused: flowcast does not track DNS requests: flows would carry no DNS latency, id or response code (unset it or set false)',
+        '',
+      ].join('\n'),
+    );
     const agent = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', PPROF_ADDR: ':6060', STALE_ENTRIES_EVICT_TIMEOUT: '10s', CACHE_ACTIVE_TIMEOUT: '1h' });
     await agent.waitForLog('capturing');
     assert.equal(await agent.stop(), 0, agent.stderr);
-    const warnings = agent.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((line) => line.level === 40);
-    assert.deepEqual(warnings.map((line) => [line.variable, line.msg.split(':')[0]]), [
-      ['STALE_ENTRIES_EVICT_TIMEOUT', 'STALE_ENTRIES_EVICT_TIMEOUT="10s"'],
-      ['PPROF_ADDR', 'PPROF_ADDR="'],
-    ]);
+    const warnings = agent.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.level === 40);
+    assert.deepEqual(
+      warnings.map((line) => [line.variable, line.msg.split(':')[0]]),
+      [
+        ['STALE_ENTRIES_EVICT_TIMEOUT', 'STALE_ENTRIES_EVICT_TIMEOUT="10s"'],
+        ['PPROF_ADDR', 'PPROF_ADDR="'],
+      ],
+    );
   } finally {
     await net.destroy();
   }
 });
 
-test('NetObserv\'s metrics settings: METRICS_ENABLE, METRICS_SERVER_ADDRESS/PORT and METRICS_PREFIX name every flowcast metric', async () => {
+test("NetObserv's metrics settings: METRICS_ENABLE, METRICS_SERVER_ADDRESS/PORT and METRICS_PREFIX name every flowcast metric", async () => {
   const net = await TestNet.create();
   try {
     const agent = AgentProcess.start(net.a.ns, {
-      INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '1h', METRICS_ENABLE: 'true', METRICS_SERVER_ADDRESS: net.a.ipv4, METRICS_SERVER_PORT: '9409', METRICS_PREFIX: 'ebpf_agent_',
+      INTERFACES: 'fca',
+      CACHE_ACTIVE_TIMEOUT: '1h',
+      METRICS_ENABLE: 'true',
+      METRICS_SERVER_ADDRESS: net.a.ipv4,
+      METRICS_SERVER_PORT: '9409',
+      METRICS_PREFIX: 'ebpf_agent_',
     });
     await agent.waitForLog('serving /metrics');
     const script = `fetch("http://${net.a.ipv4}:9409/metrics").then(async (r) => process.stdout.write(await r.text()))`;
@@ -145,7 +180,10 @@ test('NetObserv\'s metrics settings: METRICS_ENABLE, METRICS_SERVER_ADDRESS/PORT
     assert.ok(names.has('ebpf_agent_interfaces_attached') && names.has('ebpf_agent_packets_total') && names.has('ebpf_agent_build_info'), [...names].join(' '));
     // The standard process and Node.js metrics keep their names, as NetObserv's agent's Go ones do.
     assert.ok(names.has('process_cpu_seconds_total'));
-    assert.deepEqual([...names].filter((name) => !/^(ebpf_agent_|process_|nodejs_)/.test(name)), []);
+    assert.deepEqual(
+      [...names].filter((name) => !/^(ebpf_agent_|process_|nodejs_)/.test(name)),
+      [],
+    );
     assert.equal(await agent.stop(), 0);
   } finally {
     await net.destroy();
@@ -159,14 +197,24 @@ test('METRICS_TLS_CERT_PATH and METRICS_TLS_KEY_PATH serve the metrics over HTTP
   try {
     chmodSync(certificates.serverKey, 0o600);
     agent = AgentProcess.start(net.a.ns, {
-      INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '1h', METRICS_PORT: '9410', METRICS_ADDRESS: '127.0.0.1',
-      METRICS_TLS_CERT_PATH: certificates.serverCert, METRICS_TLS_KEY_PATH: certificates.serverKey,
+      INTERFACES: 'fca',
+      CACHE_ACTIVE_TIMEOUT: '1h',
+      METRICS_PORT: '9410',
+      METRICS_ADDRESS: '127.0.0.1',
+      METRICS_TLS_CERT_PATH: certificates.serverCert,
+      METRICS_TLS_KEY_PATH: certificates.serverKey,
     });
     await agent.waitForLog('serving /metrics');
-    const get = (url: string) => exec(net.a.ns, process.execPath, '-e', `
+    const get = (url: string) =>
+      exec(
+        net.a.ns,
+        process.execPath,
+        '-e',
+        `
       require('https').get(${JSON.stringify(url)}, { ca: require('fs').readFileSync(${JSON.stringify(certificates.ca)}) }, (response) => {
         let body = ''; response.on('data', (chunk) => (body += chunk)).on('end', () => process.stdout.write(response.statusCode + ' ' + body));
-      }).on('error', (error) => process.stdout.write('error ' + error.code));`);
+      }).on('error', (error) => process.stdout.write('error ' + error.code));`,
+      );
     assert.equal(await get('https://127.0.0.1:9410/nothing-here'), '404 ');
     assert.match(await get('https://127.0.0.1:9410/metrics'), /^200 [^]*^flowcast_interfaces_attached 1$/m);
     const plain = `require('http').get('http://127.0.0.1:9410/metrics', (r) => process.stdout.write(String(r.statusCode))).on('error', (e) => process.stdout.write('error ' + e.code))`;
@@ -180,17 +228,34 @@ test('METRICS_TLS_CERT_PATH and METRICS_TLS_KEY_PATH serve the metrics over HTTP
   }
 });
 
-test('the bridge logs its warnings at start too, and none about the agent\'s settings', async () => {
+test("the bridge logs its warnings at start too, and none about the agent's settings", async () => {
   // nats-to-grpc without TARGET_PORT: the warnings are logged, then it exits 2 before connecting anywhere.
   const child = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/bridge/cli.ts`], {
-    cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, TARGET_HOST: 'flp', FLOWS_TARGET_HOST: 'old-flp', PPROF_ADDR: ':6060', ENABLE_DNS_TRACKING: 'true', METRICS_PREFIX: 'ebpf_agent_' }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: PROJECT_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      TARGET_HOST: 'flp',
+      FLOWS_TARGET_HOST: 'old-flp',
+      PPROF_ADDR: ':6060',
+      ENABLE_DNS_TRACKING: 'true',
+      METRICS_PREFIX: 'ebpf_agent_',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   assert.equal(await exitOf(child), 2);
-  const warnings = stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)).filter((line) => line.level === 40);
-  assert.deepEqual(warnings.map((line) => line.msg), [
-    'FLOWS_TARGET_HOST="old-flp": ignored: TARGET_HOST is set too and takes precedence',
-    'METRICS_PREFIX="ebpf_agent_": ignored: flowcast-bridge serves its metrics over plain HTTP, named flowcast_bridge_*',
-  ], 'no EXPORT warning, no NetObserv agent variable checked');
+  const warnings = stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line))
+    .filter((line) => line.level === 40);
+  assert.deepEqual(
+    warnings.map((line) => line.msg),
+    [
+      'FLOWS_TARGET_HOST="old-flp": ignored: TARGET_HOST is set too and takes precedence',
+      'METRICS_PREFIX="ebpf_agent_": ignored: flowcast-bridge serves its metrics over plain HTTP, named flowcast_bridge_*',
+    ],
+    'no EXPORT warning, no NetObserv agent variable checked',
+  );
 });

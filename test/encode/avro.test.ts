@@ -27,17 +27,31 @@ const SPEC_VECTORS: [input: string, canonical: string, fingerprint: bigint][] = 
   ['{"fields":[], "type":"record", "name":"foo", "namespace":"x.y"}', '{"name":"x.y.foo","type":"record","fields":[]}', 5916914534497305771n],
   ['{"fields":[], "type":"record", "name":"a.b.foo", "namespace":"x.y"}', '{"name":"a.b.foo","type":"record","fields":[]}', -4616218487480524110n],
   ['{"fields":[], "type":"record", "name":"foo", "doc":"Useful info"}', '{"name":"foo","type":"record","fields":[]}', -4824392279771201922n],
-  ['{"fields":[{"type":{"type":"boolean"}, "name":"f1"}], "type":"record", "name":"foo"}', '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"}]}', 7843277075252814651n],
-  ['{"fields":[{"type":"boolean", "aliases":[], "name":"f1", "default":true},{"order":"descending","name":"f2","doc":"Hello","type":"int"}], "type":"record", "name":"foo"}',
-    '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"},{"name":"f2","type":"int"}]}', -4860222112080293046n],
+  [
+    '{"fields":[{"type":{"type":"boolean"}, "name":"f1"}], "type":"record", "name":"foo"}',
+    '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"}]}',
+    7843277075252814651n,
+  ],
+  [
+    '{"fields":[{"type":"boolean", "aliases":[], "name":"f1", "default":true},{"order":"descending","name":"f2","doc":"Hello","type":"int"}], "type":"record", "name":"foo"}',
+    '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"},{"name":"f2","type":"int"}]}',
+    -4860222112080293046n,
+  ],
   ['{"type":"enum", "name":"foo", "symbols":["A1"]}', '{"name":"foo","type":"enum","symbols":["A1"]}', -6342190197741309591n],
-  ['{"namespace":"x.y.z", "type":"enum", "name":"foo", "doc":"foo bar", "symbols":["A1", "A2"]}', '{"name":"x.y.z.foo","type":"enum","symbols":["A1","A2"]}', -4448647247586288245n],
+  [
+    '{"namespace":"x.y.z", "type":"enum", "name":"foo", "doc":"foo bar", "symbols":["A1", "A2"]}',
+    '{"name":"x.y.z.foo","type":"enum","symbols":["A1","A2"]}',
+    -4448647247586288245n,
+  ],
   ['{"name":"foo","type":"fixed","size":15}', '{"name":"foo","type":"fixed","size":15}', 1756455273707447556n],
   ['{"namespace":"x.y.z", "type":"fixed", "name":"foo", "doc":"foo bar", "size":32}', '{"name":"x.y.z.foo","type":"fixed","size":32}', -3064184465700546786n],
   ['{ "items":{"type":"null"}, "type":"array"}', '{"type":"array","items":"null"}', -589620603366471059n],
   ['{ "values":"string", "type":"map"}', '{"type":"map","values":"string"}', -8732877298790414990n],
-  ['{"name":"PigValue","type":"record","fields":[{"name":"value", "type":["null", "int", "long", "PigValue"]}]}',
-    '{"name":"PigValue","type":"record","fields":[{"name":"value","type":["null","int","long","PigValue"]}]}', -1759257747318642341n],
+  [
+    '{"name":"PigValue","type":"record","fields":[{"name":"value", "type":["null", "int", "long", "PigValue"]}]}',
+    '{"name":"PigValue","type":"record","fields":[{"name":"value","type":["null","int","long","PigValue"]}]}',
+    -1759257747318642341n,
+  ],
 ];
 
 test('CRC-64-AVRO and the canonical form match the Avro specification test vectors', () => {
@@ -71,7 +85,10 @@ test('bad Avro is a typed error naming what is wrong', () => {
   assert.throws(() => decodeFlowBatch(encoded.subarray(0, 6)), /shorter than its 10-byte header/);
   const unknown = Buffer.from(encoded);
   unknown[5] ^= 0xff;
-  assert.throws(() => decodeFlowBatch(unknown), (error: Error) => error instanceof AvroDecodeError && /unknown schema fingerprint/.test(error.message));
+  assert.throws(
+    () => decodeFlowBatch(unknown),
+    (error: Error) => error instanceof AvroDecodeError && /unknown schema fingerprint/.test(error.message),
+  );
   assert.throws(() => decodeFlowBatch(encoded.subarray(10, encoded.length - 7)), /not a FlowBatch in Avro: truncated/);
 });
 
@@ -90,7 +107,9 @@ test('every Avro Flow field has a C source or a default, every C field feeds an 
   assert.deepEqual(Object.keys(FLOW_FIELD_SOURCES).sort(), fields.map((field) => field.name).sort());
   const sources = Object.values(FLOW_FIELD_SOURCES) as FieldSource[];
   assert.deepEqual([...new Set(sources.map((source) => source.from).filter(Boolean))].sort(), Object.keys(FIELD_OFFSETS).sort());
-  const measured = Object.entries(FLOW_FIELD_SOURCES as Record<string, FieldSource>).filter(([, source]) => source.as !== 'default').map(([name]) => name);
+  const measured = Object.entries(FLOW_FIELD_SOURCES as Record<string, FieldSource>)
+    .filter(([, source]) => source.as !== 'default')
+    .map(([name]) => name);
   assert.deepEqual(Object.keys(sampleBatch(1).flows.decode()[0]).sort(), measured.sort());
   for (const field of fields) {
     if (!measured.includes(field.name)) assert.notEqual(field.default, undefined, `${field.name} has a default`);
@@ -101,9 +120,13 @@ test('new fields have a default and a doc, so readers of the previous schema sti
   const previous = JSON.parse(readFileSync(new URL('../../schemas/history/flow-batch-1.avsc', import.meta.url), 'utf8'));
   const previousFields = new Set(flowFields(avro.Type.forSchema(previous)).map((field) => field.name));
   const added = flowFields().filter((field) => !previousFields.has(field.name));
-  assert.deepEqual(added.map((field) => field.name), ['netobservTcpFlags', 'dupList', 'drops', 'dns', 'rtt', 'networkEvents', 'xlat', 'ipsec', 'tls', 'quic']);
-  const docs = (flowBatchType.schema({ exportAttrs: true }) as unknown as { fields: { name: string; type: { items: { fields: { name: string; doc?: string }[] } } }[] })
-    .fields.find((field) => field.name === 'flows')!.type.items.fields;
+  assert.deepEqual(
+    added.map((field) => field.name),
+    ['netobservTcpFlags', 'dupList', 'drops', 'dns', 'rtt', 'networkEvents', 'xlat', 'ipsec', 'tls', 'quic'],
+  );
+  const docs = (
+    flowBatchType.schema({ exportAttrs: true }) as unknown as { fields: { name: string; type: { items: { fields: { name: string; doc?: string }[] } } }[] }
+  ).fields.find((field) => field.name === 'flows')!.type.items.fields;
   for (const field of added) {
     assert.notEqual(field.default, undefined, `${field.name} has a default`);
     assert.ok(docs.find((doc) => doc.name === field.name)?.doc, `${field.name} has a doc`);
@@ -121,7 +144,15 @@ test('new fields have a default and a doc, so readers of the previous schema sti
   // From avsc, a flow with every NetObserv feature set (what flowcast-bridge republishes).
   const full = { ...batch, flows: [{ ...batch.flows.decode()[0], ...NETOBSERV_FEATURES }] };
   const fromObjects = reader.fromBuffer(flowBatchType.toBuffer(full), resolver) as { flows: Record<string, unknown>[] };
-  assert.deepEqual(plain(fromObjects.flows), plain(batch.flows.decode().slice(0, 1).map(({ netobservTcpFlags, dupList, ...before }) => before)));
+  assert.deepEqual(
+    plain(fromObjects.flows),
+    plain(
+      batch.flows
+        .decode()
+        .slice(0, 1)
+        .map(({ netobservTcpFlags, dupList, ...before }) => before),
+    ),
+  );
 });
 
 test('single-object events of agents with the previous schema are read, the new fields at their defaults', () => {
@@ -141,8 +172,14 @@ test('NetObserv flags and dupList from the drained struct: the Buffer writer sti
   const values = [0x0212001b, 0x03100013, 0x00020002, 0x04000014, 0x07ff01ff, 0];
   values.forEach((value, i) => batch.flows.records.writeUInt32LE(value, i * RECORD_SIZE + offset));
   const flows = batch.flows.decode();
-  assert.deepEqual(flows.map((flow) => [flow.tcpFlags, flow.netobservTcpFlags]), values.map((value) => [value & 0xffff, value >>> 16]));
-  assert.deepEqual(flows.map((flow) => flow.dupList), flows.map((flow) => [{ interface: flow.interface, direction: flow.direction, udn: '' }]));
+  assert.deepEqual(
+    flows.map((flow) => [flow.tcpFlags, flow.netobservTcpFlags]),
+    values.map((value) => [value & 0xffff, value >>> 16]),
+  );
+  assert.deepEqual(
+    flows.map((flow) => flow.dupList),
+    flows.map((flow) => [{ interface: flow.interface, direction: flow.direction, udn: '' }]),
+  );
   const encoded = encodeFlowBatch(batch, false);
   assert.ok(encoded.equals(flowBatchType.toBuffer({ ...batch, flows })));
   const decoded = decodeFlowBatch(encoded).flows;
@@ -163,8 +200,9 @@ interface FieldOf {
 
 /** The Flow record's fields of a FlowBatch type (this schema's by default). */
 function flowFields(type: avro.Type = flowBatchType): FieldOf[] {
-  return (type.schema({ exportAttrs: true }) as unknown as { fields: { name: string; type: { items: { fields: FieldOf[] } } }[] })
-    .fields.find((field) => field.name === 'flows')!.type.items.fields;
+  return (type.schema({ exportAttrs: true }) as unknown as { fields: { name: string; type: { items: { fields: FieldOf[] } } }[] }).fields.find(
+    (field) => field.name === 'flows',
+  )!.type.items.fields;
 }
 
 /** Every named type and field of a schema in JSON, with where it is. */
@@ -189,7 +227,13 @@ test('every field and named type of the schema has a doc, every enum a default; 
   assert.ok(nodes.length > 60, `${nodes.length} fields and types`);
   for (const [path, node] of nodes) assert.ok(typeof node.doc === 'string' && node.doc.length > 10, `${path} has a doc`);
   const enums = nodes.filter(([, node]) => node.type === 'enum');
-  assert.deepEqual(enums.map(([, node]) => [node.name, node.default]), [['Direction', 'ingress'], ['DupDirection', 'both']]);
+  assert.deepEqual(
+    enums.map(([, node]) => [node.name, node.default]),
+    [
+      ['Direction', 'ingress'],
+      ['DupDirection', 'both'],
+    ],
+  );
   // Parsing Canonical Form strips docs and defaults: the revision (and dataschema) stays the one
   // published before they were written. A change here is a new revision: it belongs in schemas/history.
   assert.doesNotMatch(canonicalForm(flowBatchType), /"doc"|"default"/);
@@ -199,6 +243,8 @@ test('every field and named type of the schema has a doc, every enum a default; 
   const batch = sampleBatch(1);
   const laterType = avro.Type.forSchema(later);
   const flow = { ...batch.flows.decode()[0], direction: 'unknown' };
-  const read = flowBatchType.fromBuffer(laterType.toBuffer({ ...batch, flows: [flow] }), flowBatchType.createResolver(laterType)) as { flows: { direction: string }[] };
+  const read = flowBatchType.fromBuffer(laterType.toBuffer({ ...batch, flows: [flow] }), flowBatchType.createResolver(laterType)) as {
+    flows: { direction: string }[];
+  };
   assert.equal(read.flows[0].direction, 'ingress');
 });

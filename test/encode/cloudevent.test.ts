@@ -40,8 +40,14 @@ test('ids: stable for the same batch, distinct per part and per agent run', asyn
   assert.equal(encode(batch).id, `${identity.runId}-3`);
   assert.equal(encode(sampleBatch(10, 3)).id, `${identity.runId}-3`);
   const parts = splitBatch(batch, 3).map((part) => encode(part));
-  assert.deepEqual(parts.map((part) => part.id), [0, 1, 2].map((part) => `${identity.runId}-3.${part}`));
-  assert.deepEqual(parts.map((part) => decodeFlowBatch(part.body).flows.length), [4, 4, 2]);
+  assert.deepEqual(
+    parts.map((part) => part.id),
+    [0, 1, 2].map((part) => `${identity.runId}-3.${part}`),
+  );
+  assert.deepEqual(
+    parts.map((part) => decodeFlowBatch(part.body).flows.length),
+    [4, 4, 2],
+  );
   const other = await createEventEncoder('binary', newIdentity('node-a'), false);
   assert.notEqual(other(batch).id, encode(batch).id);
 });

@@ -26,96 +26,128 @@ after(async () => {
   await net?.destroy();
 });
 
-test('JetStream cluster, three replicas: the node the agent is connected to killed mid-sending; every batch stored once, read back by two collectors sharing a durable', { timeout: 300_000 }, async () => {
-  const cluster = await NatsCluster.start({ ns: net.a.ns });
-  const alive = [0, 1, 2];
-  const agent = AgentProcess.start(net.a.ns, {
-    EXPORT: 'nats', NATS_URL: cluster.urls.join(','), NATS_SUBJECT: 'test.flows', NATS_JETSTREAM: 'true', NATS_STREAM: 'FAILOVER',
-    NATS_STREAM_REPLICAS: '3', INTERFACES: 'fca', NODE_NAME: 'node-a', BUFFERS_LENGTH: '100',
-    // A batch every 300 ms, empty ones too: the kill always lands while the agent is publishing,
-    // and every interval has its batch, so contiguous sequences prove none went missing.
-    CACHE_ACTIVE_TIMEOUT: '300ms', EXPORT_EMPTY_BATCHES: 'true',
-  });
-  /**
-   * Everything the stream holds, read through a node that is alive. Until the cluster has noticed a
-   * killed node, the reader's consumer may be placed on it and its creation time out: tried again.
-   */
-  let readError = '';
-  const stored = async (): Promise<ReceivedEvent[]> => {
-    let events: ReceivedEvent[] | undefined;
-    await waitUntil(async () => {
-      const reader = await Subscriber.start(net.a.ns, { url: cluster.urls[alive[0]], subject: 'test.flows', stream: 'FAILOVER' });
-      try {
-        events = await reader.collect();
-      } catch (error) {
-        readError = (error as Error).message;
-      } finally {
-        reader.close();
+test(
+  'JetStream cluster, three replicas: the node the agent is connected to killed mid-sending; every batch stored once, read back by two collectors sharing a durable',
+  { timeout: 300_000 },
+  async () => {
+    const cluster = await NatsCluster.start({ ns: net.a.ns });
+    const alive = [0, 1, 2];
+    const agent = AgentProcess.start(net.a.ns, {
+      EXPORT: 'nats',
+      NATS_URL: cluster.urls.join(','),
+      NATS_SUBJECT: 'test.flows',
+      NATS_JETSTREAM: 'true',
+      NATS_STREAM: 'FAILOVER',
+      NATS_STREAM_REPLICAS: '3',
+      INTERFACES: 'fca',
+      NODE_NAME: 'node-a',
+      BUFFERS_LENGTH: '100',
+      // A batch every 300 ms, empty ones too: the kill always lands while the agent is publishing,
+      // and every interval has its batch, so contiguous sequences prove none went missing.
+      CACHE_ACTIVE_TIMEOUT: '300ms',
+      EXPORT_EMPTY_BATCHES: 'true',
+    });
+    /**
+     * Everything the stream holds, read through a node that is alive. Until the cluster has noticed a
+     * killed node, the reader's consumer may be placed on it and its creation time out: tried again.
+     */
+    let readError = '';
+    const stored = async (): Promise<ReceivedEvent[]> => {
+      let events: ReceivedEvent[] | undefined;
+      await waitUntil(
+        async () => {
+          const reader = await Subscriber.start(net.a.ns, { url: cluster.urls[alive[0]], subject: 'test.flows', stream: 'FAILOVER' });
+          try {
+            events = await reader.collect();
+          } catch (error) {
+            readError = (error as Error).message;
+          } finally {
+            reader.close();
+          }
+          return events !== undefined;
+        },
+        () => `the stream read (last error: ${readError})`,
+        60_000,
+        500,
+      );
+      return events!;
+    };
+    const storedPackets = async () => udpTotals(await stored(), SRC_PORT).packets;
+    /** The node whose /connz lists the agent's connection, among those alive. */
+    const agentNode = async (): Promise<number | undefined> => {
+      for (const index of alive) {
+        const connz = (await cluster.monitor(index, '/connz')) as { connections?: { name?: string }[] };
+        if (connz.connections?.some((connection) => connection.name === 'flowcast-agent')) return index;
       }
-      return events !== undefined;
-    }, () => `the stream read (last error: ${readError})`, 60_000, 500);
-    return events!;
-  };
-  const storedPackets = async () => udpTotals(await stored(), SRC_PORT).packets;
-  /** The node whose /connz lists the agent's connection, among those alive. */
-  const agentNode = async (): Promise<number | undefined> => {
-    for (const index of alive) {
-      const connz = (await cluster.monitor(index, '/connz')) as { connections?: { name?: string }[] };
-      if (connz.connections?.some((connection) => connection.name === 'flowcast-agent')) return index;
+      return undefined;
+    };
+    const round = (index: number) => sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: ROUNDS[index], payload: PAYLOAD, srcPort: SRC_PORT });
+    const collectors: CollectorProcess[] = [];
+    try {
+      // The stream is created once the cluster has elected its JetStream meta leader (until then the
+      // agent retries).
+      await agent.waitForLog('created JetStream stream');
+      await round(0);
+      await waitUntil(async () => (await storedPackets()) === ROUNDS[0], 'the first round stored', 60_000, 500);
+
+      let connected: number | undefined;
+      await waitUntil(async () => (connected = await agentNode()) !== undefined, "the agent's connection in a node's /connz");
+      await round(1);
+      await cluster.kill(connected!);
+      alive.splice(alive.indexOf(connected!), 1);
+      await round(2);
+      let reconnected: number | undefined;
+      await waitUntil(async () => (reconnected = await agentNode()) !== undefined, 'the agent reconnected to another node', 60_000, 500);
+      assert.notEqual(reconnected, connected);
+      await round(3);
+      await waitUntil(async () => (await storedPackets()) === TOTAL, `all ${TOTAL} packets stored`, 90_000, 500);
+      assert.equal(await agent.stop('SIGTERM'), 0, `every batch delivered: ${agent.stderr.trimEnd().split('\n').at(-1)}`);
+      assert.match(agent.stderr, /"status":"reconnect","msg":"NATS connection status"/, 'the client reconnected, not a new connection');
+
+      const events = await stored();
+      const sequences = events.map((event) => event.batch.sequence).sort((x, y) => x - y);
+      assert.deepEqual(
+        sequences,
+        sequences.map((_, index) => index),
+        'every interval stored once, none missing',
+      );
+      assert.equal(new Set(events.map((event) => event.attributes.id)).size, events.length, 'no event stored twice');
+      assert.deepEqual(udpTotals(events, SRC_PORT), { packets: TOTAL, bytes: TOTAL * FRAME(PAYLOAD) });
+
+      // Read back by two collectors sharing one durable. The first holds its first event until the
+      // second handled one: the second gets a share only if the first does not take everything.
+      const options = { servers: alive.map((index) => cluster.urls[index]), subject: 'test.flows', stream: 'FAILOVER', durable: 'readback' };
+      collectors.push(await CollectorProcess.start(net.a.ns, { ...options, gated: true }));
+      collectors.push(await CollectorProcess.start(net.a.ns, { ...options, gated: false }));
+      await waitUntil(() => collectors[1].handled.length > 0, 'the second collector to handle an event');
+      collectors[0].release();
+      const handled = () => collectors.flatMap((collector) => collector.handled);
+      // Done when the durable has nothing left to deliver and nothing unacknowledged.
+      await waitUntil(
+        async () => {
+          const { pending, ackPending } = await collectors[1].consumer();
+          return pending === 0 && ackPending === 0 && handled().length >= events.length;
+        },
+        () => `every event read back (handled: ${collectors.map((collector) => collector.handled.length)} of ${events.length})`,
+        60_000,
+        200,
+      );
+      const ids = handled().map((event) => event.id);
+      assert.equal(ids.length, events.length, 'each event handled once across both collectors');
+      assert.deepEqual(new Set(ids), new Set(events.map((event) => event.attributes.id)));
+      assert.ok(
+        collectors.every((collector) => collector.handled.length > 0),
+        `both collectors got a share: ${collectors.map((collector) => collector.handled.length)}`,
+      );
+      assert.deepEqual(udpTotals(handled(), SRC_PORT), { packets: TOTAL, bytes: TOTAL * FRAME(PAYLOAD) });
+      assert.deepEqual(
+        collectors.flatMap((collector) => collector.errors),
+        [],
+      );
+    } finally {
+      for (const collector of collectors) await collector.stop();
+      await agent.stop('SIGKILL');
+      await cluster.stop();
     }
-    return undefined;
-  };
-  const round = (index: number) => sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 4, packets: ROUNDS[index], payload: PAYLOAD, srcPort: SRC_PORT });
-  const collectors: CollectorProcess[] = [];
-  try {
-    // The stream is created once the cluster has elected its JetStream meta leader (until then the
-    // agent retries).
-    await agent.waitForLog('created JetStream stream');
-    await round(0);
-    await waitUntil(async () => (await storedPackets()) === ROUNDS[0], 'the first round stored', 60_000, 500);
-
-    let connected: number | undefined;
-    await waitUntil(async () => (connected = await agentNode()) !== undefined, 'the agent\'s connection in a node\'s /connz');
-    await round(1);
-    await cluster.kill(connected!);
-    alive.splice(alive.indexOf(connected!), 1);
-    await round(2);
-    let reconnected: number | undefined;
-    await waitUntil(async () => (reconnected = await agentNode()) !== undefined, 'the agent reconnected to another node', 60_000, 500);
-    assert.notEqual(reconnected, connected);
-    await round(3);
-    await waitUntil(async () => (await storedPackets()) === TOTAL, `all ${TOTAL} packets stored`, 90_000, 500);
-    assert.equal(await agent.stop('SIGTERM'), 0, `every batch delivered: ${agent.stderr.trimEnd().split('\n').at(-1)}`);
-    assert.match(agent.stderr, /"status":"reconnect","msg":"NATS connection status"/, 'the client reconnected, not a new connection');
-
-    const events = await stored();
-    const sequences = events.map((event) => event.batch.sequence).sort((x, y) => x - y);
-    assert.deepEqual(sequences, sequences.map((_, index) => index), 'every interval stored once, none missing');
-    assert.equal(new Set(events.map((event) => event.attributes.id)).size, events.length, 'no event stored twice');
-    assert.deepEqual(udpTotals(events, SRC_PORT), { packets: TOTAL, bytes: TOTAL * FRAME(PAYLOAD) });
-
-    // Read back by two collectors sharing one durable. The first holds its first event until the
-    // second handled one: the second gets a share only if the first does not take everything.
-    const options = { servers: alive.map((index) => cluster.urls[index]), subject: 'test.flows', stream: 'FAILOVER', durable: 'readback' };
-    collectors.push(await CollectorProcess.start(net.a.ns, { ...options, gated: true }));
-    collectors.push(await CollectorProcess.start(net.a.ns, { ...options, gated: false }));
-    await waitUntil(() => collectors[1].handled.length > 0, 'the second collector to handle an event');
-    collectors[0].release();
-    const handled = () => collectors.flatMap((collector) => collector.handled);
-    // Done when the durable has nothing left to deliver and nothing unacknowledged.
-    await waitUntil(async () => {
-      const { pending, ackPending } = await collectors[1].consumer();
-      return pending === 0 && ackPending === 0 && handled().length >= events.length;
-    }, () => `every event read back (handled: ${collectors.map((collector) => collector.handled.length)} of ${events.length})`, 60_000, 200);
-    const ids = handled().map((event) => event.id);
-    assert.equal(ids.length, events.length, 'each event handled once across both collectors');
-    assert.deepEqual(new Set(ids), new Set(events.map((event) => event.attributes.id)));
-    assert.ok(collectors.every((collector) => collector.handled.length > 0), `both collectors got a share: ${collectors.map((collector) => collector.handled.length)}`);
-    assert.deepEqual(udpTotals(handled(), SRC_PORT), { packets: TOTAL, bytes: TOTAL * FRAME(PAYLOAD) });
-    assert.deepEqual(collectors.flatMap((collector) => collector.errors), []);
-  } finally {
-    for (const collector of collectors) await collector.stop();
-    await agent.stop('SIGKILL');
-    await cluster.stop();
-  }
-});
+  },
+);

@@ -23,7 +23,8 @@ async function peersOf(reconnect: { periodMs: number; randomizationMs: number } 
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   const exporter = new GrpcExporter({ target: { host: '127.0.0.1', port }, grpc: { maxFlows: 1000, reconnect } }, '198.18.0.1');
   try {
     for (let sequence = 0; sequence < batches; sequence++) {
@@ -52,8 +53,16 @@ test('with GRPC_RECONNECT_TIMER a batch after the period goes over a new connect
 });
 
 test('GRPC_RECONNECT_TIMER and its randomization are read as NetObserv writes them; the randomization must be below the timer', () => {
-  const config = loadConfig({ EXPORT: 'grpc', TARGET_HOST: '127.0.0.1', TARGET_PORT: '9999', GRPC_RECONNECT_TIMER: '5m', GRPC_RECONNECT_TIMER_RANDOMIZATION: '30s' });
+  const config = loadConfig({
+    EXPORT: 'grpc',
+    TARGET_HOST: '127.0.0.1',
+    TARGET_PORT: '9999',
+    GRPC_RECONNECT_TIMER: '5m',
+    GRPC_RECONNECT_TIMER_RANDOMIZATION: '30s',
+  });
   assert.deepEqual(config.grpc.reconnect, { periodMs: 300_000, randomizationMs: 30_000 });
-  assert.throws(() => loadConfig({ EXPORT: 'grpc', TARGET_HOST: '127.0.0.1', TARGET_PORT: '9999', GRPC_RECONNECT_TIMER: '30s', GRPC_RECONNECT_TIMER_RANDOMIZATION: '30s' }),
-    /GRPC_RECONNECT_TIMER_RANDOMIZATION="30s": must be less than GRPC_RECONNECT_TIMER \(30s\)/);
+  assert.throws(
+    () => loadConfig({ EXPORT: 'grpc', TARGET_HOST: '127.0.0.1', TARGET_PORT: '9999', GRPC_RECONNECT_TIMER: '30s', GRPC_RECONNECT_TIMER_RANDOMIZATION: '30s' }),
+    /GRPC_RECONNECT_TIMER_RANDOMIZATION="30s": must be less than GRPC_RECONNECT_TIMER \(30s\)/,
+  );
 });

@@ -38,7 +38,8 @@ async function collector(options: grpc.ServerOptions = {}, answer?: (records: Pb
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   return { port, records, sizes, close: () => server.forceShutdown() };
 }
 
@@ -62,7 +63,10 @@ test('100,000 flows in one batch reach a collector with the default 4 MiB limit,
     const indexes = target.records.map(indexOf);
     assert.equal(indexes.length, 100_000);
     assert.equal(new Set(indexes).size, 100_000);
-    assert.equal(target.records.reduce((sum, record) => sum + record.packets, 0), batch.flows.reduce((sum, flow) => sum + flow.packets, 0));
+    assert.equal(
+      target.records.reduce((sum, record) => sum + record.packets, 0),
+      batch.flows.reduce((sum, flow) => sum + flow.packets, 0),
+    );
   } finally {
     target.close();
   }
@@ -86,7 +90,9 @@ test('RESOURCE_EXHAUSTED (a collector with a smaller limit): the message is spli
 
 test('INVALID_ARGUMENT drops the batch at once and counts it; the batches behind it are delivered', async () => {
   // Refuses every message holding flow 123 of the batch with 400 flows.
-  const target = await collector({}, (records) => (records.length > 0 && records[0].packets === 400 && records.some((r) => indexOf(r) === 123) ? grpc.status.INVALID_ARGUMENT : undefined));
+  const target = await collector({}, (records) =>
+    records.length > 0 && records[0].packets === 400 && records.some((r) => indexOf(r) === 123) ? grpc.status.INVALID_ARGUMENT : undefined,
+  );
   const queue = new ExportQueue(exporter(target.port, 100), 10, silentLog);
   try {
     const batches = [100, 400, 300].map((count, sequence) => uniqueFlowsBatch(count, sequence, count));
@@ -98,7 +104,11 @@ test('INVALID_ARGUMENT drops the batch at once and counts it; the batches behind
     assert.equal(queue.stats.failures, 0, 'not retried');
     const perBatch = new Map<number, number>();
     for (const record of target.records) perBatch.set(record.packets, (perBatch.get(record.packets) ?? 0) + 1);
-    assert.deepEqual([...perBatch.entries()].sort(), [[100, 100], [300, 300], [400, 100]]);
+    assert.deepEqual([...perBatch.entries()].sort(), [
+      [100, 100],
+      [300, 300],
+      [400, 100],
+    ]);
   } finally {
     target.close();
   }
@@ -111,7 +121,10 @@ test('a Send larger than GRPC_MESSAGE_MAX_BYTES is never made', async () => {
     queue.push(uniqueFlowsBatch(3000));
     await queue.close(Date.now() + 60_000);
     assert.equal(queue.stats.sent, 1);
-    assert.ok(target.sizes.every((size) => size <= 20_000), `${Math.max(...target.sizes)} bytes`);
+    assert.ok(
+      target.sizes.every((size) => size <= 20_000),
+      `${Math.max(...target.sizes)} bytes`,
+    );
     assert.equal(new Set(target.records.map(indexOf)).size, 3000);
     assert.equal(target.records.length, 3000);
   } finally {

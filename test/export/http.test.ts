@@ -30,7 +30,10 @@ type Answer = { status: number; headers?: Record<string, string> } | undefined;
  * An HTTP sink keeping what it accepted (202). `refusals`: answers 503 to the first that many
  * requests; or `answer` decides (undefined: accept).
  */
-async function sink(server: http.Server | https.Server, refusals: number | ((request: Received, index: number) => Answer)): Promise<{ url: string; accepted: Received[]; requests: () => number; log: string[] }> {
+async function sink(
+  server: http.Server | https.Server,
+  refusals: number | ((request: Received, index: number) => Answer),
+): Promise<{ url: string; accepted: Received[]; requests: () => number; log: string[] }> {
   const accepted: Received[] = [];
   const log: string[] = [];
   let requests = 0;
@@ -68,8 +71,14 @@ test('binary CloudEvents over HTTP: a 503 burst is retried, every batch arrives 
   server.close();
 
   assert.equal(target.requests(), 9, '4 refused, then 5 accepted');
-  assert.deepEqual({ sent: queue.stats.sent, failures: queue.stats.failures, dropped: queue.stats.dropped, queued: queue.stats.queued }, { sent: 5, failures: 4, dropped: 0, queued: 0 });
-  assert.deepEqual(target.accepted.map(({ headers }) => headers['ce-id']), batches.map((batch) => `${identity.runId}-${batch.sequence}`));
+  assert.deepEqual(
+    { sent: queue.stats.sent, failures: queue.stats.failures, dropped: queue.stats.dropped, queued: queue.stats.queued },
+    { sent: 5, failures: 4, dropped: 0, queued: 0 },
+  );
+  assert.deepEqual(
+    target.accepted.map(({ headers }) => headers['ce-id']),
+    batches.map((batch) => `${identity.runId}-${batch.sequence}`),
+  );
   for (const [index, { headers, body }] of target.accepted.entries()) {
     assert.equal(headers['ce-specversion'], '1.0');
     assert.equal(headers['ce-type'], 'dev.flowcast.flow.batch.v1');
@@ -103,7 +112,10 @@ test('https with K_CA_CERTS: trusted with the CA, refused without it', async () 
 });
 
 test('EXPORT=http needs a target; K_CE_OVERRIDES must be extensions of strings', () => {
-  assert.throws(() => loadConfig({ EXPORT: 'http' }), (error: ConfigError) => error.message === 'HTTP_TARGET_URL: required when EXPORT=http');
+  assert.throws(
+    () => loadConfig({ EXPORT: 'http' }),
+    (error: ConfigError) => error.message === 'HTTP_TARGET_URL: required when EXPORT=http',
+  );
   assert.throws(() => loadConfig({ K_CE_OVERRIDES: '{"extensions":{"Bad-Name":"x"}}' }), /K_CE_OVERRIDES=.*must be JSON/);
   assert.throws(() => loadConfig({ K_CE_OVERRIDES: 'not json' }), /K_CE_OVERRIDES/);
   assert.equal(loadConfig({ HTTP_TARGET_URL: 'http://a/', K_SINK: 'http://b/' }).http.url, 'http://a/', 'the explicit variable wins over K_SINK');
@@ -131,18 +143,27 @@ test('413 for bodies over a limit: batches are split until they fit, every flow 
   server.close();
 
   assert.deepEqual({ sent: queue.stats.sent, dropped: queue.stats.dropped }, { sent: 3, dropped: 0 });
-  assert.ok(target.log.some((line) => line.endsWith(' 413')), 'the sink did refuse');
+  assert.ok(
+    target.log.some((line) => line.endsWith(' 413')),
+    'the sink did refuse',
+  );
   const ids = target.accepted.map(({ headers }) => headers['ce-id']);
   assert.equal(new Set(ids).size, ids.length, 'ids are unique');
   for (const [sequence, count] of counts.entries()) {
     const parts = target.accepted.filter((received) => sequenceOf(received) === sequence).map(({ body }) => decodeFlowBatch(body));
-    assert.ok(parts.every((part) => part.parts === parts.length), `batch ${sequence}: one split, each part once`);
-    assert.deepEqual(parts.map((part) => part.part).sort((x, y) => x - y), [...Array(parts.length).keys()]);
+    assert.ok(
+      parts.every((part) => part.parts === parts.length),
+      `batch ${sequence}: one split, each part once`,
+    );
+    assert.deepEqual(
+      parts.map((part) => part.part).sort((x, y) => x - y),
+      [...Array(parts.length).keys()],
+    );
     const ports = parts.flatMap((part) => part.flows.map((flow) => flow.srcPort));
     assert.equal(ports.length, count);
     assert.equal(new Set(ports).size, count, `batch ${sequence}: every flow once`);
   }
-  assert.ok(target.accepted.filter((received) => sequenceOf(received) === 0).length >= Math.ceil(2000 * 60 / limit));
+  assert.ok(target.accepted.filter((received) => sequenceOf(received) === 0).length >= Math.ceil((2000 * 60) / limit));
 });
 
 test('400: the batch is dropped at once and counted; the batches behind it are delivered', async () => {
@@ -155,8 +176,10 @@ test('400: the batch is dropped at once and counted; the batches behind it are d
 
   assert.deepEqual(target.accepted.map(sequenceOf), [0, 2, 3]);
   assert.equal(target.requests(), 4, 'the refused batch was not sent again');
-  assert.deepEqual({ sent: queue.stats.sent, failures: queue.stats.failures, dropped: queue.stats.dropped, droppedFlows: queue.stats.droppedFlows },
-    { sent: 3, failures: 0, dropped: 1, droppedFlows: 6 });
+  assert.deepEqual(
+    { sent: queue.stats.sent, failures: queue.stats.failures, dropped: queue.stats.dropped, droppedFlows: queue.stats.droppedFlows },
+    { sent: 3, failures: 0, dropped: 1, droppedFlows: 6 },
+  );
   assert.equal(queue.stats.droppedBy.refused, 1);
   assert.ok(logs.some((line) => line.msg === 'export target refused the batch: dropped' && line.sequence === 1));
 });
@@ -191,8 +214,10 @@ test('a transient answer (500) is retried EXPORT_MAX_ATTEMPTS times, then the ba
 
   assert.equal(target.log.filter((line) => line.endsWith(' 500')).length, 3);
   assert.deepEqual(target.accepted.map(sequenceOf), [1]);
-  assert.deepEqual({ sent: queue.stats.sent, failures: queue.stats.failures, attempts: queue.stats.droppedBy.attempts, droppedFlows: queue.stats.droppedFlows },
-    { sent: 1, failures: 3, attempts: 1, droppedFlows: 4 });
+  assert.deepEqual(
+    { sent: queue.stats.sent, failures: queue.stats.failures, attempts: queue.stats.droppedBy.attempts, droppedFlows: queue.stats.droppedFlows },
+    { sent: 1, failures: 3, attempts: 1, droppedFlows: 4 },
+  );
 });
 
 test('an unreachable target is not a failing batch: retried beyond EXPORT_MAX_ATTEMPTS until it answers', async () => {

@@ -45,7 +45,11 @@ interface Spec {
   lastNs: bigint;
 }
 
-const NAMES = new Map([[2, 'eth0'], [3, 'veth-long-name1'], [7, 'br0']]);
+const NAMES = new Map([
+  [2, 'eth0'],
+  [3, 'veth-long-name1'],
+  [7, 'br0'],
+]);
 const SRC_MAC = '0a1b2c3d4e5f';
 const DST_MAC = 'f0e1d2c3b4a5';
 const T0 = 1_790_000_000_123_456_789n;
@@ -53,9 +57,22 @@ const T0 = 1_790_000_000_123_456_789n;
 function spec(partial: Partial<Spec> & Pick<Spec, 'protocol'>): Spec {
   const v6 = partial.v6 ?? false;
   return {
-    v6, src: v6 ? 'fd00:fc::1' : '198.18.0.1', dst: v6 ? 'fd00:fc::2' : '198.18.0.2',
-    srcPort: 0, dstPort: 0, icmpType: 0, icmpCode: 0, packets: 1, bytes: 100, egress: true, ifIndex: 2, tcpFlags: 0, netobservFlags: 0,
-    firstNs: T0, lastNs: T0 + 2_500_000_000n, ...partial,
+    v6,
+    src: v6 ? 'fd00:fc::1' : '198.18.0.1',
+    dst: v6 ? 'fd00:fc::2' : '198.18.0.2',
+    srcPort: 0,
+    dstPort: 0,
+    icmpType: 0,
+    icmpCode: 0,
+    packets: 1,
+    bytes: 100,
+    egress: true,
+    ifIndex: 2,
+    tcpFlags: 0,
+    netobservFlags: 0,
+    firstNs: T0,
+    lastNs: T0 + 2_500_000_000n,
+    ...partial,
   };
 }
 
@@ -75,11 +92,22 @@ const KNOWN: Spec[] = [
 
 /** `count` flows alternating IPv4/IPv6 and UDP/TCP, each with its own ports and counts. */
 function many(count: number, base: number): Spec[] {
-  return Array.from({ length: count }, (_, i) => spec({
-    v6: i % 2 === 1, protocol: i % 4 < 2 ? 17 : 6, srcPort: 10000 + ((base + i) % 50000), dstPort: 20000 + (i % 40000), packets: base + i + 1,
-    bytes: (base + i + 1) * 100 + i, egress: i % 3 === 0, ifIndex: [2, 3, 7][i % 3], tcpFlags: i % 4 < 2 ? 0 : 0x18, netobservFlags: i % 4 < 2 ? 0 : 0x18,
-    firstNs: T0 + BigInt(i) * 1_000_000n, lastNs: T0 + BigInt(i) * 1_000_000n + 999_999_999n,
-  }));
+  return Array.from({ length: count }, (_, i) =>
+    spec({
+      v6: i % 2 === 1,
+      protocol: i % 4 < 2 ? 17 : 6,
+      srcPort: 10000 + ((base + i) % 50000),
+      dstPort: 20000 + (i % 40000),
+      packets: base + i + 1,
+      bytes: (base + i + 1) * 100 + i,
+      egress: i % 3 === 0,
+      ifIndex: [2, 3, 7][i % 3],
+      tcpFlags: i % 4 < 2 ? 0 : 0x18,
+      netobservFlags: i % 4 < 2 ? 0 : 0x18,
+      firstNs: T0 + BigInt(i) * 1_000_000n,
+      lastNs: T0 + BigInt(i) * 1_000_000n + 999_999_999n,
+    }),
+  );
 }
 
 function addressBytes(text: string): number[] {
@@ -111,8 +139,15 @@ function batchOf(specs: Spec[], sequence: number): FlowBatch {
     buffer.writeUInt32LE(1, base + offsetOf('metrics.sampling'));
   });
   return {
-    agentName: 'node-a', agentIp: '198.18.0.1', sequence, part: 0, parts: 1,
-    intervalStart: Number(T0 / 1000n), intervalEnd: Number(T0 / 1000n) + 5_000_000, ringBufferPackets: 0, lostPackets: 0,
+    agentName: 'node-a',
+    agentIp: '198.18.0.1',
+    sequence,
+    part: 0,
+    parts: 1,
+    intervalStart: Number(T0 / 1000n),
+    intervalEnd: Number(T0 / 1000n) + 5_000_000,
+    ringBufferPackets: 0,
+    lostPackets: 0,
     flows: new DrainedFlows(buffer, NAMES),
   };
 }
@@ -209,11 +244,24 @@ function flowOf(record: Map<number, Buffer>) {
 
 function expectedFlow(flow: Spec): ReturnType<typeof flowOf> {
   return {
-    etherType: flow.etherType ?? (flow.v6 ? 0x86dd : 0x0800), direction: flow.egress ? 1 : 0, srcMac: SRC_MAC, dstMac: DST_MAC,
-    src: ipaddr.parse(flow.src).toString(), dst: ipaddr.parse(flow.dst).toString(), protocol: flow.protocol,
-    srcPort: flow.srcPort, dstPort: flow.dstPort, icmpType: flow.icmpType, icmpCode: flow.icmpCode, bytes: flow.bytes,
-    tcpFlags: flow.netobservFlags, startSeconds: Number(flow.firstNs / 1_000_000_000n), startMs: Number(flow.firstNs / 1_000_000n),
-    endSeconds: Number(flow.lastNs / 1_000_000_000n), endMs: Number(flow.lastNs / 1_000_000n), packets: flow.packets,
+    etherType: flow.etherType ?? (flow.v6 ? 0x86dd : 0x0800),
+    direction: flow.egress ? 1 : 0,
+    srcMac: SRC_MAC,
+    dstMac: DST_MAC,
+    src: ipaddr.parse(flow.src).toString(),
+    dst: ipaddr.parse(flow.dst).toString(),
+    protocol: flow.protocol,
+    srcPort: flow.srcPort,
+    dstPort: flow.dstPort,
+    icmpType: flow.icmpType,
+    icmpCode: flow.icmpCode,
+    bytes: flow.bytes,
+    tcpFlags: flow.netobservFlags,
+    startSeconds: Number(flow.firstNs / 1_000_000_000n),
+    startMs: Number(flow.firstNs / 1_000_000n),
+    endSeconds: Number(flow.lastNs / 1_000_000_000n),
+    endMs: Number(flow.lastNs / 1_000_000n),
+    packets: flow.packets,
     interface: NAMES.get(flow.ifIndex)!,
   };
 }
@@ -222,7 +270,10 @@ const byKey = (flow: { src: string; dst: string; srcPort?: number; dstPort?: num
   `${flow.src}|${flow.dst}|${flow.srcPort}|${flow.dstPort}|${flow.protocol}`;
 /** Flows in a canonical order, to compare as multisets. */
 const sorted = <T extends Parameters<typeof byKey>[0] & { packets: number }>(flows: T[]) =>
-  flows.map((flow) => [`${byKey(flow)}|${flow.packets}`, flow] as const).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, flow]) => flow);
+  flows
+    .map((flow) => [`${byKey(flow)}|${flow.packets}`, flow] as const)
+    .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+    .map(([, flow]) => flow);
 
 const IPV4_TEMPLATE = [256, 61, 56, 80, 8, 12, 4, 7, 11, 176, 177, 1, 6, 150, 152, 151, 153, 2, 82];
 const IPV6_TEMPLATE = [256, 61, 56, 80, 27, 28, 193, 7, 11, 178, 179, 1, 6, 150, 152, 151, 153, 2, 82];
@@ -260,7 +311,11 @@ interface NfdumpFlow {
 class Nfcapd {
   private output = '';
 
-  private constructor(readonly dir: string, readonly port: number, private readonly child: ChildProcess) {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
     child.stdout!.on('data', (chunk) => (this.output += chunk));
     child.stderr!.on('data', (chunk) => (this.output += chunk));
   }
@@ -273,11 +328,15 @@ class Nfcapd {
     const dir = mkdtempSync(join(tmpdir(), 'flowcast-nfcapd-'));
     // A socket buffer for every datagram of a test (the default 208 KiB overflows when nfcapd is
     // slow to read on a loaded machine, and UDP has no flow control): -B asks for 2 MiB.
-    const child = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-t', '3600', '-B', String(2 << 20)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('nfcapd', ['-b', '127.0.0.1', '-p', String(port), '-w', dir, '-t', '3600', '-B', String(2 << 20)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const collector = new Nfcapd(dir, port, child);
     await Promise.race([
       until('nfcapd to start', () => collector.output.includes('Startup nfcapd.')),
-      once(child, 'exit').then(() => { throw new Error(`nfcapd exited: ${collector.output}`); }),
+      once(child, 'exit').then(() => {
+        throw new Error(`nfcapd exited: ${collector.output}`);
+      }),
     ]);
     return collector;
   }
@@ -285,7 +344,9 @@ class Nfcapd {
   /** nfcapd's socket in /proc/net/udp: bytes waiting (rx_queue) and datagrams the kernel dropped. */
   private socket(): { waiting: number; drops: number } {
     const local = `0100007F:${this.port.toString(16).toUpperCase().padStart(4, '0')}`;
-    const line = readFileSync('/proc/net/udp', 'utf8').split('\n').find((row) => row.trim().split(/\s+/)[1] === local);
+    const line = readFileSync('/proc/net/udp', 'utf8')
+      .split('\n')
+      .find((row) => row.trim().split(/\s+/)[1] === local);
     assert.ok(line, 'nfcapd socket in /proc/net/udp');
     const columns = line.trim().split(/\s+/);
     return { waiting: Number.parseInt(columns[4].split(':')[1], 16), drops: Number(columns[12]) };
@@ -298,13 +359,13 @@ class Nfcapd {
   /** Lets nfcapd read everything sent, stops it (it writes its file) and returns what nfdump reads. */
   async stop(): Promise<{ flows: NfdumpFlow[]; stats: string }> {
     await until('nfcapd to read its socket', () => this.waiting() === 0);
-    assert.equal(this.socket().drops, 0, 'datagrams dropped at nfcapd\'s socket (its buffer overflowed): the test, not the exporter');
+    assert.equal(this.socket().drops, 0, "datagrams dropped at nfcapd's socket (its buffer overflowed): the test, not the exporter");
     const exited = once(this.child, 'exit');
     this.child.kill('SIGTERM');
     const [code] = await exited;
     assert.equal(code, 0, this.output);
     const json = await sh('env', 'TZ=UTC', 'nfdump', '-R', this.dir, '-o', 'json');
-    const flows = json.includes('"type"') ? JSON.parse(json) as NfdumpFlow[] : [];
+    const flows = json.includes('"type"') ? (JSON.parse(json) as NfdumpFlow[]) : [];
     const stats = await sh('nfdump', '-R', this.dir, '-I');
     rmSync(this.dir, { recursive: true, force: true });
     return { flows, stats };
@@ -331,25 +392,47 @@ function expectedNfdump(flow: Spec) {
   const iso = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString().replace('Z', '');
   const icmpV4 = flow.protocol === 1;
   return {
-    src: ipaddr.parse(flow.src).toString(), dst: ipaddr.parse(flow.dst).toString(), protocol: flow.v6 ? 0 : flow.protocol,
-    srcPort: icmpV4 ? undefined : flow.srcPort, dstPort: icmpV4 ? undefined : flow.dstPort,
-    packets: flow.packets, bytes: flow.bytes, first: iso(flow.firstNs), last: iso(flow.lastNs), direction: flow.egress ? 1 : 0,
-    tcpFlags: icmpV4 ? undefined : nfdumpFlags(flow.netobservFlags), srcMac: '0a:1b:2c:3d:4e:5f', dstMac: 'f0:e1:d2:c3:b4:a5',
+    src: ipaddr.parse(flow.src).toString(),
+    dst: ipaddr.parse(flow.dst).toString(),
+    protocol: flow.v6 ? 0 : flow.protocol,
+    srcPort: icmpV4 ? undefined : flow.srcPort,
+    dstPort: icmpV4 ? undefined : flow.dstPort,
+    packets: flow.packets,
+    bytes: flow.bytes,
+    first: iso(flow.firstNs),
+    last: iso(flow.lastNs),
+    direction: flow.egress ? 1 : 0,
+    tcpFlags: icmpV4 ? undefined : nfdumpFlags(flow.netobservFlags),
+    srcMac: '0a:1b:2c:3d:4e:5f',
+    dstMac: 'f0:e1:d2:c3:b4:a5',
   };
 }
 
 function fromNfdump(flow: NfdumpFlow): ReturnType<typeof expectedNfdump> {
   return {
-    src: ipaddr.parse(flow.src4_addr ?? flow.src6_addr!).toString(), dst: ipaddr.parse(flow.dst4_addr ?? flow.dst6_addr!).toString(),
-    protocol: flow.proto, srcPort: flow.src_port, dstPort: flow.dst_port, packets: flow.in_packets, bytes: flow.in_bytes,
-    first: flow.first, last: flow.last, direction: flow.direction, tcpFlags: flow.tcp_flags, srcMac: flow.in_src_mac, dstMac: flow.in_dst_mac,
+    src: ipaddr.parse(flow.src4_addr ?? flow.src6_addr!).toString(),
+    dst: ipaddr.parse(flow.dst4_addr ?? flow.dst6_addr!).toString(),
+    protocol: flow.proto,
+    srcPort: flow.src_port,
+    dstPort: flow.dst_port,
+    packets: flow.in_packets,
+    bytes: flow.in_bytes,
+    first: flow.first,
+    last: flow.last,
+    direction: flow.direction,
+    tcpFlags: flow.tcp_flags,
+    srcMac: flow.in_src_mac,
+    dstMac: flow.in_dst_mac,
   };
 }
 
 test('EXPORT=ipfix+udp and ipfix+tcp need TARGET_HOST and TARGET_PORT', () => {
   for (const kind of ['ipfix+udp', 'ipfix+tcp']) {
-    assert.throws(() => loadConfig({ EXPORT: kind }), (error: Error) => error instanceof ConfigError
-      && error.message === `TARGET_HOST: required when EXPORT=${kind}\nTARGET_PORT: required when EXPORT=${kind}`);
+    assert.throws(
+      () => loadConfig({ EXPORT: kind }),
+      (error: Error) =>
+        error instanceof ConfigError && error.message === `TARGET_HOST: required when EXPORT=${kind}\nTARGET_PORT: required when EXPORT=${kind}`,
+    );
   }
 });
 
@@ -371,7 +454,10 @@ test('ipfix+udp to nfcapd: nfdump reads every flow with exact packets, bytes, ad
     const expected = batches.flat().map(expectedNfdump);
     assert.equal(flows.length, expected.length, 'one nfdump record per flow');
     assert.deepEqual(sorted(flows.map(fromNfdump)), sorted(expected));
-    assert.ok(flows.every((flow) => flow.export_sysid === flows[0].export_sysid), 'one exporter (observation domain)');
+    assert.ok(
+      flows.every((flow) => flow.export_sysid === flows[0].export_sysid),
+      'one exporter (observation domain)',
+    );
     // nfcapd checks each message's sequence number against the data records before it.
     assert.match(stats, /^Sequence failures: 0$/m);
     assert.match(stats, new RegExp(`^Flows: ${expected.length}$`, 'm'));
@@ -401,10 +487,23 @@ test('ipfix+udp messages: under the datagram size, templates 256/257 first and r
     });
     messages = datagrams.map((datagram) => decodeMessage(datagram, templates));
     assert.ok(datagrams.length > 20, `${datagrams.length} datagrams`);
-    assert.ok(datagrams.every((datagram) => datagram.length <= 1000), 'each datagram within maxMessageBytes');
-    assert.deepEqual(messages.map((message) => message.templates), messages.map((_, i) => (i === 0 ? [256, 257] : [])), 'templates only first (no refresh due)');
-    assert.deepEqual(templates.get(256)!.map(([element]) => element), IPV4_TEMPLATE);
-    assert.deepEqual(templates.get(257)!.map(([element]) => element), IPV6_TEMPLATE);
+    assert.ok(
+      datagrams.every((datagram) => datagram.length <= 1000),
+      'each datagram within maxMessageBytes',
+    );
+    assert.deepEqual(
+      messages.map((message) => message.templates),
+      messages.map((_, i) => (i === 0 ? [256, 257] : [])),
+      'templates only first (no refresh due)',
+    );
+    assert.deepEqual(
+      templates.get(256)!.map(([element]) => element),
+      IPV4_TEMPLATE,
+    );
+    assert.deepEqual(
+      templates.get(257)!.map(([element]) => element),
+      IPV6_TEMPLATE,
+    );
     let before = 0;
     for (const message of messages) {
       assert.equal(message.sequence, before, 'sequence number: data records sent before this message');
@@ -418,7 +517,7 @@ test('ipfix+udp messages: under the datagram size, templates 256/257 first and r
 
     datagrams.length = 0;
     await refreshing.send(batchOf(many(100, 0), 0));
-    await until('the refreshing exporter\'s records', () => {
+    await until("the refreshing exporter's records", () => {
       const fresh: Templates = new Map();
       return datagrams.reduce((sum, datagram) => sum + decodeMessage(datagram, fresh).records.length, 0) >= 100;
     });
@@ -492,7 +591,14 @@ test('ipfix+udp with nothing listening: the refused batch is retried until a col
 class TcpCollector {
   readonly connections: { chunks: Buffer[]; pending: Buffer; messages: Message[]; templates: Templates; closed: boolean; socket: net.Socket }[] = [];
   readonly server = net.createServer((socket) => {
-    const connection = { chunks: [] as Buffer[], pending: Buffer.alloc(0), messages: [] as Message[], templates: new Map() as Templates, closed: false, socket };
+    const connection = {
+      chunks: [] as Buffer[],
+      pending: Buffer.alloc(0),
+      messages: [] as Message[],
+      templates: new Map() as Templates,
+      closed: false,
+      socket,
+    };
     this.connections.push(connection);
     socket.on('close', () => (connection.closed = true));
     if (this.connections.length <= this.stalled) {
@@ -555,14 +661,18 @@ test('ipfix+tcp: templates once per connection, sequence from 0 on each, large m
     assert.equal(queue.stats.sent, 3);
     assert.equal(queue.stats.dropped, 0);
     assert.equal(collector.connections.length, 2, 'one reconnection');
-    await until('the second connection\'s records', () => collector.records(1) === second.length);
+    await until("the second connection's records", () => collector.records(1) === second.length);
 
     for (const [index, expected] of [first.flat(), second].entries()) {
       const messages = collector.messages(index);
-      assert.deepEqual(messages.map((message) => message.templates), messages.map((_, i) => (i === 0 ? [256, 257] : [])), 'templates once, first');
+      assert.deepEqual(
+        messages.map((message) => message.templates),
+        messages.map((_, i) => (i === 0 ? [256, 257] : [])),
+        'templates once, first',
+      );
       let before = 0;
       for (const message of messages) {
-        assert.equal(message.sequence, before, 'sequence numbers count this connection\'s data records');
+        assert.equal(message.sequence, before, "sequence numbers count this connection's data records");
         assert.equal(message.domain, 1);
         before += message.records.length;
       }
@@ -588,7 +698,7 @@ test('ipfix+tcp: a collector that stops reading is given up after the write dead
     await queue.close(Date.now() + 60_000);
     assert.deepEqual({ sent: queue.stats.sent, failures: queue.stats.failures, dropped: queue.stats.dropped }, { sent: 1, failures: 1, dropped: 0 });
     assert.equal(collector.connections.length, 2, 'the stalled connection given up, one new connection');
-    await until('the second connection\'s records', () => collector.records(1) >= flows.length);
+    await until("the second connection's records", () => collector.records(1) >= flows.length);
     const messages = collector.messages(1);
     assert.deepEqual(messages[0].templates, [256, 257]);
     assert.equal(messages[0].sequence, 0);

@@ -52,11 +52,10 @@ test('the OIDC token file: its current content as Authorization: Bearer, read ag
     await exporter.send(sampleBatch(2, 1));
     writeFileSync(tokenFile, 'eyJhbGciOiJSUzI1NiJ9.second.sig');
     await exporter.send(sampleBatch(2, 2));
-    assert.deepEqual(target.requests.map((headers) => headers.authorization), [
-      undefined,
-      'Bearer eyJhbGciOiJSUzI1NiJ9.first.sig',
-      'Bearer eyJhbGciOiJSUzI1NiJ9.second.sig',
-    ]);
+    assert.deepEqual(
+      target.requests.map((headers) => headers.authorization),
+      [undefined, 'Bearer eyJhbGciOiJSUzI1NiJ9.first.sig', 'Bearer eyJhbGciOiJSUzI1NiJ9.second.sig'],
+    );
     assert.ok(target.requests.every((headers) => headers['user-agent'] === `flowcast-agent/${VERSION}`));
     assert.match(VERSION, /^\d+\.\d+\.\d+/);
   } finally {
@@ -110,7 +109,11 @@ interface Delivered {
 
 /** An HTTP sink inside the namespace: the decoded batches it accepted (202). */
 class NamespaceSink {
-  private constructor(private readonly child: ChildProcess, readonly url: string, readonly delivered: Delivered[]) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    readonly delivered: Delivered[],
+  ) {}
 
   static async start(ns: string): Promise<NamespaceSink> {
     const script = `
@@ -164,8 +167,14 @@ async function stopped(agent: AgentProcess): Promise<{ totals: { batches: number
 }
 
 const agentEnv = (url: string, extra: Record<string, string> = {}) => ({
-  EXPORT: 'http', HTTP_TARGET_URL: url, INTERFACES: 'fca', CACHE_ACTIVE_TIMEOUT: '200ms', NODE_NAME: 'node-a',
-  METRICS_PORT: '9411', METRICS_ADDRESS: '127.0.0.1', ...extra,
+  EXPORT: 'http',
+  HTTP_TARGET_URL: url,
+  INTERFACES: 'fca',
+  CACHE_ACTIVE_TIMEOUT: '200ms',
+  NODE_NAME: 'node-a',
+  METRICS_PORT: '9411',
+  METRICS_ADDRESS: '127.0.0.1',
+  ...extra,
 });
 
 test('by default an interval without flows or lost packets is not exported, and the sequence of what is has no gap', async () => {
@@ -180,8 +189,15 @@ test('by default an interval without flows or lost packets is not exported, and 
     await waitUntil(async () => (await metric(net.a.ns, 9411, 'flowcast_batches_total')) >= made + 3, 'three more intervals');
     const last = await stopped(agent);
     assert.ok(target.delivered.length > 0);
-    assert.ok(target.delivered.every((batch) => batch.flows > 0 || batch.lostPackets > 0 || batch.ringBufferPackets > 0), JSON.stringify(target.delivered));
-    assert.deepEqual(target.delivered.map((batch) => batch.sequence), target.delivered.map((_, index) => index), 'numbered 0, 1, ... as exported');
+    assert.ok(
+      target.delivered.every((batch) => batch.flows > 0 || batch.lostPackets > 0 || batch.ringBufferPackets > 0),
+      JSON.stringify(target.delivered),
+    );
+    assert.deepEqual(
+      target.delivered.map((batch) => batch.sequence),
+      target.delivered.map((_, index) => index),
+      'numbered 0, 1, ... as exported',
+    );
     assert.equal(last.export.sent, target.delivered.length);
     assert.ok(last.totals.batches >= target.delivered.length + 3, `${last.totals.batches} intervals, ${target.delivered.length} exported`);
   } finally {
@@ -198,7 +214,10 @@ test('EXPORT_EMPTY_BATCHES=true: every interval is exported, empty ones too', as
     const last = await stopped(agent);
     assert.equal(last.totals.batches, target.delivered.length, 'every interval');
     assert.equal(last.export.sent, target.delivered.length);
-    assert.deepEqual(target.delivered.map((batch) => batch.sequence), target.delivered.map((_, index) => index));
+    assert.deepEqual(
+      target.delivered.map((batch) => batch.sequence),
+      target.delivered.map((_, index) => index),
+    );
   } finally {
     target.close();
   }
@@ -208,7 +227,10 @@ test('EXPORT=http before the SinkBinding injected K_SINK: the agent says so once
   const agent = AgentProcess.start(net.a.ns, { EXPORT: 'http', INTERFACES: 'fca', NODE_NAME: 'node-a' });
   await agent.waitForLog('EXPORT=http without HTTP_TARGET_URL or K_SINK: waiting for a SinkBinding to inject K_SINK');
   assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr);
-  const messages = agent.stderr.trimEnd().split('\n').map((line) => JSON.parse(line).msg as string);
+  const messages = agent.stderr
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line).msg as string);
   assert.deepEqual(messages.filter((message) => message.includes('waiting for a SinkBinding')).length, 1);
   assert.ok(!messages.includes('capturing'), 'nothing attached while waiting');
   assert.equal(messages.at(-1), 'stopped while waiting for K_SINK');

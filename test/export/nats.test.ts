@@ -89,8 +89,15 @@ test('a many-part batch across a JetStream crash: split once, resumed, every flo
   const stored = await readStream(nats.url, 'SPLIT');
   const parts = stored[0].batch.parts;
   assert.ok(parts > 60, `${parts} parts`);
-  assert.ok(stored.every(({ batch }) => batch.parts === parts && batch.sequence === 7), 'one split: every part says the same number of parts');
-  assert.deepEqual(stored.map(({ batch }) => batch.part).sort((x, y) => x - y), [...Array(parts).keys()], 'each part stored once');
+  assert.ok(
+    stored.every(({ batch }) => batch.parts === parts && batch.sequence === 7),
+    'one split: every part says the same number of parts',
+  );
+  assert.deepEqual(
+    stored.map(({ batch }) => batch.part).sort((x, y) => x - y),
+    [...Array(parts).keys()],
+    'each part stored once',
+  );
   assert.ok(stored.every(({ id, batch }) => id.endsWith(`-7.${batch.part}`)));
   // drainedBuffer's flows have distinct source ports below 20,000 flows.
   const ports = stored.flatMap(({ batch }) => batch.flows.map((flow) => flow.srcPort));
@@ -131,8 +138,14 @@ test('the same flows sent again as another batch object (as the reverse bridge r
   const stored = (await readStream(nats.url, 'AGAIN')).filter(({ batch }) => batch.sequence === 1);
   const parts = stored[0].batch.parts;
   assert.ok(parts > 1);
-  assert.deepEqual(stored.map(({ batch }) => batch.part).sort((x, y) => x - y), [...Array(parts).keys()]);
-  assert.equal(stored.reduce((sum, { batch }) => sum + batch.flows.length, 0), 3000);
+  assert.deepEqual(
+    stored.map(({ batch }) => batch.part).sort((x, y) => x - y),
+    [...Array(parts).keys()],
+  );
+  assert.equal(
+    stored.reduce((sum, { batch }) => sum + batch.flows.length, 0),
+    3000,
+  );
 });
 
 /** A logger whose lines the test reads. */
@@ -170,7 +183,7 @@ test('the Avro schemas go into the KV bucket flowcast-schemas at connect, each k
     const entry = await kv.get(current);
     assert.equal(entry?.revision, 1, 'written once');
     const document = entry!.json<{ fingerprint: string; canonicalForm: string; dataschema: string; schema: object }>();
-    assert.equal(document.dataschema, DATA_SCHEMA, 'the event\'s dataschema names this key');
+    assert.equal(document.dataschema, DATA_SCHEMA, "the event's dataschema names this key");
     assert.deepEqual(document.schema, JSON.parse(readFileSync(new URL('../../schemas/flow-batch.avsc', import.meta.url), 'utf8')));
     const fingerprint = Buffer.alloc(8);
     fingerprint.writeBigUInt64LE(crc64Avro(Buffer.from(document.canonicalForm)));

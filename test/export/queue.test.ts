@@ -26,8 +26,10 @@ test('a failed send is retried until it succeeds; each batch is delivered once, 
   for (let sequence = 0; sequence < 4; sequence++) queue.push(sampleBatch(1, sequence));
   await queue.close(Date.now() + 5000);
   assert.deepEqual(exporter.delivered, [0, 1, 2, 3]);
-  assert.deepEqual({ sent: queue.stats.sent, failures: queue.stats.failures, dropped: queue.stats.dropped, queued: queue.stats.queued },
-    { sent: 4, failures: 3, dropped: 0, queued: 0 });
+  assert.deepEqual(
+    { sent: queue.stats.sent, failures: queue.stats.failures, dropped: queue.stats.dropped, queued: queue.stats.queued },
+    { sent: 4, failures: 3, dropped: 0, queued: 0 },
+  );
 });
 
 test('a full queue drops the oldest batch and counts it; close gives up at its deadline', async () => {

@@ -17,8 +17,10 @@ test('NATS_STREAM_REPLICAS: 1 by default, 1 to 5, one line naming it otherwise',
   assert.equal(loadConfig({ EXPORT: 'nats', NATS_URL: 'nats://a:4222' }).nats.streamReplicas, 1);
   assert.equal(loadConfig({ EXPORT: 'nats', NATS_URL: 'nats://a:4222', NATS_STREAM_REPLICAS: '3' }).nats.streamReplicas, 3);
   for (const bad of ['0', '6', 'three']) {
-    assert.throws(() => loadConfig({ EXPORT: 'nats', NATS_URL: 'nats://a:4222', NATS_STREAM_REPLICAS: bad }),
-      (error: ConfigError) => error.message === `NATS_STREAM_REPLICAS="${bad}": must be an integer from 1 to 5`);
+    assert.throws(
+      () => loadConfig({ EXPORT: 'nats', NATS_URL: 'nats://a:4222', NATS_STREAM_REPLICAS: bad }),
+      (error: ConfigError) => error.message === `NATS_STREAM_REPLICAS="${bad}": must be an integer from 1 to 5`,
+    );
   }
 });
 
@@ -31,10 +33,19 @@ test('a three-node JetStream cluster: the agent creates its stream with three re
     // Until the cluster has elected its JetStream meta leader, creating a stream fails: retry.
     const batch = sampleBatch(5);
     let lastError = '';
-    await waitUntil(async () => exporter.send(batch).then(() => true, (error: Error) => {
-      lastError = error.message;
-      return false;
-    }), () => `the batch sent once the cluster formed (last error: ${lastError})`, 60_000, 500);
+    await waitUntil(
+      async () =>
+        exporter.send(batch).then(
+          () => true,
+          (error: Error) => {
+            lastError = error.message;
+            return false;
+          },
+        ),
+      () => `the batch sent once the cluster formed (last error: ${lastError})`,
+      60_000,
+      500,
+    );
     const manager = await jetstreamManager(nc);
     let info = await manager.streams.info('REPLICATED');
     assert.equal(info.config.num_replicas, 3);

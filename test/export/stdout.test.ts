@@ -21,7 +21,7 @@ test('the table shows the interval totals and the top flows by bytes', () => {
   assert.equal(lines[7], '… 25 more flows');
 });
 
-test("the table names TCP flags as NetObserv does (SYN_ACK, FIN_ACK, RST_ACK)", () => {
+test('the table names TCP flags as NetObserv does (SYN_ACK, FIN_ACK, RST_ACK)', () => {
   const batch = sampleBatch(2);
   for (const [i, flags] of [0x0212001b, 0x04000014].entries()) {
     batch.flows.records[i * RECORD_SIZE + FIELD_OFFSETS['key.protocol'][0]] = 6;
@@ -32,7 +32,10 @@ test("the table names TCP flags as NetObserv does (SYN_ACK, FIN_ACK, RST_ACK)", 
 });
 
 test('JSON lines: one readable object per flow', () => {
-  const lines = formatJsonLines(sampleBatch(3), dropCauseName).trimEnd().split('\n').map((line) => JSON.parse(line));
+  const lines = formatJsonLines(sampleBatch(3), dropCauseName)
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.equal(lines.length, 3);
   assert.equal(lines[0].srcAddr, '198.18.0.1');
   assert.equal(lines[0].srcMac, '02:00:00:00:01:02');
@@ -48,9 +51,20 @@ test('stdout mode: a long interval is still emitted, exactly, when SIGTERM arriv
     await agent.waitForLog('capturing');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 5, packets: 2500, payload: 40, srcPort: 31100 });
     assert.equal(await agent.stop('SIGTERM'), 0);
-    const flows = agent.stdout.trimEnd().split('\n').map((line) => JSON.parse(line)).filter((flow) => flow.srcPort === 31100);
-    assert.deepEqual(flows.map((flow) => flow.sequence), [0, 0, 0, 0, 0], 'one batch: the last, partial interval');
-    assert.equal(flows.reduce((sum, flow) => sum + flow.packets, 0), 2500);
+    const flows = agent.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((flow) => flow.srcPort === 31100);
+    assert.deepEqual(
+      flows.map((flow) => flow.sequence),
+      [0, 0, 0, 0, 0],
+      'one batch: the last, partial interval',
+    );
+    assert.equal(
+      flows.reduce((sum, flow) => sum + flow.packets, 0),
+      2500,
+    );
     assert.ok(flows.every((flow) => flow.bytes === 500 * (14 + 20 + 8 + 40) && flow.interface === 'fca'));
   } finally {
     await net.destroy();

@@ -24,11 +24,13 @@ export class AgentProcess {
    */
   static start(ns: string, env: Record<string, string>, compiled = false): AgentProcess {
     const entry = compiled ? [`${PROJECT_ROOT}bin/flowcast-agent.js`] : ['--import', 'tsx', `${PROJECT_ROOT}src/agent/cli.ts`];
-    const child = tracked(spawn('ip', ['netns', 'exec', ns, process.execPath, ...entry], {
-      cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }));
+    const child = tracked(
+      spawn('ip', ['netns', 'exec', ns, process.execPath, ...entry], {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     return new AgentProcess(child);
   }
 
@@ -89,7 +91,11 @@ export class Subscriber {
 }
 
 /** Packets and bytes of UDP flows from `srcPort` in `direction`, over every event. */
-export function udpTotals(events: { batch: Pick<ReceivedEvent['batch'], 'flows'> }[], srcPort: number, direction = 'egress'): { packets: number; bytes: number } {
+export function udpTotals(
+  events: { batch: Pick<ReceivedEvent['batch'], 'flows'> }[],
+  srcPort: number,
+  direction = 'egress',
+): { packets: number; bytes: number } {
   let packets = 0;
   let bytes = 0;
   for (const event of events) {

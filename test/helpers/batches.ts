@@ -1,14 +1,16 @@
 // Flow batches built from real drained bytes: synthetic flow_record Buffers run through the decoder.
 import { DrainedFlows, RECORD_SIZE, offsetOf, type DecodedFlowBatch, type FlowBatch } from '../../src/model/index.js';
 
-
 /** `count` flow_record structs as a drain returns them: UDP 198.18.0.1:40000+i -> 198.18.0.2:5000+i. */
 export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000n): Buffer {
   const buffer = Buffer.alloc(count * RECORD_SIZE);
   for (let i = 0; i < count; i++) {
     const base = i * RECORD_SIZE;
     buffer.write('020000000102020000000203', base + offsetOf('key.src_mac'), 'hex'); // src then dst MAC
-    for (const [field, last] of [['key.src_ip', 1], ['key.dst_ip', 2]] as const) {
+    for (const [field, last] of [
+      ['key.src_ip', 1],
+      ['key.dst_ip', 2],
+    ] as const) {
       buffer.writeUInt16BE(0xffff, base + offsetOf(field) + 10);
       buffer.write('c612000' + last, base + offsetOf(field) + 12, 'hex');
     }
@@ -29,7 +31,11 @@ export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000
   return buffer;
 }
 
-const INTERFACE_NAMES = new Map([[2, 'eth2'], [3, 'eth3'], [4, 'eth4']]);
+const INTERFACE_NAMES = new Map([
+  [2, 'eth2'],
+  [3, 'eth3'],
+  [4, 'eth4'],
+]);
 
 export function sampleBatch(count: number, sequence = 0): FlowBatch {
   return {

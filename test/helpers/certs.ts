@@ -25,8 +25,23 @@ export function makeCertificates(): TestCertificates {
   ]) {
     writeFileSync(path(`${name}.ext`), extensions);
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=flowcast test ${name}`, '-keyout', path(`${name}.key`), '-out', path(`${name}.csr`));
-    openssl('x509', '-req', '-in', path(`${name}.csr`), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial',
-      '-days', '2', '-extfile', path(`${name}.ext`), '-out', path(`${name}.pem`));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      path(`${name}.csr`),
+      '-CA',
+      path('ca.pem'),
+      '-CAkey',
+      path('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      path(`${name}.ext`),
+      '-out',
+      path(`${name}.pem`),
+    );
   }
   return {
     dir,

@@ -11,7 +11,13 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsCollector } from '../../src/collector/index.js';
 import type { HandledEvent } from './agent.js';
 
-const { servers, subject, stream, durable, gated } = JSON.parse(process.argv[2]) as { servers: string[]; subject: string; stream: string; durable: string; gated: boolean };
+const { servers, subject, stream, durable, gated } = JSON.parse(process.argv[2]) as {
+  servers: string[];
+  subject: string;
+  stream: string;
+  durable: string;
+  gated: boolean;
+};
 const send = (message: unknown) => new Promise<void>((resolve) => process.send!(message, () => resolve()));
 
 let go: () => void = () => undefined;
@@ -22,7 +28,15 @@ await startNatsCollector({
   dedupe: false,
   onBatch: async (batch, event) => {
     await released;
-    const flows = batch.flows.map(({ protocol, srcPort, dstPort, direction, interface: name, packets, bytes }) => ({ protocol, srcPort, dstPort, direction, interface: name, packets, bytes }));
+    const flows = batch.flows.map(({ protocol, srcPort, dstPort, direction, interface: name, packets, bytes }) => ({
+      protocol,
+      srcPort,
+      dstPort,
+      direction,
+      interface: name,
+      packets,
+      bytes,
+    }));
     const handled: HandledEvent = { id: event.id, batch: { sequence: batch.sequence, flows } };
     await send({ type: 'handled', event: handled });
   },

@@ -117,13 +117,16 @@ export class NatsCluster {
     try {
       for (let index = 0; index < size; index++) {
         const file = join(dir, `n${index}.conf`);
-        writeFileSync(file, [
-          `server_name: n${index}`,
-          `listen: 127.0.0.1:${clientPorts[index]}`,
-          `http: 127.0.0.1:${monitorPorts[index]}`,
-          `jetstream { store_dir: "${join(dir, `store${index}`)}" }`,
-          `cluster { name: flowcast-test, listen: 127.0.0.1:${routePorts[index]}, routes: [${routePorts.map((port) => `nats-route://127.0.0.1:${port}`).join(', ')}] }`,
-        ].join('\n'));
+        writeFileSync(
+          file,
+          [
+            `server_name: n${index}`,
+            `listen: 127.0.0.1:${clientPorts[index]}`,
+            `http: 127.0.0.1:${monitorPorts[index]}`,
+            `jetstream { store_dir: "${join(dir, `store${index}`)}" }`,
+            `cluster { name: flowcast-test, listen: 127.0.0.1:${routePorts[index]}, routes: [${routePorts.map((port) => `nats-route://127.0.0.1:${port}`).join(', ')}] }`,
+          ].join('\n'),
+        );
         const command = options.ns ? ['ip', 'netns', 'exec', options.ns, 'nats-server', '-c', file] : ['nats-server', '-c', file];
         const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
         cluster.children.push(child);

@@ -50,9 +50,18 @@ export class TestNet {
         // No DAD and no router solicitations: IPv6 usable at once, and no stray packets.
         // MLD reports (sent when the link comes up, then repeated on a timer) go out within a
         // millisecond, long before the pings below end.
-        await exec(host.ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0',
-          `net.ipv6.conf.${host.ifname}.accept_dad=0`, `net.ipv6.conf.${host.ifname}.router_solicitations=0`,
-          `net.ipv6.conf.${host.ifname}.mldv1_unsolicited_report_interval=1`, `net.ipv6.conf.${host.ifname}.mldv2_unsolicited_report_interval=1`);
+        await exec(
+          host.ns,
+          'sysctl',
+          '-q',
+          '-w',
+          'net.ipv6.conf.all.accept_dad=0',
+          'net.ipv6.conf.default.accept_dad=0',
+          `net.ipv6.conf.${host.ifname}.accept_dad=0`,
+          `net.ipv6.conf.${host.ifname}.router_solicitations=0`,
+          `net.ipv6.conf.${host.ifname}.mldv1_unsolicited_report_interval=1`,
+          `net.ipv6.conf.${host.ifname}.mldv2_unsolicited_report_interval=1`,
+        );
         await exec(host.ns, 'ip', 'link', 'set', 'lo', 'up');
         await exec(host.ns, 'ip', 'addr', 'add', `${host.ipv4}/24`, 'dev', host.ifname);
         await exec(host.ns, 'ip', '-6', 'addr', 'add', `${host.ipv6}/64`, 'dev', host.ifname, 'nodad');
@@ -62,12 +71,26 @@ export class TestNet {
       }
       // The kernel turns a veth's carrier on asynchronously (linkwatch, up to a second): wait for
       // it, then resolve neighbours now, so that ARP/ND does not interleave with measured traffic.
-      for (const host of hosts) await retry(`${host.ifname} up`, 50, 50, async () => (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/operstate`)).trim() === 'up');
-      await retry('IPv4 ping', 5, 0, async () => exec(a.ns, 'ping', '-c', '1', '-W', '1', b.ipv4).then(() => true, () => false));
-      await retry('IPv6 ping', 5, 0, async () => exec(a.ns, 'ping', '-6', '-c', '1', '-W', '1', b.ipv6).then(() => true, () => false));
+      for (const host of hosts)
+        await retry(`${host.ifname} up`, 50, 50, async () => (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/operstate`)).trim() === 'up');
+      await retry('IPv4 ping', 5, 0, async () =>
+        exec(a.ns, 'ping', '-c', '1', '-W', '1', b.ipv4).then(
+          () => true,
+          () => false,
+        ),
+      );
+      await retry('IPv6 ping', 5, 0, async () =>
+        exec(a.ns, 'ping', '-6', '-c', '1', '-W', '1', b.ipv6).then(
+          () => true,
+          () => false,
+        ),
+      );
       // Resolved entries still go stale and are probed again on the kernel's timers: pinned
       // entries are never probed, so the tests' interfaces send no ARP or ND of their own.
-      for (const [host, peer] of [[hosts[0], hosts[1]], [hosts[1], hosts[0]]]) {
+      for (const [host, peer] of [
+        [hosts[0], hosts[1]],
+        [hosts[1], hosts[0]],
+      ]) {
         for (const address of [peer.ipv4, peer.ipv6]) {
           await exec(host.ns, 'ip', 'neigh', 'replace', address, 'lladdr', peer.mac, 'nud', 'permanent', 'dev', host.ifname);
         }
@@ -145,10 +168,7 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
 
 /** Spawns a process inside a namespace with an IPC channel (for Node children). */
 export function spawnIn(ns: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return tracked(spawn('ip', ['netns', 'exec', ns, command, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, ...env },
-  }));
+  return tracked(spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } }));
 }
 
 /** clsact filters of ours on the host's interface, as "ingress"/"egress" entries. */

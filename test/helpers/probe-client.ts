@@ -96,12 +96,16 @@ export class Probe {
   async closeOnceCounted(expected: number, count: (flows: ProbeFlow[]) => number, timeoutMs = 30_000): Promise<Drained[]> {
     const drains: Drained[] = [];
     let total = 0;
-    await waitUntil(async () => {
-      const drained = await this.drain();
-      drains.push(drained);
-      total += count(drained.flows);
-      return total >= expected;
-    }, () => `${expected} packets drained (${total} so far)`, timeoutMs);
+    await waitUntil(
+      async () => {
+        const drained = await this.drain();
+        drains.push(drained);
+        total += count(drained.flows);
+        return total >= expected;
+      },
+      () => `${expected} packets drained (${total} so far)`,
+      timeoutMs,
+    );
     drains.push(await this.close());
     return drains;
   }
@@ -127,8 +131,7 @@ export class Probe {
   private static next(child: ChildProcess, stderr: () => string): Promise<Reply> {
     return new Promise((resolve, reject) => {
       // 'close', not 'exit': an answer sent just before exiting may still be in the IPC channel.
-      const onClose = (code: number | null) =>
-        reject(new Error(`probe exited (${code}) without answering; stderr: ${stderr()}`));
+      const onClose = (code: number | null) => reject(new Error(`probe exited (${code}) without answering; stderr: ${stderr()}`));
       child.once('close', onClose);
       child.once('message', (message: Reply) => {
         child.off('close', onClose);

@@ -25,7 +25,7 @@ export function sharedTestNet(options: SharedNetOptions = {}): { readonly a: Hos
     await net?.destroy();
   });
   const current = (): TestNet => {
-    if (!net) throw new Error('the test network exists only from the file\'s before hook on');
+    if (!net) throw new Error("the test network exists only from the file's before hook on");
     return net;
   };
   return {

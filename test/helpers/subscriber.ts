@@ -15,7 +15,14 @@ export interface ReceivedEvent {
   attributes: Record<string, unknown>;
   mode: 'binary' | 'structured';
   natsMsgId?: string;
-  batch: { agentName: string; sequence: number; part: number; parts: number; lostPackets: number; flows: { protocol: number; srcPort: number; dstPort: number; direction: string; interface: string; packets: number; bytes: number }[] };
+  batch: {
+    agentName: string;
+    sequence: number;
+    part: number;
+    parts: number;
+    lostPackets: number;
+    flows: { protocol: number; srcPort: number; dstPort: number; direction: string; interface: string; packets: number; bytes: number }[];
+  };
 }
 
 function decode(message: Msg): ReceivedEvent {
