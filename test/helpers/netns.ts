@@ -69,10 +69,11 @@ export class TestNet {
         const mac = (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/address`)).trim();
         hosts.push({ ...host, mac });
       }
-      // The kernel turns a veth's carrier on asynchronously (linkwatch, up to a second): wait for
-      // it, then resolve neighbours now, so that ARP/ND does not interleave with measured traffic.
+      // The kernel turns a veth's carrier on asynchronously (linkwatch: a second when idle, seen
+      // over 2.5 s on a loaded machine): wait for it (15 s at most), then resolve neighbours now,
+      // so that ARP/ND does not interleave with measured traffic.
       for (const host of hosts)
-        await retry(`${host.ifname} up`, 50, 50, async () => (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/operstate`)).trim() === 'up');
+        await retry(`${host.ifname} up`, 300, 50, async () => (await exec(host.ns, 'cat', `/sys/class/net/${host.ifname}/operstate`)).trim() === 'up');
       await retry('IPv4 ping', 5, 0, async () =>
         exec(a.ns, 'ping', '-c', '1', '-W', '1', b.ipv4).then(
           () => true,
