@@ -62,7 +62,9 @@ native/build/Release/flowcast.node: native/binding.gyp $(wildcard native/src/*) 
 	npm run --silent build:native >build/native.log 2>&1 || (cat build/native.log; exit 1)
 
 ts: dist/.built
+# tsc never removes the output of a source that moved or was deleted: start from an empty dist.
 dist/.built: $(TS_SOURCES) tsconfig.json | deps
+	rm -rf dist
 	npx tsc -p tsconfig.json
 	@touch $@
 

@@ -4,7 +4,7 @@
 // The examples use fixed ports (4222, 9999): everything runs inside a test network namespace.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -51,7 +51,7 @@ before(async () => {
 });
 after(() => rmSync(app, { recursive: true, force: true }));
 
-test('the tarball holds the library, its types, schemas and proto, and no addon, BPF object, sources or tests', () => {
+test('the tarball holds the library, its types, schemas and proto, and no addon, BPF object, sources, tests or agent stages', () => {
   for (const path of [
     'package.json',
     'dist/collector/index.js',
@@ -65,6 +65,16 @@ test('the tarball holds the library, its types, schemas and proto, and no addon,
   }
   assert.deepEqual(
     packed.filter((path) => /^(native|build|bpf|src|test|bench|deploy)\/|\.map$|\.node$/.test(path)),
+    [],
+  );
+  // Only the stages the collector and the bridge run (not the agent's), each file compiled from a source that still exists.
+  const compiled = packed.filter((path) => path.startsWith('dist/'));
+  assert.deepEqual(
+    compiled.filter((path) => !/^dist\/(model|config|runtime|encode|export|collector|bridge)\//.test(path)),
+    [],
+  );
+  assert.deepEqual(
+    compiled.filter((path) => !existsSync(`${PROJECT_ROOT}src/${path.slice('dist/'.length).replace(/(\.d\.ts|\.js)$/, '.ts')}`)),
     [],
   );
   const manifest = JSON.parse(readFileSync(join(app, 'node_modules/flowcast/package.json'), 'utf8'));
