@@ -306,3 +306,28 @@ test('the schema bucket refused at first, then granted (the server reloads its c
     await nc.close();
   }
 });
+
+test('after a reconnect to a server whose bucket is gone, the schemas are stored again', async () => {
+  const nats = await NatsServer.start({ jetstream: true });
+  servers.push(nats);
+  const { log, lines } = recordingLogger();
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const exporter = new NatsExporter({ nats: natsSettings(nats.url, 'again.schema.flows', 'AGAINSCHEMA'), encode }, log);
+  const storedLines = () => lines.filter((line) => line.stored !== undefined);
+  try {
+    await exporter.send(sampleBatch(2));
+    await waitUntil(() => storedLines().length === 1, 'the schemas stored');
+    // As if the agent had been moved to another cluster: the server comes back without the bucket.
+    const nc = await connect({ servers: nats.url });
+    await (await jetstreamManager(nc)).streams.delete(`KV_${SCHEMA_BUCKET}`);
+    await nc.close();
+    await nats.kill();
+    await nats.resume();
+    await waitUntil(() => storedLines().length === 2, 'the schemas stored again after the reconnect');
+    assert.ok(lines.some((line) => line.status === 'reconnect'));
+    assert.deepEqual(storedLines()[1].stored, [FLOW_BATCH_FINGERPRINT.toString('hex'), FIRST_SCHEMA_FINGERPRINT]);
+    assert.equal(lines.filter((line) => line.msg === 'connected to NATS').length, 1, 'the same connection');
+  } finally {
+    await exporter.close();
+  }
+});
