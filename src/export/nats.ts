@@ -1,4 +1,5 @@
 // EXPORT=nats: each batch as a CloudEvent on a NATS subject, core NATS or JetStream.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, StorageType, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -15,6 +16,9 @@ import type { Exporter } from './queue.js';
 const DUPLICATE_WINDOW_MS = 120_000;
 /** At close, how long to wait for a connection being opened, then for it to drain. */
 const CLOSE_MS = 1000;
+/** The schema store is tried again after 1 s, then twice as long each time, at most a minute apart. */
+const SCHEMA_RETRY_FIRST_MS = 1000;
+const SCHEMA_RETRY_MAX_MS = 60_000;
 
 export interface NatsExportOptions {
   nats: Config['nats'];
@@ -49,6 +53,10 @@ export class NatsExporter implements Exporter {
   /** How each batch was split, and how many of its parts the server acknowledged. */
   private readonly plans = new WeakMap<AnyFlowBatch, { pieces: AnyFlowBatch[]; acked: number }>();
   private closing = false;
+  /** Per connection: the schema store running in the background, and what stops its waits. */
+  private readonly schemaStores = new Map<NatsConnection, { done: Promise<void>; stop: AbortController }>();
+  /** A server without JetStream is said once per exporter, not at each reconnect. */
+  private noJetStreamWarned = false;
 
   constructor(
     private readonly options: NatsExportOptions,
@@ -100,10 +108,14 @@ export class NatsExporter implements Exporter {
 
   /**
    * Stops at once: drains the connection if the server is there (bounded), then closes it, which
-   * also ends reconnecting; a connection still being opened is closed as soon as it opens.
+   * also ends reconnecting; a connection still being opened is closed as soon as it opens. A schema
+   * store waiting to retry stops; one in flight gets CLOSE_MS to finish (a short-lived exporter
+   * still leaves its schemas), then the connection's close ends it.
    */
   async close(): Promise<void> {
     this.closing = true;
+    for (const { stop } of this.schemaStores.values()) stop.abort();
+    await bounded(Promise.all([...this.schemaStores.values()].map(({ done }) => done)), CLOSE_MS);
     const connection = this.connection;
     this.connection = undefined;
     const opened =
@@ -156,9 +168,16 @@ export class NatsExporter implements Exporter {
     }
     this.log.info({ server: nc.getServer() }, 'connected to NATS');
     void (async () => {
-      for await (const status of nc.status()) this.log.info({ status: status.type }, 'NATS connection status');
+      for await (const status of nc.status()) {
+        this.log.info({ status: status.type }, 'NATS connection status');
+        // Maybe another cluster, or a server whose store was lost: check the keys again (idempotent).
+        if (status.type === 'reconnect') this.storeSchemasInBackground(nc);
+      }
     })();
-    void nc.closed().then(() => (this.connection = undefined));
+    void nc.closed().then(() => {
+      this.connection = undefined;
+      this.schemaStores.get(nc)?.stop.abort();
+    });
     if (this.options.nats.jetstream) {
       try {
         await this.ensureStream(nc);
@@ -168,46 +187,90 @@ export class NatsExporter implements Exporter {
         throw error;
       }
     }
-    await this.storeSchemas(nc);
-    if (this.closing) await nc.close(); // closed while the stream and the schemas were being written
+    if (this.closing) {
+      await nc.close(); // closed while the stream was being checked
+      throw new Error('the NATS exporter is closed');
+    }
+    this.storeSchemasInBackground(nc);
     return { nc, js: this.options.nats.jetstream ? jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }) : undefined };
   }
 
   /**
-   * Puts the Avro schemas (src/encode/schema-store.ts) into the KV bucket, before the first event:
-   * a consumer resolves an event's dataschema there. Idempotent: a key is created once and never
-   * replaced, so a fleet of agents writes each revision once. Without JetStream (core NATS, or no
-   * permission) it says so and goes on: events flow anyway, and /schemas/ serves the same documents.
+   * Stores the schemas for this connection in the background: sends do not wait for it (a consumer
+   * that gets an event before its schema retries the key, docs/collector.md). Started once per
+   * connection and again after each reconnect, while none runs for it.
    */
-  private async storeSchemas(nc: NatsConnection): Promise<void> {
-    const stored: string[] = [];
-    try {
-      await withTimeout(
-        (async () => {
-          const kv = await new Kvm(jetstream(nc, { timeout: REQUEST_TIMEOUT_MS })).create(SCHEMA_BUCKET, {
-            history: 1,
-            replicas: this.options.nats.streamReplicas ?? 1,
-            storage: StorageType.File,
-          });
-          for (const [fingerprint, document] of PUBLISHED_SCHEMAS) {
-            try {
-              await kv.create(fingerprint, document);
-              stored.push(fingerprint);
-            } catch (error) {
-              // The key exists (another agent, or an earlier start): its revision is the same schema.
-              if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
-            }
-          }
-        })(),
-        `storing the Avro schema in the KV bucket ${SCHEMA_BUCKET}`,
-      );
-      this.log.info({ bucket: SCHEMA_BUCKET, keys: [...PUBLISHED_SCHEMAS.keys()], stored }, `Avro schemas are in the JetStream KV bucket ${SCHEMA_BUCKET}`);
-    } catch (error) {
-      this.log.warn(
-        { err: error, bucket: SCHEMA_BUCKET },
-        `cannot store the Avro schema in the JetStream KV bucket ${SCHEMA_BUCKET} (no JetStream, or no permission): consumers must get it elsewhere (/schemas/ on the metrics port)`,
-      );
+  private storeSchemasInBackground(nc: NatsConnection): void {
+    if (this.closing || nc.isClosed() || this.schemaStores.has(nc)) return;
+    const stop = new AbortController();
+    const done = this.keepStoringSchemas(nc, stop.signal).finally(() => this.schemaStores.delete(nc));
+    this.schemaStores.set(nc, { done, stop });
+  }
+
+  /**
+   * Tries until the schemas are stored, with growing waits: a leader election or a slow server
+   * passes, a permission may be granted. Without JetStream it warns and stops: nothing to wait for
+   * on this connection. A failure warns once, later ones are debug lines; success is one info line.
+   */
+  private async keepStoringSchemas(nc: NatsConnection, stop: AbortSignal): Promise<void> {
+    const keys = [...PUBLISHED_SCHEMAS.keys()];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const stored = await this.storeSchemas(nc);
+        this.log.info({ bucket: SCHEMA_BUCKET, keys, stored, attempts: attempt }, `Avro schemas are in the JetStream KV bucket ${SCHEMA_BUCKET}`);
+        return;
+      } catch (error) {
+        if (stop.aborted || nc.isClosed()) return;
+        const fields = { err: error, bucket: SCHEMA_BUCKET, attempts: attempt };
+        if (error instanceof Error && error.name === 'JetStreamNotEnabled') {
+          // No responder to the JetStream API: the server (or this account) has no JetStream.
+          const level = this.noJetStreamWarned ? 'debug' : 'warn';
+          this.noJetStreamWarned = true;
+          this.log[level](
+            fields,
+            `cannot store the Avro schema in the JetStream KV bucket ${SCHEMA_BUCKET} (no JetStream): consumers must get it elsewhere (/schemas/ on the metrics port)`,
+          );
+          return;
+        }
+        const retryMs = Math.min(SCHEMA_RETRY_FIRST_MS * 2 ** (attempt - 1), SCHEMA_RETRY_MAX_MS);
+        this.log[attempt === 1 ? 'warn' : 'debug'](
+          { ...fields, retryMs },
+          `cannot store the Avro schema in the JetStream KV bucket ${SCHEMA_BUCKET} yet (no permission, or JetStream busy): trying again in the background; meanwhile /schemas/ on the metrics port serves it`,
+        );
+        // Aborted (the exporter or the connection closed), the wait rejects and clears its timer.
+        const stopped = await sleep(retryMs, false, { signal: stop }).catch(() => true);
+        if (stopped) return;
+      }
     }
+  }
+
+  /**
+   * Puts the Avro schemas (src/encode/schema-store.ts) into the KV bucket, bounded: a consumer
+   * resolves an event's dataschema there. Idempotent: a key is created once and never replaced, so a
+   * fleet of agents writes each revision once. Returns the keys this call created.
+   */
+  private async storeSchemas(nc: NatsConnection): Promise<string[]> {
+    const stored: string[] = [];
+    await withTimeout(
+      (async () => {
+        const kv = await new Kvm(jetstream(nc, { timeout: REQUEST_TIMEOUT_MS })).create(SCHEMA_BUCKET, {
+          history: 1,
+          replicas: this.options.nats.streamReplicas ?? 1,
+          storage: StorageType.File,
+        });
+        for (const [fingerprint, document] of PUBLISHED_SCHEMAS) {
+          try {
+            await kv.create(fingerprint, document);
+            stored.push(fingerprint);
+          } catch (error) {
+            // The key exists (another agent, or an earlier start): its revision is the same schema.
+            if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence)) throw error;
+          }
+        }
+      })(),
+      `storing the Avro schema in the KV bucket ${SCHEMA_BUCKET}`,
+    );
+    return stored;
   }
 
   private async ensureStream(nc: NatsConnection): Promise<void> {

@@ -194,7 +194,7 @@ test('the Avro schemas go into the KV bucket flowcast-schemas at connect, each k
   }
 });
 
-test('core NATS without JetStream: a warning that the schema cannot be stored, and the events flow', async () => {
+test('core NATS without JetStream: one warning that the schema cannot be stored, no retries, and the events flow', async () => {
   const nats = await NatsServer.start({ jetstream: false });
   servers.push(nats);
   const nc = await connect({ servers: nats.url });
@@ -208,12 +208,126 @@ test('core NATS without JetStream: a warning that the schema cannot be stored, a
     await exporter.send(sampleBatch(3));
     await waitUntil(() => received.length === 1, 'the event');
     assert.equal(received[0].flows.length, 3);
+    await waitUntil(() => lines.some((line) => line.bucket === SCHEMA_BUCKET), 'the warning');
     const warning = lines.find((line) => line.bucket === SCHEMA_BUCKET);
     assert.equal(warning?.level, 40);
-    assert.match(warning!.msg, /cannot store the Avro schema in the JetStream KV bucket flowcast-schemas/);
+    assert.match(warning!.msg, /cannot store the Avro schema in the JetStream KV bucket flowcast-schemas \(no JetStream\)/);
+    assert.equal(warning!.attempts, 1, 'given up at once: nothing answers the JetStream API');
   } finally {
     subscription.unsubscribe();
     await exporter.close();
     await nc.close();
+  }
+});
+
+test('a JetStream API that does not answer: the first event is published without waiting for the schema store, which warns later', async () => {
+  const nats = await NatsServer.start({ jetstream: false });
+  servers.push(nats);
+  const { log, lines } = recordingLogger();
+  const nc = await connect({ servers: nats.url });
+  // Stands in for a JetStream busy electing its leader: the API's requests arrive and get no reply.
+  const unanswered: string[] = [];
+  const api = nc.subscribe('$JS.API.>', { callback: (_error, message) => void unanswered.push(message.subject) });
+  const received: DecodedFlowBatch[] = [];
+  let warningsWhenReceived = -1;
+  const warnings = () => lines.filter((line) => line.bucket === SCHEMA_BUCKET && line.level === 40).length;
+  const events = nc.subscribe('hung.flows', {
+    callback: (_error, message) => {
+      warningsWhenReceived = warnings();
+      received.push(decodeFlowBatch(message.data));
+    },
+  });
+  await nc.flush();
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const exporter = new NatsExporter({ nats: { ...natsSettings(nats.url, 'hung.flows', 'unused'), jetstream: false }, encode }, log);
+  try {
+    await exporter.send(sampleBatch(4));
+    await waitUntil(() => received.length === 1, 'the event');
+    assert.equal(received[0].flows.length, 4);
+    assert.equal(warningsWhenReceived, 0, 'the event came before the schema store gave up its first attempt');
+    assert.ok(unanswered.length > 0, 'the schema store had asked the JetStream API');
+    await waitUntil(() => warnings() === 1, "the schema store's warning");
+    const warning = lines.find((line) => line.bucket === SCHEMA_BUCKET);
+    assert.match(warning!.msg, /cannot store the Avro schema in the JetStream KV bucket flowcast-schemas yet .*trying again in the background/);
+    assert.match(warning!.err.message, /timeout|timed out/);
+  } finally {
+    await exporter.close(); // stops the retries: node:test would wait for a timer left running
+    api.unsubscribe();
+    events.unsubscribe();
+    await nc.close();
+  }
+});
+
+/** nats-server's users: the agent may not create the schema bucket nor write its keys unless `granted`. */
+function schemaPermissions(granted: boolean): string {
+  const agent = granted
+    ? '{ user: agent, password: agent-secret }'
+    : '{ user: agent, password: agent-secret, permissions: { publish: { deny: ["$JS.API.STREAM.CREATE.KV_flowcast-schemas", "$KV.flowcast-schemas.>"] } } }';
+  return `authorization { users: [ ${agent}, { user: reader, password: reader-secret } ] }`;
+}
+
+test('the schema bucket refused at first, then granted (the server reloads its configuration): stored on the same connection', async () => {
+  const nats = await NatsServer.start({ jetstream: true, config: schemaPermissions(false) });
+  servers.push(nats);
+  const { log, lines } = recordingLogger();
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const settings = { ...natsSettings(nats.url, 'granted.flows', 'GRANTED'), user: 'agent', password: 'agent-secret' };
+  const exporter = new NatsExporter({ nats: settings, encode }, log);
+  const nc = await connect({ servers: nats.url, user: 'reader', pass: 'reader-secret' });
+  const current = FLOW_BATCH_FINGERPRINT.toString('hex');
+  try {
+    await exporter.send(sampleBatch(2)); // acknowledged by the stream while the bucket is refused
+    await waitUntil(() => lines.some((line) => line.bucket === SCHEMA_BUCKET), 'the schema store to fail');
+    const warning = lines.find((line) => line.bucket === SCHEMA_BUCKET);
+    assert.equal(warning?.level, 40);
+    assert.match(warning!.msg, /yet .*trying again in the background/);
+    assert.match(warning!.err.message, /Permissions Violation/);
+
+    await nats.reload(schemaPermissions(true));
+    let found: string | undefined;
+    await waitUntil(
+      async () => {
+        const kv = await new Kvm(nc).open(SCHEMA_BUCKET).catch(() => undefined);
+        found = (await kv?.get(current).catch(() => null))?.json<{ fingerprint: string }>().fingerprint;
+        return found !== undefined;
+      },
+      () => `the schema in the bucket (the agent logged: ${JSON.stringify(lines.map((line) => [line.msg, line.err?.message]))})`,
+    );
+    assert.equal(found, current);
+    await waitUntil(() => lines.some((line) => line.stored !== undefined), 'the line saying the schemas are stored');
+    const done = lines.find((line) => line.stored !== undefined);
+    assert.equal(done!.level, 30);
+    assert.ok(done!.attempts > 1, `${done!.attempts} attempts`);
+    assert.deepEqual(done!.stored, [current, FIRST_SCHEMA_FINGERPRINT]);
+    assert.equal(lines.filter((line) => line.msg === 'connected to NATS').length, 1, 'one connection');
+    assert.ok(!lines.some((line) => line.status === 'reconnect'), 'never reconnected');
+  } finally {
+    await exporter.close();
+    await nc.close();
+  }
+});
+
+test('after a reconnect to a server whose bucket is gone, the schemas are stored again', async () => {
+  const nats = await NatsServer.start({ jetstream: true });
+  servers.push(nats);
+  const { log, lines } = recordingLogger();
+  const encode = await createEventEncoder('binary', newIdentity('node-a'), false);
+  const exporter = new NatsExporter({ nats: natsSettings(nats.url, 'again.schema.flows', 'AGAINSCHEMA'), encode }, log);
+  const storedLines = () => lines.filter((line) => line.stored !== undefined);
+  try {
+    await exporter.send(sampleBatch(2));
+    await waitUntil(() => storedLines().length === 1, 'the schemas stored');
+    // As if the agent had been moved to another cluster: the server comes back without the bucket.
+    const nc = await connect({ servers: nats.url });
+    await (await jetstreamManager(nc)).streams.delete(`KV_${SCHEMA_BUCKET}`);
+    await nc.close();
+    await nats.kill();
+    await nats.resume();
+    await waitUntil(() => storedLines().length === 2, 'the schemas stored again after the reconnect');
+    assert.ok(lines.some((line) => line.status === 'reconnect'));
+    assert.deepEqual(storedLines()[1].stored, [FLOW_BATCH_FINGERPRINT.toString('hex'), FIRST_SCHEMA_FINGERPRINT]);
+    assert.equal(lines.filter((line) => line.msg === 'connected to NATS').length, 1, 'the same connection');
+  } finally {
+    await exporter.close();
   }
 });

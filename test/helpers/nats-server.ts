@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { exec } from './netns.js';
+import { waitUntil } from './wait.js';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -19,19 +20,52 @@ export async function freePort(): Promise<number> {
 export class NatsServer {
   private process: ChildProcess | undefined;
   private readonly storeDir = mkdtempSync(join(tmpdir(), 'flowcast-nats-'));
+  /** What the running server has logged (stderr). */
+  private log = '';
 
   private constructor(
     private clientPort: number | undefined,
     private readonly ns: string | undefined,
     private readonly jetstream: boolean,
     private readonly maxPayload: number | undefined,
+    private config: string | undefined,
   ) {}
 
-  /** `maxPayload`: the server's max_payload (bytes), set through a configuration file. */
-  static async start(options: { ns?: string; jetstream?: boolean; port?: number; maxPayload?: number } = {}): Promise<NatsServer> {
-    const server = new NatsServer(options.port, options.ns, options.jetstream ?? false, options.maxPayload);
+  /**
+   * `maxPayload`: the server's max_payload (bytes); `config`: more of nats-server's configuration
+   * (e.g. `authorization { … }`), both through a configuration file.
+   */
+  static async start(options: { ns?: string; jetstream?: boolean; port?: number; maxPayload?: number; config?: string } = {}): Promise<NatsServer> {
+    const server = new NatsServer(options.port, options.ns, options.jetstream ?? false, options.maxPayload, options.config);
     await server.resume();
     return server;
+  }
+
+  private get configFile(): string {
+    return join(this.storeDir, 'nats.conf');
+  }
+
+  private writeConfig(): void {
+    // JetStream in the file too: nats-server 2.9 reloading a file while -js came as a flag leaves JetStream not answering.
+    const lines = [
+      this.jetstream ? `jetstream { store_dir: "${this.storeDir}" }` : '',
+      this.maxPayload ? `max_payload: ${this.maxPayload}` : '',
+      this.config ?? '',
+    ];
+    writeFileSync(this.configFile, lines.join('\n'));
+  }
+
+  /** Replaces the `config` of start() and has the running server reload it (SIGHUP), as an operator would. */
+  async reload(config: string): Promise<void> {
+    this.config = config;
+    this.writeConfig();
+    const outcomes = () => this.log.match(/Reloaded server configuration|Failed to reload server configuration.*/g) ?? [];
+    const before = outcomes().length;
+    this.process!.kill('SIGHUP');
+    await waitUntil(() => outcomes().length > before || this.process!.exitCode !== null, 'nats-server to reload its configuration');
+    const outcome = outcomes()[before];
+    if (outcome?.startsWith('Failed')) throw new Error(`nats-server: ${outcome}`);
+    if (this.process!.exitCode !== null) throw new Error(`nats-server exited at reload: ${this.log}`);
   }
 
   get port(): number {
@@ -50,26 +84,25 @@ export class NatsServer {
    */
   async resume(): Promise<void> {
     const port = this.clientPort === undefined ? '-1' : String(this.clientPort);
-    const args = ['-a', '127.0.0.1', '-p', port, ...(this.jetstream ? ['-js', '-sd', this.storeDir] : [])];
-    if (this.maxPayload) {
-      const file = join(this.storeDir, 'nats.conf');
-      writeFileSync(file, `max_payload: ${this.maxPayload}\n`);
-      args.push('-c', file);
-    }
+    const args = ['-a', '127.0.0.1', '-p', port];
+    if (this.maxPayload || this.config) {
+      this.writeConfig();
+      args.push('-c', this.configFile);
+    } else if (this.jetstream) args.push('-js', '-sd', this.storeDir);
     const command = this.ns ? ['ip', 'netns', 'exec', this.ns, 'nats-server', ...args] : ['nats-server', ...args];
     const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
-    let log = '';
+    this.log = '';
     await new Promise<void>((resolve, reject) => {
       child.stderr!.on('data', (chunk) => {
-        log += chunk;
-        if (!log.includes('Server is ready')) return;
-        const listening = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
-        if (!listening) return reject(new Error(`nats-server did not log its client port: ${log}`));
+        this.log += chunk;
+        if (!this.log.includes('Server is ready')) return;
+        const listening = /Listening for client connections on [^\s]*:(\d+)/.exec(this.log);
+        if (!listening) return reject(new Error(`nats-server did not log its client port: ${this.log}`));
         this.clientPort = Number(listening[1]);
         resolve();
       });
-      child.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${log}`)));
+      child.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${this.log}`)));
     });
   }
 

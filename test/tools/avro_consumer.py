@@ -17,11 +17,13 @@ import io
 import json
 import socket
 import sys
+import time
 
 import avro.io
 import avro.schema
 
 BUCKET = "flowcast-schemas"
+SCHEMA_WAIT_SECONDS = 10
 SCHEMA_URN = "urn:flowcast:schema:dev.flowcast.v1.FlowBatch:"
 SINGLE_OBJECT_MARKER = b"\xc3\x01"
 
@@ -91,8 +93,8 @@ def crc64_avro(data):
     return fingerprint
 
 
-def fetch_schema(host, port, fingerprint):
-    """The KV entry of the fingerprint, checked: its canonical form's CRC-64-AVRO is the fingerprint."""
+def read_entry(host, port, fingerprint):
+    """The JetStream API's reply for the key's last message: the entry, or an error (no bucket, no key)."""
     nats = Nats(host, port)
     try:
         inbox = "_INBOX.avro-consumer"
@@ -102,13 +104,23 @@ def fetch_schema(host, port, fingerprint):
         while True:
             kind, *rest = nats.next()
             if kind == "MSG":
-                break
-        reply = json.loads(rest[3])
-        if "error" in reply:
-            raise RuntimeError(f"no schema {fingerprint} in {BUCKET}: {reply['error']}")
-        document = json.loads(base64.b64decode(reply["message"]["data"]))
+                return json.loads(rest[3])
     finally:
         nats.close()
+
+
+def fetch_schema(host, port, fingerprint):
+    """The KV entry of the fingerprint, checked: its canonical form's CRC-64-AVRO is the fingerprint."""
+    # The agent stores the schema beside its first events, not before them: a key not there yet is
+    # asked for again, for a while.
+    deadline = time.monotonic() + SCHEMA_WAIT_SECONDS
+    reply = read_entry(host, port, fingerprint)
+    while "error" in reply and time.monotonic() < deadline:
+        time.sleep(0.1)
+        reply = read_entry(host, port, fingerprint)
+    if "error" in reply:
+        raise RuntimeError(f"no schema {fingerprint} in {BUCKET}: {reply['error']}")
+    document = json.loads(base64.b64decode(reply["message"]["data"]))
     computed = crc64_avro(document["canonicalForm"].encode()).to_bytes(8, "little").hex()
     if computed != fingerprint or document["fingerprint"] != fingerprint:
         raise RuntimeError(f"schema {fingerprint}: the canonical form's fingerprint is {computed}")
