@@ -29,8 +29,9 @@ test('python3-avro fetches the schema by the fingerprint in dataschema and decod
   try {
     await waitUntil(() => stdout.includes('subscribed\n') || consumer.exitCode !== null, 'the consumer to subscribe');
     assert.equal(consumer.exitCode, null, stderr);
-    // Three agents' ways of writing: each exporter stores the schema at connect, before its first
-    // event; the first publishes with core NATS (NATS_JETSTREAM=false), and stores it all the same.
+    // Three agents' ways of writing: each exporter stores the schema in the background once
+    // connected (an event may come first: the consumer retries a missing key); the first publishes
+    // with core NATS (NATS_JETSTREAM=false), and stores it all the same.
     const sent = [
       { mode: 'binary', singleObject: false, jetstream: false, batch: sampleBatch(5, 0) },
       { mode: 'structured', singleObject: false, jetstream: true, batch: sampleBatch(7, 1) },
