@@ -151,6 +151,9 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
           // Pulled a few at a time and handled before the next pull (consume() would keep pulling
           // while a handler runs): a busy member does not take what the others could handle.
           pull = await consumer.fetch({ max_messages: PULL_AHEAD, expires: PULL_EXPIRES_MS });
+          // A stop while the pull was being set up found the previous one to close. Not awaited:
+          // it resolves once the loop below has read what the pull got.
+          if (stopping) void pull.close();
           // Read as they arrive, handled one after the other: a message is held (and claimed) from
           // its delivery, handled as soon as those before it are.
           for await (const message of pull) {
