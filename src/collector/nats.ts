@@ -133,16 +133,19 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
       for (const message of held) message.working();
     }, ackWaitMs / 3);
     const settle = async (message: JsMsg): Promise<void> => {
-      if (stopping) {
-        // Given back at once: another member need not wait for the ack wait.
-        message.nak();
-      } else {
-        const outcome = await handle(message);
-        if (outcome === 'ack') await message.ackAck().catch(() => message.ack());
-        else if (outcome === 'term') message.term();
-        else message.nak(1000);
+      try {
+        if (stopping) {
+          // Given back at once: another member need not wait for the ack wait.
+          message.nak();
+        } else {
+          const outcome = await handle(message);
+          if (outcome === 'ack') await message.ackAck().catch(() => message.ack());
+          else if (outcome === 'term') message.term();
+          else message.nak(1000);
+        }
+      } finally {
+        held.delete(message);
       }
-      held.delete(message);
     };
     const done = (async () => {
       while (!stopping) {
