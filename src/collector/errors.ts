@@ -6,7 +6,8 @@ export type CollectorErrorKind =
   | 'protobuf' // not a pbflow Records message
   | 'invalid' // well-formed, but not flows (a time out of range); a handler may throw this kind too
   | 'limit' // over a configured bound (records per message)
-  | 'handler'; // the user's handler threw
+  | 'handler' // the user's handler threw
+  | 'pull'; // a JetStream pull failed (consumer deleted, no leader, ...); the collector pulls again
 
 export class CollectorError extends Error {
   override name = 'CollectorError';

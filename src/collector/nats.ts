@@ -2,7 +2,16 @@
 // Core NATS, or a JetStream durable consumer that acknowledges a message only after the handler
 // succeeded (a handler failure has it redelivered; a malformed message is terminated, not retried).
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JsMsg,
+} from '@nats-io/jetstream';
 
 import type { ColumnarFlowBatch, DecodedFlowBatch } from '../model/index.js';
 import { connectionOptions, type NatsConnectionSettings } from '../runtime/nats.js';
@@ -60,6 +69,8 @@ export const DEFAULT_DEDUPE_WINDOW = 10_000;
 const PULL_AHEAD = 10;
 /** How long a pull waits for messages on the server. */
 const PULL_EXPIRES_MS = 5000;
+/** How long after a failed pull the next one is tried. */
+const PULL_RETRY_MS = 1000;
 
 export async function startNatsCollector(options: NatsCollectorOptions): Promise<RunningNatsCollector> {
   const report = options.onError ?? (() => undefined);
@@ -94,37 +105,73 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
   if (options.durable) {
     const { stream, name } = options.durable;
     const manager = await jetstreamManager(nc);
-    const { config } = await manager.consumers.add(stream, {
-      durable_name: name,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: options.nats.subject,
+    // An existing durable is used as it is: `add` would update it back to these few settings (an
+    // operator's ack wait or max_ack_pending lost).
+    const info = await manager.consumers.info(stream, name).catch((error: unknown) => {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+      throw error;
     });
+    const { config } =
+      info ??
+      (await manager.consumers.add(stream, {
+        durable_name: name,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: options.nats.subject,
+      }));
     const consumer = await jetstream(nc).consumers.get(stream, name);
     const ackWaitMs = (config.ack_wait ?? 30e9) / 1e6; // the server's default when it names none
     let stopping = false;
     let pull: ConsumerMessages | undefined;
+    // Delivered to this process and neither acknowledged nor given back. JetStream runs the ack
+    // wait of every one of them from its delivery, so all are kept claimed, not only the one being
+    // handled: a slow handler would otherwise hand the messages fetched behind it to another member
+    // while this one still handles them afterwards.
+    const held = new Set<JsMsg>();
+    const heartbeat = setInterval(() => {
+      if (nc.isClosed()) return; // working() would throw; the server gives these messages to others
+      for (const message of held) message.working();
+    }, ackWaitMs / 3);
+    const settle = async (message: JsMsg): Promise<void> => {
+      try {
+        if (stopping) {
+          // Given back at once: another member need not wait for the ack wait.
+          message.nak();
+        } else {
+          const outcome = await handle(message);
+          if (outcome === 'ack') await message.ackAck().catch(() => message.ack());
+          else if (outcome === 'term') message.term();
+          else message.nak(1000);
+        }
+      } finally {
+        held.delete(message);
+      }
+    };
     const done = (async () => {
       while (!stopping) {
+        let handled = Promise.resolve();
         try {
           // Pulled a few at a time and handled before the next pull (consume() would keep pulling
-          // while a handler runs): a message waits in this process at most for the few before it,
-          // so its ack wait does not pass there and hand it to another member as well.
+          // while a handler runs): a busy member does not take what the others could handle.
           pull = await consumer.fetch({ max_messages: PULL_AHEAD, expires: PULL_EXPIRES_MS });
+          // A stop while the pull was being set up found the previous one to close. Not awaited:
+          // it resolves once the loop below has read what the pull got.
+          if (stopping) void pull.close();
+          // Read as they arrive, handled one after the other: a message is held (and claimed) from
+          // its delivery, handled as soon as those before it are.
           for await (const message of pull) {
-            // The ack wait starts again now and while the handler runs: a live member keeps its
-            // message; only a dead one's goes to another member (the bridge resumes it there).
-            message.working();
-            const heartbeat = setInterval(() => message.working(), ackWaitMs / 3);
-            const outcome = await handle(message).finally(() => clearInterval(heartbeat));
-            if (outcome === 'ack') await message.ackAck().catch(() => message.ack());
-            else if (outcome === 'term') message.term();
-            else message.nak(1000);
+            held.add(message);
+            handled = handled.then(() => settle(message));
           }
-        } catch {
-          // No consumer leader (a server of the cluster gone), missed heartbeats, reconnecting:
-          // the next pull goes to wherever the consumer is now.
-          if (!stopping) await new Promise((resolve) => setTimeout(resolve, PULL_EXPIRES_MS / 5));
+          await handled;
+        } catch (error) {
+          // The messages delivered before the failure are still this member's to handle.
+          await handled.catch(() => undefined);
+          if (stopping) break;
+          // No consumer leader (a server of the cluster gone), missed heartbeats, the consumer
+          // deleted: reported, and the next pull goes to wherever the consumer is now.
+          report(new CollectorError('pull', `pulling from durable ${name} of stream ${stream} failed: ${(error as Error).message}`, { cause: error }));
+          await new Promise((resolve) => setTimeout(resolve, PULL_RETRY_MS));
         }
       }
     })();
@@ -132,6 +179,7 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
       stopping = true;
       await pull?.close();
       await done;
+      clearInterval(heartbeat);
     };
   } else {
     const subscription = nc.subscribe(options.nats.subject, { queue: options.queue });

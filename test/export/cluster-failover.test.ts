@@ -73,11 +73,12 @@ test(
       return events!;
     };
     const storedPackets = async () => udpTotals(await stored(), SRC_PORT).packets;
-    /** The node whose /connz lists the agent's connection, among those alive. */
-    const agentNode = async (): Promise<number | undefined> => {
+    /** The agent's connection in the /connz of a node that is alive: the node, and when the server accepted it. */
+    const agentConnection = async (): Promise<{ node: number; start: Date } | undefined> => {
       for (const index of alive) {
-        const connz = (await cluster.monitor(index, '/connz')) as { connections?: { name?: string }[] };
-        if (connz.connections?.some((connection) => connection.name === 'flowcast-agent')) return index;
+        const connz = (await cluster.monitor(index, '/connz')) as { connections?: { name?: string; start?: string }[] };
+        const connection = connz.connections?.find(({ name }) => name === 'flowcast-agent');
+        if (connection) return { node: index, start: new Date(connection.start!) };
       }
       return undefined;
     };
@@ -90,19 +91,24 @@ test(
       await round(0);
       await waitUntil(async () => (await storedPackets()) === ROUNDS[0], 'the first round stored', 60_000, 500);
 
-      let connected: number | undefined;
-      await waitUntil(async () => (connected = await agentNode()) !== undefined, "the agent's connection in a node's /connz");
+      let connected: { node: number; start: Date } | undefined;
+      await waitUntil(async () => (connected = await agentConnection()) !== undefined, "the agent's connection in a node's /connz");
       await round(1);
-      await cluster.kill(connected!);
-      alive.splice(alive.indexOf(connected!), 1);
+      const killedAt = new Date();
+      await cluster.kill(connected!.node);
+      alive.splice(alive.indexOf(connected!.node), 1);
       await round(2);
-      let reconnected: number | undefined;
-      await waitUntil(async () => (reconnected = await agentNode()) !== undefined, 'the agent reconnected to another node', 60_000, 500);
-      assert.notEqual(reconnected, connected);
+      await waitUntil(() => /"status":"reconnect","msg":"NATS connection status"/.test(agent.stderr), 'the agent to log that its client reconnected', 60_000);
+      let reconnected: { node: number; start: Date } | undefined;
+      await waitUntil(async () => (reconnected = await agentConnection()) !== undefined, "the agent's connection on a node that is alive", 60_000, 500);
+      // Accepted after the kill: the client's reconnection, not a second connection the agent had all along.
+      assert.ok(
+        reconnected!.start >= killedAt,
+        `the connection on n${reconnected!.node} started ${reconnected!.start.toISOString()}, the kill was ${killedAt.toISOString()}`,
+      );
       await round(3);
       await waitUntil(async () => (await storedPackets()) === TOTAL, `all ${TOTAL} packets stored`, 90_000, 500);
       assert.equal(await agent.stop('SIGTERM'), 0, `every batch delivered: ${agent.stderr.trimEnd().split('\n').at(-1)}`);
-      assert.match(agent.stderr, /"status":"reconnect","msg":"NATS connection status"/, 'the client reconnected, not a new connection');
 
       const events = await stored();
       const sequences = events.map((event) => event.batch.sequence).sort((x, y) => x - y);
