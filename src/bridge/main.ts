@@ -69,7 +69,14 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
       log.debug({ id: event.id, flows: batch.flows.length }, 'forwarded');
     },
     onError: (error) =>
-      log.warn({ kind: error.kind, err: error }, error.kind === 'handler' ? 'forwarding failed; NATS will redeliver' : 'dropped a malformed message'),
+      log.warn(
+        { kind: error.kind, err: error },
+        error.kind === 'handler'
+          ? 'forwarding failed; NATS will redeliver'
+          : error.kind === 'pull'
+            ? 'pulling from the durable failed; trying again'
+            : 'dropped a malformed message',
+      ),
   });
   log.info({ stream: config.nats.stream, durable: config.nats.bridgeDurable, target: `${config.target.host}:${config.target.port}` }, 'bridging');
   await stopSignal();
