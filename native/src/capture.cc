@@ -604,7 +604,7 @@ DrainResult Capture::Drain(bool both_maps) {
   // uncounted: from there on a failure is recorded in result.errors and the drain goes on. What a
   // failed step did not take stays in the kernel (a map's rest is read at the drain after next, the
   // ring's at the next one), so every packet is still delivered once or counted as lost; only at
-  // close is a map's unread rest freed with the map, which the reported error then says.
+  // close, with no drain after it, does a map's unread rest go with the map (its error reported).
   for (int round = 0; round < (both_maps ? 2 : 1); round++) {
     int idle = active_;
     int next = 1 - active_;
