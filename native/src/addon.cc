@@ -157,6 +157,22 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     overflow_notified_ = false;
   }
 
+  // After a drain that resolved: the ring buffer watch's failure since the last one, reported with
+  // it; and a watch stopped by a failure starts again once a drain read the ring without one.
+  std::vector<SysError> TakeRingWatchErrors(bool ring_read) {
+    std::vector<SysError> errors;
+    if (ring_watch_error_) errors.push_back(*ring_watch_error_);
+    ring_watch_error_.reset();
+    if (ring_watch_stopped_ && ring_read && poll_) {
+      if (int err = uv_poll_start(poll_, UV_READABLE, OnPollable)) {
+        errors.emplace_back("watch the overflow ring buffer again", err);
+      } else {
+        ring_watch_stopped_ = false;
+      }
+    }
+    return errors;
+  }
+
  private:
   Capture& Open(Napi::Env env) {
     if (!capture_) throw Napi::Error::New(env, "capture is closed");
@@ -227,7 +243,8 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     return info.Env().Undefined();
   }
 
-  // drain(bothMaps?) -> Promise<{ flows: Buffer of flow_record structs, extras?: Buffer of flow_extras }>
+  // drain(bothMaps?) -> Promise<{ flows: Buffer of flow_record structs, extras?: Buffer of flow_extras,
+  //                               warnings: [Error] }>
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Capture& capture = Open(info.Env());
     auto* worker = new DrainWorker(info.Env(), this, &capture, info[0].ToBoolean().Value());
@@ -277,12 +294,20 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
 
   static void OnPollable(uv_poll_t* handle, int status, int) {
     auto* self = static_cast<CaptureHandle*>(handle->data);
-    if (status < 0 || !self->capture_) return;
+    if (!self->capture_) return;
     bool consumed = false;
     try {
+      // libuv has stopped the watch already when it reports an error (a pending POLLERR).
+      if (status < 0) throw SysError("watch the overflow ring buffer (the fd reported an error)", status);
       consumed = self->capture_->ConsumeOverflow();
-    } catch (const SysError&) {
-      return;  // no JavaScript to throw to here; the next drain reads the ring too and rejects with it
+    } catch (const SysError& error) {
+      // The fd stays readable: a failure that persists would call back at once, again and again.
+      // So the watch stops until a drain reads the ring without error (each drain reads it), and
+      // the next drain reports the failure; the ring holds records, so that drain is asked early.
+      uv_poll_stop(handle);
+      self->ring_watch_stopped_ = true;
+      self->ring_watch_error_ = std::make_unique<SysError>(error);
+      consumed = true;
     }
     // The first overflow record after a drain tells JS that the map is full: drain early.
     if (consumed && !self->overflow_notified_ && self->on_overflow_) {
@@ -294,11 +319,14 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   uv_poll_t* poll_ = nullptr;
   Napi::ThreadSafeFunction on_overflow_;
   bool overflow_notified_ = false;
+  bool ring_watch_stopped_ = false;
+  std::unique_ptr<SysError> ring_watch_error_;  // not reported yet
   int draining_ = 0;
 };
 
 // new LinkWatcher(onChange): onChange() on the main loop after each burst of interfaces coming,
-// changing or going (or of such events lost). close() stops it.
+// changing or going (or of such events lost); onChange(error) once when the watch failed and
+// stopped. close() stops it.
 class LinkWatcherHandle : public Napi::ObjectWrap<LinkWatcherHandle> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -331,11 +359,26 @@ class LinkWatcherHandle : public Napi::ObjectWrap<LinkWatcherHandle> {
     monitor_.reset();
   }
 
+  // libuv reports a socket's pending error (POLLERR) as UV_EBADF and stops the watch; on this socket
+  // that is netlink's ENOBUFS (events lost), which recv returns: a change, and the watch goes on.
+  // Any other failure stops the watch and goes to onChange(error), once: a socket that keeps failing
+  // would call back again and again at once. JavaScript rescans on a timer from then on.
   static void OnReadable(uv_poll_t* handle, int status, int) {
     auto* self = static_cast<LinkWatcherHandle*>(handle->data);
-    if (status < 0 || !self->monitor_) return;
-    // The call fails only once close() released the callback: no one listens any more then.
-    if (self->monitor_->Changed()) self->on_change_.NonBlockingCall();
+    if (!self->monitor_) return;
+    try {
+      LinkMonitor::Events events = self->monitor_->Read();
+      if (status < 0) {
+        if (!events.lost) throw SysError("watch interface events (the socket reported an error)", status);
+        if (int err = uv_poll_start(handle, UV_READABLE, OnReadable)) throw SysError("watch interface events", err);
+      }
+      // The call fails only once close() released the callback: no one listens any more then.
+      if (events.changed) self->on_change_.NonBlockingCall();
+    } catch (const SysError& error) {
+      uv_poll_stop(handle);
+      self->on_change_.NonBlockingCall(
+          [error](Napi::Env env, Napi::Function on_change) { on_change.Call({ToJsError(env, error).Value()}); });
+    }
   }
 
   std::unique_ptr<LinkMonitor> monitor_;
@@ -363,11 +406,17 @@ Napi::Buffer<uint8_t> OwningBuffer(Napi::Env env, std::vector<T>&& items) {
 void DrainWorker::OnOK() {
   Napi::Env env = Env();
   owner_->DrainFinished();
+  std::vector<SysError> errors = std::move(result_.errors);
+  for (SysError& error : owner_->TakeRingWatchErrors(result_.ring_read)) errors.push_back(std::move(error));
   owner_->Unref();
   Napi::Object result = Napi::Object::New(env);
   const bool extras = capture_->packet_drops() || capture_->rtt();
   result.Set("flows", OwningBuffer(env, std::move(result_.flows)));
   if (extras) result.Set("extras", OwningBuffer(env, std::move(result_.extras)));
+  // Failures after flows were taken: the flows above are still all the drain took.
+  Napi::Array warnings = Napi::Array::New(env, errors.size());
+  for (size_t i = 0; i < errors.size(); i++) warnings.Set(uint32_t(i), ToJsError(env, errors[i]).Value());
+  result.Set("warnings", warnings);
   deferred_.Resolve(result);
 }
 

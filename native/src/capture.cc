@@ -147,6 +147,17 @@ void DrainHash(int map_fd, const char* what, OnEntry on_entry) {
   }
 }
 
+// Runs a step of a drain that takes entries from the kernel: its failure is recorded, not thrown,
+// so that the entries taken before it (by this step or earlier ones) are still delivered.
+template <typename Step>
+void KeepingWhatWasTaken(std::vector<SysError>* errors, Step step) {
+  try {
+    step();
+  } catch (const SysError& error) {
+    errors->push_back(error);
+  }
+}
+
 flow_tuple TupleOf(const flow_key& key) {
   flow_tuple tuple = {};
   memcpy(tuple.src_ip, key.src_ip, sizeof(tuple.src_ip));
@@ -513,10 +524,16 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
   };
   for (int round = 0; round < (both_maps ? 2 : 1); round++) {
     if (packet_drops()) {
-      DrainHash<flow_tuple, drop_metrics>(FlipExtras(drops_outer_fd_, drops_fd_, &drops_active_), "drop map",
-                                          add_drops);
+      KeepingWhatWasTaken(&result->errors, [&] {
+        DrainHash<flow_tuple, drop_metrics>(FlipExtras(drops_outer_fd_, drops_fd_, &drops_active_), "drop map",
+                                            add_drops);
+      });
     }
-    if (rtt()) DrainHash<flow_tuple, uint64_t>(FlipExtras(rtt_outer_fd_, rtt_fd_, &rtt_active_), "RTT map", add_rtt);
+    if (rtt()) {
+      KeepingWhatWasTaken(&result->errors, [&] {
+        DrainHash<flow_tuple, uint64_t>(FlipExtras(rtt_outer_fd_, rtt_fd_, &rtt_active_), "RTT map", add_rtt);
+      });
+    }
   }
   std::vector<flow_record>& flows = result->flows;
   result->extras.assign(flows.size(), flow_extras{});
@@ -583,22 +600,35 @@ DrainResult Capture::Drain(bool both_maps) {
   DrainResult result;
   std::vector<flow_record>& out = result.flows;
   const uint32_t slot = 0;
+  // A map read deletes what it reads, so once one started, throwing would lose those flows
+  // uncounted: from there on a failure is recorded in result.errors and the drain goes on. What a
+  // failed step did not take stays in the kernel (a map's rest is read at the drain after next, the
+  // ring's at the next one), so every packet is still delivered once or counted as lost; only at
+  // close, with no drain after it, does a map's unread rest go with the map (its error reported).
   for (int round = 0; round < (both_maps ? 2 : 1); round++) {
     int idle = active_;
     int next = 1 - active_;
     // Returns once no program can still be writing to inner_fd_[idle] (the kernel waits for
     // running BPF programs when a map-in-map slot changes), so draining it loses nothing.
     if (bpf_map_update_elem(outer_fd_, &slot, &inner_fd_[next], BPF_ANY)) {
-      throw SysError("switch the active flow map", errno);
+      SysError error("switch the active flow map", errno);
+      if (round == 0) throw error;  // nothing taken yet
+      result.errors.push_back(error);
+      break;
     }
     active_ = next;
-    DrainMap(inner_fd_[idle], &out);
+    KeepingWhatWasTaken(&result.errors, [&] { DrainMap(inner_fd_[idle], &out); });
   }
   std::unordered_map<KeyBytes, flow_metrics> overflow;
   {
     // Only the ring buffer and the swap under the lock the main thread takes too; merge after.
     std::lock_guard<std::mutex> lock(overflow_mutex_);
-    if (int err = ring_buffer__consume(overflow_ring_); err < 0) throw SysError("read the overflow ring buffer", err);
+    // Records read before a failure are in overflow_ already and are taken with it.
+    if (int err = ring_buffer__consume(overflow_ring_); err < 0) {
+      result.errors.emplace_back("read the overflow ring buffer", err);
+    } else {
+      result.ring_read = true;
+    }
     overflow.swap(overflow_);
   }
   if (!overflow.empty()) {

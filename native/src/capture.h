@@ -15,6 +15,8 @@ extern "C" {
 #include "flow.h"
 }
 
+#include "errors.h"
+
 // The skeletons bpftool generates from the two BPF objects (build/*.skel.h, included by capture.cc).
 struct flowcast_bpf;
 struct flowcast_extras_bpf;
@@ -40,6 +42,10 @@ struct CaptureOptions {
 struct DrainResult {
   std::vector<flow_record> flows;
   std::vector<flow_extras> extras;
+  // Failures once entries had been taken from the kernel: the drain keeps what it took and reports
+  // these; what a failed step did not take stays in the kernel for the next drain.
+  std::vector<SysError> errors;
+  bool ring_read = false;  // the ring buffer was read without error
 };
 
 // The names of the running kernel's enum skb_drop_reason, by value (from its BTF; empty if none).
@@ -72,6 +78,7 @@ class Capture {
   // Every flow counted since the last drain, merged across CPUs, times in CLOCK_REALTIME ns.
   // Safe on a worker thread while the main thread attaches or consumes the ring buffer.
   // `both_maps` drains the map just made active too (used at close, once nothing is attached).
+  // Throws SysError only when nothing was taken yet; later failures go to DrainResult::errors.
   DrainResult Drain(bool both_maps);
   // Features asked for that this kernel cannot provide, each with why (said at start).
   const std::vector<std::string>& unavailable() const { return unavailable_; }
@@ -97,7 +104,7 @@ class Capture {
   void OpenExtras(const CaptureOptions& options);
   // Flips an active_* slot to the other hash and returns the fd of the one to drain.
   int FlipExtras(int outer_fd, const int inner_fd[2], int* active);
-  void AddExtras(bool both_maps, DrainResult* result);
+  void AddExtras(bool both_maps, DrainResult* result);  // failures go to result->errors
   void Release();
   static int OnOverflowRecord(void* context, void* data, size_t size);
 

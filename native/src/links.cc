@@ -29,20 +29,24 @@ LinkMonitor::~LinkMonitor() {
   if (fd_ >= 0) close(fd_);
 }
 
-bool LinkMonitor::Changed() {
-  bool changed = false;
+LinkMonitor::Events LinkMonitor::Read() {
+  Events events;
   alignas(nlmsghdr) char buffer[16384];
   for (;;) {
     ssize_t length = recv(fd_, buffer, sizeof(buffer), 0);
-    if (length < 0 && errno == EINTR) continue;
-    if (length < 0 && errno == ENOBUFS) {  // events were lost: what they said is unknown
-      changed = true;
-      continue;
+    if (length < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return events;  // nothing more for now
+      if (errno == ENOBUFS) {                                      // events were lost: what they said is unknown
+        events.changed = events.lost = true;
+        continue;
+      }
+      throw SysError("read interface events", errno);
     }
-    if (length <= 0) return changed;  // EAGAIN: nothing more for now
+    if (length == 0) return events;  // netlink sends no empty messages
     for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, static_cast<unsigned>(length));
          header = NLMSG_NEXT(header, length)) {
-      if (header->nlmsg_type == RTM_NEWLINK || header->nlmsg_type == RTM_DELLINK) changed = true;
+      if (header->nlmsg_type == RTM_NEWLINK || header->nlmsg_type == RTM_DELLINK) events.changed = true;
     }
   }
 }

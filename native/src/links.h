@@ -13,9 +13,12 @@ class LinkMonitor {
   LinkMonitor& operator=(const LinkMonitor&) = delete;
 
   int fd() const { return fd_; }
-  // Reads every pending message without blocking; true when one was a link event, or when events
-  // were lost (the socket's buffer overflowed), so that the caller rescans.
-  bool Changed();
+  struct Events {
+    bool changed = false;  // a link event, or events lost: the caller rescans
+    bool lost = false;     // the socket's buffer overflowed (ENOBUFS), its pending error
+  };
+  // Reads every pending message without blocking. Throws SysError when recv fails otherwise.
+  Events Read();
 
  private:
   int fd_ = -1;

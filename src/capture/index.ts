@@ -44,7 +44,9 @@ export interface CaptureOptions {
   onInterfaces?: (change: { attached: string[]; detached: string[] }) => void;
   /**
    * Called when an interface that appeared could not be attached (it may be gone already), when a
-   * lost hook could not be attached again, or when rescanning the interfaces failed.
+   * lost hook could not be attached again, when rescanning the interfaces failed, when watching
+   * the link events failed (rescans every `pollPeriodMs` from then on), or when a drain met a
+   * failure after it had taken flows (it delivers them still).
    */
   onError?: (error: Error) => void;
   /** Called when one of our hooks was found removed or replaced from outside (it is reattached). */
@@ -54,6 +56,7 @@ export interface CaptureOptions {
 }
 
 const DEFAULT_HOOK_CHECK_PERIOD_MS = 5000;
+const DEFAULT_POLL_PERIOD_MS = 10_000;
 
 let dropReasons: Record<number, string> | undefined;
 
@@ -157,8 +160,8 @@ export class FlowCapture {
     capture.missing = ranges.length > 0 ? [] : missingNames(available, include).filter((name) => !matches(name, exclude));
     try {
       for (const candidate of selected) capture.attach(candidate);
-      if (options.listen === 'watch') capture.watcher = new LinkWatcher(() => capture.reconcile());
-      if (options.listen === 'poll') capture.poller = setInterval(() => capture.reconcile(), options.pollPeriodMs ?? 10_000).unref();
+      if (options.listen === 'watch') capture.watcher = new LinkWatcher((error) => (error ? capture.watchFailed(error) : capture.reconcile()));
+      if (options.listen === 'poll') capture.pollInterfaces();
       // Drains may be far apart (CACHE_ACTIVE_TIMEOUT up to 24h): a lost hook is found sooner.
       const period = options.hookCheckPeriodMs ?? DEFAULT_HOOK_CHECK_PERIOD_MS;
       if (period > 0) capture.hookChecker = setInterval(() => capture.closed || capture.checkHooksReporting(), period).unref();
@@ -196,6 +199,7 @@ export class FlowCapture {
     return this.serialized(async () => {
       const drained = await this.native.drain(false);
       const flows = new DrainedFlows(drained.flows, this.names, drained.extras);
+      for (const warning of drained.warnings) this.options.onError?.(warning);
       this.checkHooksReporting(); // the drained flows are delivered whatever it finds
       return flows;
     });
@@ -213,12 +217,14 @@ export class FlowCapture {
   /** Detaches everything, then returns the flows still held (both maps and the ring buffer). */
   close(): Promise<DrainedFlows> {
     this.watcher?.close();
+    this.watcher = undefined;
     clearInterval(this.poller);
     clearInterval(this.hookChecker);
     return this.serialized(async () => {
       for (const name of [...this.attached.keys()]) this.detach(name);
       const drained = await this.native.drain(true);
       const remaining = new DrainedFlows(drained.flows, this.names, drained.extras);
+      for (const warning of drained.warnings) this.options.onError?.(warning);
       this.finalCounters = this.native.counters();
       this.native.close();
       if (this.tcLock !== undefined) closeSync(this.tcLock);
@@ -298,6 +304,21 @@ export class FlowCapture {
       }
     }
     if (rescan) this.reconcile();
+  }
+
+  private pollInterfaces(): void {
+    this.poller = setInterval(() => this.reconcile(), this.options.pollPeriodMs ?? DEFAULT_POLL_PERIOD_MS).unref();
+  }
+
+  /** The link events can no longer be read (the watch has stopped): rescan on a timer instead. */
+  private watchFailed(error: Error): void {
+    if (!this.watcher) return; // closed meanwhile
+    this.watcher.close();
+    this.watcher = undefined;
+    error.message += `; rescanning the interfaces every ${this.options.pollPeriodMs ?? DEFAULT_POLL_PERIOD_MS} ms instead`;
+    this.options.onError?.(error);
+    this.pollInterfaces();
+    this.reconcile(); // events may have been missed
   }
 
   /** Brings the attachments in line with the interfaces there are now; on failure, tries at the next event. */

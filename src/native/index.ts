@@ -34,6 +34,11 @@ export interface NativeFeatures {
 export interface NativeDrain {
   flows: Buffer;
   extras?: Buffer;
+  /**
+   * Failures once flows had been taken from the kernel (the flows above are still all that was
+   * taken; the rest waits for a later drain), and a failure of the ring buffer's watch.
+   */
+  warnings: Error[];
 }
 
 export interface KernelCounters {
@@ -81,9 +86,10 @@ interface Addon {
   Capture: new (options: NativeCaptureOptions) => NativeCapture;
   /**
    * Calls back on the main loop after every burst of rtnetlink link events (or events lost): the
-   * caller rescans the interfaces.
+   * caller rescans the interfaces. With an error, once, when reading the events failed: the watch
+   * has stopped.
    */
-  LinkWatcher: new (onChange: () => void) => NativeLinkWatcher;
+  LinkWatcher: new (onChange: (error?: Error) => void) => NativeLinkWatcher;
   layout(): NativeLayout;
   /** The running kernel's enum skb_drop_reason names by value (empty without kernel BTF). */
   dropReasonNames(): Record<number, string>;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 
 import { UDP } from '../helpers/constants.js';
 import { Probe } from '../helpers/probe-client.js';
-import { UDPGEN, bpfIdsOf, exec } from '../helpers/netns.js';
+import { UDPGEN, bpfIdsOf, exec, sh } from '../helpers/netns.js';
 import { sharedTestNet } from '../helpers/shared-net.js';
 import { waitUntil } from '../helpers/wait.js';
 
@@ -111,4 +112,39 @@ test('INTERFACE_IPS selects the interfaces holding an address in the ranges', as
   const none = await Probe.start(net.a, { interfaceIps: ['203.0.113.0/24'] });
   assert.deepEqual(none.attachments, []);
   await none.close();
+});
+
+/** Packets dropped on the probe's rtnetlink socket (the Drops column of /proc/net/netlink). */
+function linkEventsDropped(pid: number): number {
+  const rows = readFileSync(`/proc/${pid}/net/netlink`, 'utf8').trim().split('\n').slice(1);
+  // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode; the process's first netlink socket has its pid.
+  const row = rows.map((line) => line.trim().split(/\s+/)).find((fields) => fields[1] === '0' && fields[2] === String(pid));
+  if (!row) throw new Error(`no rtnetlink socket of process ${pid}`);
+  return Number(row[8]);
+}
+
+test('link events lost while the agent could not read them (ENOBUFS): it rescans, and goes on watching', async (t) => {
+  const probe = await Probe.start(net.a, { interfaces: ['/^fcb/'], listen: 'watch' });
+  const batch = `${tmpdir()}/flowcast-link-burst-${process.pid}`;
+  t.after(() => {
+    probe.kill(); // when an assertion failed before close
+    rmSync(batch, { force: true });
+  });
+  const fillers = Array.from({ length: 300 }, (_, i) => `nbf${i}`);
+  // Stopped, the probe reads nothing: 600 interfaces' events overflow its socket's buffer, and
+  // the one it must attach to comes last.
+  process.kill(probe.pid, 'SIGSTOP');
+  try {
+    writeFileSync(batch, [...fillers.map((name) => `link add ${name} type veth peer name ${name}p`), 'link add fcb0 type veth peer name fcb1', ''].join('\n'));
+    await sh('ip', '-n', net.a.ns, '-batch', batch);
+    assert.ok(linkEventsDropped(probe.pid) > 0, 'the burst overflowed the socket');
+  } finally {
+    process.kill(probe.pid, 'SIGCONT');
+  }
+  await attached(probe, ['fcb0', 'fcb1']);
+  await exec(net.a.ns, 'ip', 'link', 'add', 'fcb2', 'type', 'veth', 'peer', 'name', 'fcb3');
+  await attached(probe, ['fcb2', 'fcb3']);
+  assert.deepEqual((await probe.close()).hooks.errors, [], 'lost events are a change, not an error');
+  writeFileSync(batch, [...fillers, 'fcb0', 'fcb2'].map((name) => `link del ${name}`).join('\n') + '\n');
+  await sh('ip', '-n', net.a.ns, '-batch', batch);
 });
