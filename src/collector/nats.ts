@@ -1,7 +1,7 @@
 // A NATS subscriber for flowcast's CloudEvents: binary or structured, Avro plain or single-object.
 // Core NATS, or a JetStream durable consumer that acknowledges a message only after the handler
 // succeeded (a handler failure has it redelivered; a malformed message is terminated, not retried).
-import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, NoRespondersError, TimeoutError, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -72,6 +72,26 @@ const PULL_EXPIRES_MS = 5000;
 /** How long after a failed pull the next one is tried. */
 const PULL_RETRY_MS = 1000;
 
+/** How long a JetStream set-up request is tried again while the cluster does not answer. */
+const SETUP_RETRY_MS = 30_000;
+
+/**
+ * A JetStream API request, tried again while nothing answers it in time: a cluster that just lost
+ * a node answers no API request until it elected new leaders (seen: a consumer created right after
+ * a node was killed timed out). Other errors, and a cluster silent for SETUP_RETRY_MS, are thrown.
+ */
+async function untilAnswered<T>(request: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + SETUP_RETRY_MS;
+  for (;;) {
+    try {
+      return await request();
+    } catch (error) {
+      if (!(error instanceof TimeoutError || error instanceof NoRespondersError) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 export async function startNatsCollector(options: NatsCollectorOptions): Promise<RunningNatsCollector> {
   const report = options.onError ?? (() => undefined);
   const { onBatch, onColumns } = options;
@@ -104,22 +124,26 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
   let stop: () => Promise<void>;
   if (options.durable) {
     const { stream, name } = options.durable;
-    const manager = await jetstreamManager(nc);
+    const manager = await untilAnswered(() => jetstreamManager(nc));
     // An existing durable is used as it is: `add` would update it back to these few settings (an
     // operator's ack wait or max_ack_pending lost).
-    const info = await manager.consumers.info(stream, name).catch((error: unknown) => {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
-      throw error;
-    });
+    const info = await untilAnswered(() =>
+      manager.consumers.info(stream, name).catch((error: unknown) => {
+        if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+        throw error;
+      }),
+    );
     const { config } =
       info ??
-      (await manager.consumers.add(stream, {
-        durable_name: name,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: options.nats.subject,
-      }));
-    const consumer = await jetstream(nc).consumers.get(stream, name);
+      (await untilAnswered(() =>
+        manager.consumers.add(stream, {
+          durable_name: name,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          filter_subject: options.nats.subject,
+        }),
+      ));
+    const consumer = await untilAnswered(() => jetstream(nc).consumers.get(stream, name));
     const ackWaitMs = (config.ack_wait ?? 30e9) / 1e6; // the server's default when it names none
     let stopping = false;
     let pull: ConsumerMessages | undefined;
