@@ -120,13 +120,12 @@ test(
       assert.equal(new Set(events.map((event) => event.attributes.id)).size, events.length, 'no event stored twice');
       assert.deepEqual(udpTotals(events, SRC_PORT), { packets: TOTAL, bytes: TOTAL * FRAME(PAYLOAD) });
 
-      // Read back by two collectors sharing one durable. The first holds its first event until the
-      // second handled one: the second gets a share only if the first does not take everything.
+      // Read back by two collectors sharing one durable. Each pulls ten messages at a time, and the
+      // agent stored only a few more than that, so either may take them all: how the work is shared
+      // is test/collector/shared.test.ts's (200 events); here, every event is handled once across both.
       const options = { servers: alive.map((index) => cluster.urls[index]), subject: 'test.flows', stream: 'FAILOVER', durable: 'readback' };
-      collectors.push(await CollectorProcess.start(net.a.ns, { ...options, gated: true }));
-      collectors.push(await CollectorProcess.start(net.a.ns, { ...options, gated: false }));
-      await waitUntil(() => collectors[1].handled.length > 0, 'the second collector to handle an event');
-      collectors[0].release();
+      collectors.push(await CollectorProcess.start(net.a.ns, options));
+      collectors.push(await CollectorProcess.start(net.a.ns, options));
       const handled = () => collectors.flatMap((collector) => collector.handled);
       // Done when the durable has nothing left to deliver and nothing unacknowledged.
       await waitUntil(
@@ -134,17 +133,14 @@ test(
           const { pending, ackPending } = await collectors[1].consumer();
           return pending === 0 && ackPending === 0 && handled().length >= events.length;
         },
-        () => `every event read back (handled: ${collectors.map((collector) => collector.handled.length)} of ${events.length})`,
+        () =>
+          `every event read back (handled: ${collectors.map((collector) => collector.handled.length)} of ${events.length}; errors: ${collectors.flatMap((collector) => collector.errors).join('; ') || 'none'})`,
         60_000,
         200,
       );
       const ids = handled().map((event) => event.id);
       assert.equal(ids.length, events.length, 'each event handled once across both collectors');
       assert.deepEqual(new Set(ids), new Set(events.map((event) => event.attributes.id)));
-      assert.ok(
-        collectors.every((collector) => collector.handled.length > 0),
-        `both collectors got a share: ${collectors.map((collector) => collector.handled.length)}`,
-      );
       assert.deepEqual(udpTotals(handled(), SRC_PORT), { packets: TOTAL, bytes: TOTAL * FRAME(PAYLOAD) });
       assert.deepEqual(
         collectors.flatMap((collector) => collector.errors),

@@ -127,7 +127,7 @@ export class CollectorProcess {
     });
   }
 
-  static async start(ns: string, options: { servers: string[]; subject: string; stream: string; durable: string; gated: boolean }): Promise<CollectorProcess> {
+  static async start(ns: string, options: { servers: string[]; subject: string; stream: string; durable: string }): Promise<CollectorProcess> {
     const child = spawnIn(ns, process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}test/helpers/collector-child.ts`, JSON.stringify(options)]);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -135,11 +135,6 @@ export class CollectorProcess {
     const ready = new Promise<boolean>((resolve) => child.on('message', (message: { type: string }) => message.type === 'ready' && resolve(true)));
     if (!(await Promise.race([ready, once(child, 'close').then(() => false)]))) throw new Error(`collector did not start: ${stderr}`);
     return process_;
-  }
-
-  /** Lets a gated collector's handler run. */
-  release(): void {
-    this.child.send({ type: 'go' });
   }
 
   /** The durable's messages not yet delivered and delivered but not acknowledged. */

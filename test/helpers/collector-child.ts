@@ -1,9 +1,8 @@
 // A flowcast/collector NATS collector (src/collector) as its own process, for tests whose NATS
 // runs inside a namespace. Every delivery reaches the handler (dedupe off), so a message handled
 // twice shows. Runs inside the namespace:
-//   argv[2]: JSON { servers, subject, stream, durable, gated }
+//   argv[2]: JSON { servers, subject, stream, durable }
 //   collector -> { type: 'ready' } once consuming, then { type: 'handled', event } per event
-//   parent -> { type: 'go' }: a gated collector's handler waits for it before its first event
 //   parent -> { type: 'consumer' }   collector -> { type: 'consumer', pending, ackPending }
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -11,23 +10,14 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsCollector } from '../../src/collector/index.js';
 import type { HandledEvent } from './agent.js';
 
-const { servers, subject, stream, durable, gated } = JSON.parse(process.argv[2]) as {
-  servers: string[];
-  subject: string;
-  stream: string;
-  durable: string;
-  gated: boolean;
-};
+const { servers, subject, stream, durable } = JSON.parse(process.argv[2]) as { servers: string[]; subject: string; stream: string; durable: string };
 const send = (message: unknown) => new Promise<void>((resolve) => process.send!(message, () => resolve()));
 
-let go: () => void = () => undefined;
-const released = gated ? new Promise<void>((resolve) => (go = resolve)) : Promise.resolve();
 await startNatsCollector({
   nats: { servers, subject },
   durable: { stream, name: durable },
   dedupe: false,
   onBatch: async (batch, event) => {
-    await released;
     const flows = batch.flows.map(({ protocol, srcPort, dstPort, direction, interface: name, packets, bytes }) => ({
       protocol,
       srcPort,
@@ -45,7 +35,6 @@ await startNatsCollector({
 const nc = await connect({ servers });
 const manager = await jetstreamManager(nc);
 process.on('message', async (message: { type: string }) => {
-  if (message.type === 'go') go();
   if (message.type === 'consumer') {
     const info = await manager.consumers.info(stream, durable);
     await send({ type: 'consumer', pending: info.num_pending, ackPending: info.num_ack_pending });
