@@ -35,6 +35,21 @@ function shares(handled: number[][]): { counts: Map<number, number>; sizes: numb
   return { counts, sizes: handled.map((sequences) => sequences.length) };
 }
 
+/** Asserts events 0 to `events` - 1 were each handled exactly once across the members; returns each member's share. */
+function assertEachHandledOnce(handled: number[][], events: number): number[] {
+  const { counts, sizes } = shares(handled);
+  assert.deepEqual(
+    [...counts.keys()].sort((x, y) => x - y),
+    Array.from({ length: events }, (_, i) => i),
+    'every event handled',
+  );
+  assert.ok(
+    [...counts.values()].every((count) => count === 1),
+    `no event handled twice: ${[...counts].filter(([, count]) => count > 1)}`,
+  );
+  return sizes;
+}
+
 test('core NATS queue group: two collectors each get a share, every event reaches exactly one', async () => {
   const nats = await NatsServer.start();
   const nc = await connect({ servers: nats.url });
@@ -65,16 +80,7 @@ test('core NATS queue group: two collectors each get a share, every event reache
       Array.from({ length: EVENTS }, (_, i) => i),
       'a collector outside the group got every event',
     );
-    const { counts, sizes } = shares(handled);
-    assert.deepEqual(
-      [...counts.keys()].sort((x, y) => x - y),
-      Array.from({ length: EVENTS }, (_, i) => i),
-      'every event handled',
-    );
-    assert.ok(
-      [...counts.values()].every((count) => count === 1),
-      'no event handled twice',
-    );
+    const sizes = assertEachHandledOnce(handled, EVENTS);
     // The server picks a member at random per message: both empty-handed has odds of 2^-199.
     assert.ok(
       sizes.every((size) => size > 0),
@@ -118,16 +124,7 @@ test('JetStream: two collectors given the same durable share the work, every eve
       },
       () => `every event acknowledged (handled: ${shares(handled).sizes})`,
     );
-    const { counts, sizes } = shares(handled);
-    assert.deepEqual(
-      [...counts.keys()].sort((x, y) => x - y),
-      Array.from({ length: EVENTS }, (_, i) => i),
-      'every event handled',
-    );
-    assert.ok(
-      [...counts.values()].every((count) => count === 1),
-      `no event handled twice: ${[...counts].filter(([, count]) => count > 1)}`,
-    );
+    const sizes = assertEachHandledOnce(handled, EVENTS);
     assert.ok(
       sizes.every((size) => size > 0),
       `both members got a share: ${sizes}`,
