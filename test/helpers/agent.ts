@@ -20,12 +20,13 @@ export class AgentProcess {
 
   /**
    * Starts the agent with only `env` as configuration (plus PATH): from the TypeScript sources
-   * (tests), or as shipped, compiled by make build (`compiled`: benchmarks).
+   * (tests), or as shipped, compiled by make build (`compiled`: benchmarks). `wrapper` runs first,
+   * with the agent's command line as its arguments (e.g. a shell that changes the agent's mounts).
    */
-  static start(ns: string, env: Record<string, string>, compiled = false): AgentProcess {
+  static start(ns: string, env: Record<string, string>, compiled = false, wrapper: string[] = []): AgentProcess {
     const entry = compiled ? [`${PROJECT_ROOT}bin/flowcast-agent.js`] : ['--import', 'tsx', `${PROJECT_ROOT}src/agent/cli.ts`];
     const child = tracked(
-      spawn('ip', ['netns', 'exec', ns, process.execPath, ...entry], {
+      spawn('ip', ['netns', 'exec', ns, ...wrapper, process.execPath, ...entry], {
         cwd: PROJECT_ROOT,
         env: { PATH: process.env.PATH, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
