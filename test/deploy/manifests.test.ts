@@ -16,7 +16,7 @@ import { ExportQueue } from '../../src/export/queue.js';
 import { StdoutExporter } from '../../src/export/stdout.js';
 import { ADDON_PATH } from '../../src/native/index.js';
 import { PROJECT_ROOT, exitOf, sh } from '../helpers/netns.js';
-import { freePort } from '../helpers/nats-server.js';
+import { freePorts } from '../helpers/nats-server.js';
 
 const KUBERNETES = `${PROJECT_ROOT}deploy/kubernetes/`;
 type Manifest = Record<string, any>;
@@ -192,8 +192,8 @@ test('NATS requires the password that only the Secret holds, and the agents send
   // That file, as Debian's nats-server reads it (store and ports moved to this test's).
   const dir = mkdtempSync(`${tmpdir()}/flowcast-nats-conf-`);
   try {
-    const port = await freePort();
-    writeFileSync(`${dir}/nats.conf`, conf.replace('"/data"', JSON.stringify(`${dir}/data`)).replace('127.0.0.1:8222', `127.0.0.1:${await freePort()}`));
+    const [port, monitorPort] = await freePorts(2);
+    writeFileSync(`${dir}/nats.conf`, conf.replace('"/data"', JSON.stringify(`${dir}/data`)).replace('127.0.0.1:8222', `127.0.0.1:${monitorPort}`));
     const start = (password: string | undefined) => {
       const child = spawn('nats-server', ['-c', `${dir}/nats.conf`, '-a', '127.0.0.1', '-p', String(port)], {
         env: { PATH: process.env.PATH, ...(password ? { NATS_PASSWORD: password } : {}) },

@@ -10,11 +10,18 @@ import { exec } from './netns.js';
 import { waitUntil } from './wait.js';
 
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return (await freePorts(1))[0];
+}
+
+/** `count` distinct free loopback ports: each stays bound until all are chosen, so none repeats. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+    return servers.map((server) => (server.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.filter((server) => server.listening).map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 }
 
 export class NatsServer {
@@ -144,8 +151,8 @@ export class NatsCluster {
     const size = options.size ?? 3;
     const dir = mkdtempSync(join(tmpdir(), 'flowcast-cluster-'));
     // A namespace of the test's own has no other listeners: ports free here are free there too.
-    const pick = async () => Promise.all(Array.from({ length: size }, () => freePort()));
-    const [clientPorts, routePorts, monitorPorts] = [await pick(), await pick(), await pick()];
+    const ports = await freePorts(3 * size);
+    const [clientPorts, routePorts, monitorPorts] = [ports.slice(0, size), ports.slice(size, 2 * size), ports.slice(2 * size)];
     const cluster = new NatsCluster(dir, options.ns, clientPorts, monitorPorts, []);
     try {
       for (let index = 0; index < size; index++) {
