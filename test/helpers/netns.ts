@@ -208,6 +208,20 @@ export function bpfIdsOf(pid: number, kind: 'prog' | 'map'): number[] {
 /** IDs of the BPF programs a process holds (program and link file descriptors name them). */
 export const programsOf = (pid: number): number[] => bpfIdsOf(pid, 'prog');
 
+/** IDs of the BPF programs some live process holds (other tests' agents on this machine, say). */
+export function programsHeldByProcesses(): Set<number> {
+  const held = new Set<number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      for (const id of programsOf(Number(entry))) held.add(id);
+    } catch {
+      // the process ended while we listed
+    }
+  }
+  return held;
+}
+
 /**
  * Waits (a bounded number of times) until the kernel has freed the flowcast programs `ids`, or
  * every flowcast program when `ids` is not given (which other flowcast processes running on the
