@@ -115,8 +115,12 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
   // Feature switches
   supported('ENABLE_RTT', 'fentry on tcp_rcv_established, or its tcp:tcp_probe tracepoint where fentry is refused (NetObserv: a kprobe)', 'true'),
   supported('ENABLE_PKT_DROPS', "frame bytes (NetObserv: skb->len, saturating at 65535); causes named from the running kernel's enum", 'true'),
-  feature('ENABLE_DNS_TRACKING', 'flowcast does not track DNS requests: flows would carry no DNS latency, id or response code'),
-  warning('DNS_TRACKING_PORT', 'read only with ENABLE_DNS_TRACKING=true, which flowcast refuses', '5353', only('53')),
+  supported(
+    'ENABLE_DNS_TRACKING',
+    'pending queries in an LRU hash, a response to a query older than 5 s unmatched (NetObserv: evicted from userspace after 5 s); errno 17 (EEXIST) for a retransmitted query (NetObserv: a negative value in a byte)',
+    'true',
+  ),
+  supported('DNS_TRACKING_PORT', '', '5353'),
   feature('ENABLE_PCA', "flowcast does not capture packets for NetObserv's packet capture"),
   feature('ENABLE_NETWORK_EVENTS_MONITORING', 'flowcast does not report network events (OVN-Kubernetes policy decisions)'),
   warning('NETWORK_EVENTS_MONITORING_GROUP_ID', 'read only with ENABLE_NETWORK_EVENTS_MONITORING=true, which flowcast refuses', '11', only('10')),
