@@ -89,7 +89,11 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
   supported('DIRECTION', '', 'ingress'),
   supported('LOG_LEVEL', "logrus' warning and panic mean warn and fatal", 'warning'),
   supported('SAMPLING', '', '50'),
-  warning('STALE_ENTRIES_EVICT_TIMEOUT', 'flowcast empties its whole flow map every CACHE_ACTIVE_TIMEOUT: no entry stays behind to evict', '10s'),
+  warning(
+    'STALE_ENTRIES_EVICT_TIMEOUT',
+    "flowcast empties its whole flow map every CACHE_ACTIVE_TIMEOUT: no entry stays behind to evict; a DNS query unanswered for 5 s (NetObserv's default) counts as stale",
+    '10s',
+  ),
   warning('FORCE_GARBAGE_COLLECTION', 'a Go runtime setting; Node.js manages its own heap', 'false'),
   // Kafka
   ...[

@@ -1,0 +1,69 @@
+// A DNS server or a DNS client inside a test namespace (test/capture/dns.test.ts).
+//   server <address> <port>...: answers A queries on each UDP port, by the name's first label:
+//     `missing.` NXDOMAIN (rcode 3), `silent.` never, anything else NoError with <address>. Prints
+//     'ready' once bound, then one JSON line per query received: { id, name, clientPort, port }.
+//   client <server address> <port> <name>...: resolves each name in turn with node's stub resolver
+//     (c-ares), a new resolver (so a new socket: a flow of its own) per name, one attempt of
+//     1 s; prints one JSON line per name: { name, port, outcome } (the addresses or the error code).
+// The server is written by hand on node:dgram: no DNS server package in the npm dependencies, and
+// answering by name (including never) is all the test needs.
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { Resolver } from 'node:dns/promises';
+
+const NO_ERROR = 0;
+const NXDOMAIN = 3;
+const QR_RD_RA = 0x8180; // a response, recursion desired and available
+
+/** The dotted name of the question at offset 12 and the offset just past the question. */
+function question(message: Buffer): { name: string; end: number } {
+  const labels: string[] = [];
+  let at = 12;
+  while (message[at] !== 0) {
+    labels.push(message.toString('latin1', at + 1, at + 1 + message[at]));
+    at += 1 + message[at];
+  }
+  return { name: labels.join('.'), end: at + 1 + 4 }; // the root label, QTYPE, QCLASS
+}
+
+function answer(socket: Socket, query: Buffer, from: RemoteInfo, address: string): void {
+  const { name, end } = question(query);
+  process.stdout.write(JSON.stringify({ id: query.readUInt16BE(0), name, clientPort: from.port, port: socket.address().port }) + '\n');
+  if (name.startsWith('silent.')) return;
+  const found = !name.startsWith('missing.');
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(query.readUInt16BE(0), 0);
+  header.writeUInt16BE(QR_RD_RA | (found ? NO_ERROR : NXDOMAIN), 2);
+  header.writeUInt16BE(1, 4); // the question, echoed
+  header.writeUInt16BE(found ? 1 : 0, 6);
+  // A record: a pointer to the question's name, type A, class IN, TTL 60, 4 bytes of address.
+  const record = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, ...address.split('.').map(Number)]);
+  socket.send(Buffer.concat([header, query.subarray(12, end), ...(found ? [record] : [])]), from.port, from.address);
+}
+
+async function serve(address: string, ports: number[]): Promise<void> {
+  await Promise.all(
+    ports.map(
+      (port) =>
+        new Promise<void>((resolve, reject) => {
+          const socket = createSocket('udp4');
+          socket.on('message', (query, from) => answer(socket, query, from, address));
+          socket.once('error', reject);
+          socket.bind(port, address, () => resolve());
+        }),
+    ),
+  );
+  process.stdout.write('ready\n');
+}
+
+async function resolve(server: string, port: number, names: string[]): Promise<void> {
+  for (const name of names) {
+    const resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([`${server}:${port}`]);
+    const outcome = await resolver.resolve4(name).catch((error: NodeJS.ErrnoException) => error.code);
+    process.stdout.write(JSON.stringify({ name, port, outcome }) + '\n');
+  }
+}
+
+const [mode, address, ...rest] = process.argv.slice(2);
+if (mode === 'server') await serve(address, rest.map(Number));
+else await resolve(address, Number(rest[0]), rest.slice(1));
