@@ -13,9 +13,9 @@ import { readFlowBatch } from '../../src/encode/avro-reader.js';
 import { decodeRecords, encodeRecords, toFlowRecord, type PbflowRecord } from '../../src/encode/pbflow.js';
 import { readRecords } from '../../src/encode/pbflow-reader.js';
 import { formatJsonLines, formatTable } from '../../src/export/stdout.js';
-import { DrainedFlows, EXTRAS_OFFSETS, EXTRAS_SIZE, type FlowDns } from '../../src/model/index.js';
+import type { FlowDns } from '../../src/model/index.js';
 import { AgentProcess } from '../helpers/agent.js';
-import { drainedBuffer, plain, sampleBatch } from '../helpers/batches.js';
+import { batchWithDns, plain } from '../helpers/batches.js';
 import { UDP } from '../helpers/constants.js';
 import { PROJECT_ROOT, exec, exitOf, spawnIn } from '../helpers/netns.js';
 import { Probe, type Drained } from '../helpers/probe-client.js';
@@ -123,6 +123,37 @@ test('answered queries, an NXDOMAIN and a query never answered: id, flags, laten
   assert.deepEqual(responseOf(flows, silent), []);
 });
 
+test('a retransmitted query and a response without its query: errno 17 (EEXIST) on the query flow, 2 (ENOENT) on the response flow', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], dnsPort: 53 });
+  const send = (sourcePort: number, id: number, flags: number, name: string, times: number) =>
+    exec(
+      net.a.ns,
+      process.execPath,
+      '--import',
+      'tsx',
+      DNS_CHILD,
+      'send',
+      net.b.ipv4,
+      '53',
+      String(sourcePort),
+      String(id),
+      String(flags),
+      name,
+      String(times),
+    );
+  await send(40053, 0x1234, 0x0100, 'silent.example.org', 2); // never answered: the second finds the first pending
+  await send(40054, 0x4321, 0x8180, 'stray.example.org', 1); // a response no one asked for
+  const drains = await probe.closeOnceCounted(2, (flows) => flows.filter((flow) => flow.dstPort === 53 && flow.dns).length);
+  const flows = flowsOf(drains).filter((flow) => flow.dstPort === 53 && (flow.srcPort === 40053 || flow.srcPort === 40054));
+  assert.deepEqual(
+    flows.sort((x, y) => x.srcPort - y.srcPort).map((flow) => [flow.srcPort, flow.packets, flow.dns]),
+    [
+      [40053, 2, { id: 0, flags: 0, latency: 0, errno: 17, name: '' }],
+      [40054, 1, { id: 0x4321, flags: 0x8180, latency: 0, errno: 2, name: 'stray.example.org' }],
+    ],
+  );
+});
+
 test('with DNS tracking off, the same exchange has no dns field', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['fca'] });
   const queries = await resolve(53, ['www.example.org']);
@@ -227,24 +258,6 @@ test('through the agent to stdout JSON: the DNS fields and the response code nam
     { id: query.id, flags: 0x8183, latency: true, errno: 0, name: 'missing.example.org', responseCode: 'NXDomain' },
   );
 });
-
-/** Three flows: a response, an unmatched response (errno only, flags kept), none. */
-function batchWithDns() {
-  const extras = Buffer.alloc(3 * EXTRAS_SIZE);
-  const at = (flow: number, field: keyof typeof EXTRAS_OFFSETS) => flow * EXTRAS_SIZE + EXTRAS_OFFSETS[field][0];
-  extras[at(0, 'has_dns')] = 1;
-  extras.writeUInt16LE(0xbeef, at(0, 'dns_id'));
-  extras.writeUInt16LE(0x8183, at(0, 'dns_flags'));
-  extras.writeBigUInt64LE(5_000_000_123n, at(0, 'dns_latency_ns')); // past 2^32: a multi-byte varint
-  extras.write('missing.example.org\0', at(0, 'dns_name'), 'latin1');
-  extras[at(1, 'has_dns')] = 1;
-  extras.writeUInt16LE(7, at(1, 'dns_id'));
-  extras.writeUInt16LE(0x8180, at(1, 'dns_flags'));
-  extras[at(1, 'dns_errno')] = 2;
-  extras.write('a.b', at(1, 'dns_name'), 'latin1');
-  extras.writeBigUInt64LE(1_000n, at(2, 'rtt_ns'));
-  return { ...sampleBatch(0), flows: new DrainedFlows(drainedBuffer(3), new Map([[2, 'eth2']]), extras) };
-}
 
 test('DNS extras through the Avro Buffer writer (byte for byte as avsc), both fast readers, pbflow and stdout', () => {
   const batch = batchWithDns();

@@ -2,9 +2,13 @@
 //   server <address> <port>...: answers A queries on each UDP port, by the name's first label:
 //     `missing.` NXDOMAIN (rcode 3), `silent.` never, anything else NoError with <address>. Prints
 //     'ready' once bound, then one JSON line per query received: { id, name, clientPort, port }.
+//     Messages with QR set (responses) are not answered, nor printed.
 //   client <server address> <port> <name>...: resolves each name in turn with node's stub resolver
 //     (c-ares), a new resolver (so a new socket: a flow of its own) per name, one attempt of
 //     1 s; prints one JSON line per name: { name, port, outcome } (the addresses or the error code).
+//   send <server address> <port> <source port> <id> <flags> <name> <times>: sends one message with
+//     that header and question `times` times from the source port (what a resolver does not: a
+//     retransmission with the same id and port, a response where none was asked for).
 // The server is written by hand on node:dgram: no DNS server package in the npm dependencies, and
 // answering by name (including never) is all the test needs.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -25,7 +29,18 @@ function question(message: Buffer): { name: string; end: number } {
   return { name: labels.join('.'), end: at + 1 + 4 }; // the root label, QTYPE, QCLASS
 }
 
+/** A DNS message of one A question, no records. */
+function message(id: number, flags: number, name: string): Buffer {
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(id, 0);
+  header.writeUInt16BE(flags, 2);
+  header.writeUInt16BE(1, 4);
+  const labels = name.split('.').flatMap((label) => [Buffer.from([label.length]), Buffer.from(label, 'latin1')]);
+  return Buffer.concat([header, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}
+
 function answer(socket: Socket, query: Buffer, from: RemoteInfo, address: string): void {
+  if (query.readUInt16BE(2) & 0x8000) return;
   const { name, end } = question(query);
   process.stdout.write(JSON.stringify({ id: query.readUInt16BE(0), name, clientPort: from.port, port: socket.address().port }) + '\n');
   if (name.startsWith('silent.')) return;
@@ -64,6 +79,15 @@ async function resolve(server: string, port: number, names: string[]): Promise<v
   }
 }
 
+async function send(server: string, port: number, sourcePort: number, id: number, flags: number, name: string, times: number): Promise<void> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(sourcePort, () => resolve()));
+  for (let i = 0; i < times; i++)
+    await new Promise((resolve, reject) => socket.send(message(id, flags, name), port, server, (error) => (error ? reject(error) : resolve(null))));
+  socket.close();
+}
+
 const [mode, address, ...rest] = process.argv.slice(2);
 if (mode === 'server') await serve(address, rest.map(Number));
+else if (mode === 'send') await send(address, Number(rest[0]), Number(rest[1]), Number(rest[2]), Number(rest[3]), rest[4], Number(rest[5]));
 else await resolve(address, Number(rest[0]), rest.slice(1));
