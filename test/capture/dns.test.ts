@@ -16,7 +16,7 @@ import { formatJsonLines, formatTable } from '../../src/export/stdout.js';
 import type { FlowDns } from '../../src/model/index.js';
 import { AgentProcess } from '../helpers/agent.js';
 import { batchWithDns, plain } from '../helpers/batches.js';
-import { UDP } from '../helpers/constants.js';
+import { TCP, UDP } from '../helpers/constants.js';
 import { PROJECT_ROOT, exec, exitOf, spawnIn } from '../helpers/netns.js';
 import { Probe, type Drained } from '../helpers/probe-client.js';
 import type { ProbeFlow } from '../helpers/probe.js';
@@ -152,6 +152,23 @@ test('a retransmitted query and a response without its query: errno 17 (EEXIST) 
       [40054, 1, { id: 0x4321, flags: 0x8180, latency: 0, errno: 2, name: 'stray.example.org' }],
     ],
   );
+});
+
+test('over TCP: the response segment carries the DNS fields; the handshake and ACKs set nothing', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], dnsPort: 53 });
+  const before = received().length;
+  const reply = await exec(net.a.ns, process.execPath, '--import', 'tsx', DNS_CHILD, 'tcp', net.b.ipv4, '53', String(0x5eed), 'www.example.org');
+  const { clientPort, rcode } = JSON.parse(reply) as { clientPort: number; rcode: number };
+  assert.equal(rcode, 0);
+  assert.deepEqual(received().slice(before), [{ id: 0x5eed, name: 'www.example.org', clientPort, port: 53, tcp: true }]);
+  const ofConnection = (flows: ProbeFlow[]) => flows.filter((flow) => flow.protocol === TCP && (flow.srcPort === clientPort || flow.dstPort === clientPort));
+  const drains = await probe.closeOnceCounted(1, (flows) => ofConnection(flows).filter((flow) => flow.dns).length);
+  const flows = ofConnection(drains.flatMap((drain) => drain.flows));
+  // A flow may be split across drains (a part without its DNS message has dns null): by port, the DNS seen.
+  const dnsFrom = (port: number) => flows.filter((flow) => flow.srcPort === port && flow.dns).map((flow) => ({ ...flow.dns!, latency: flow.dns!.latency > 0 }));
+  assert.deepEqual(dnsFrom(53), [{ id: 0x5eed, flags: 0x8180, latency: true, errno: 0, name: 'www.example.org' }]);
+  assert.deepEqual(dnsFrom(clientPort), []);
+  assert.ok(flows.some((flow) => flow.srcPort === clientPort));
 });
 
 test('with DNS tracking off, the same exchange has no dns field', async () => {
