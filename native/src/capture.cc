@@ -257,8 +257,8 @@ Capture::Capture(const CaptureOptions& options) {
     skeleton_ = flowcast_bpf__open();
     if (!skeleton_) throw SysError("open the BPF object", errno);
     if (!skeleton_->rodata) throw SysError("BPF object has no .rodata", ENOENT);
-    skeleton_->rodata->flowcast_config =
-        flowcast_config{options.sampling, options.ring_buffer_bytes / 8, options.dns_port};
+    skeleton_->rodata->flowcast_config = flowcast_config{options.sampling, options.ring_buffer_bytes / 8};
+    skeleton_->rodata->flowcast_config.dns_port = options.dns_port;
     SetMaxEntries(skeleton_->maps.flows_a, options.max_flows);
     SetMaxEntries(skeleton_->maps.flows_b, options.max_flows);
     // Pending queries and per-tuple results, as many as flows; one entry each when not tracking.
