@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
 import { ConfigError, loadConfig } from '../../src/config/index.js';
@@ -17,7 +18,7 @@ import type { FlowDns } from '../../src/model/index.js';
 import { AgentProcess } from '../helpers/agent.js';
 import { batchWithDns, plain } from '../helpers/batches.js';
 import { TCP, UDP } from '../helpers/constants.js';
-import { PROJECT_ROOT, exec, exitOf, spawnIn } from '../helpers/netns.js';
+import { PROJECT_ROOT, exec, exitOf, spawnIn, type Host } from '../helpers/netns.js';
 import { Probe, type Drained } from '../helpers/probe-client.js';
 import type { ProbeFlow } from '../helpers/probe.js';
 import { sharedTestNet } from '../helpers/shared-net.js';
@@ -152,6 +153,39 @@ test('a retransmitted query and a response without its query: errno 17 (EEXIST) 
       [40053, 2, { id: 0, flags: 0, latency: 0, errno: 17, name: '' }],
       [40054, 1, { id: 0x4321, flags: 0x8180, latency: 0, errno: 2, name: 'stray?one.example.org' }],
     ],
+  );
+});
+
+test('a response more than 5 s after its query is unmatched: errno 2 (ENOENT), no latency', async () => {
+  // DNS_TRACKING_PORT 5355, where nothing listens on b: the response is sent by hand, late.
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], dnsPort: 5355 });
+  const send = (host: Host, to: string, port: number, sourcePort: number, flags: number) =>
+    exec(
+      host.ns,
+      process.execPath,
+      '--import',
+      'tsx',
+      DNS_CHILD,
+      'send',
+      to,
+      String(port),
+      String(sourcePort),
+      String(0x7a7e),
+      String(flags),
+      'late.example.org',
+      '1',
+    );
+  await send(net.a, net.b.ipv4, 5355, 40055, 0x0100);
+  // Not a wait for an event: the test is about the 5 s a query stays pending (as the NATS outage
+  // tests play the length of an outage).
+  await sleep(5_100);
+  await send(net.b, net.a.ipv4, 40055, 5355, 0x8180);
+  const drains = await probe.closeOnceCounted(1, (flows) => flows.filter((flow) => flow.srcPort === 5355 && flow.dns).length);
+  assert.deepEqual(
+    flowsOf(drains)
+      .filter((flow) => flow.srcPort === 5355 && flow.dstPort === 40055)
+      .map((flow) => flow.dns),
+    [{ id: 0x7a7e, flags: 0x8180, latency: 0, errno: 2, name: 'late.example.org' }],
   );
 });
 
