@@ -86,6 +86,7 @@ async function main(): Promise<void> {
         'ENABLE_PKT_DROPS=true, ENABLE_RTT=true (nothing listens on the receiver: every packet is a NO_SOCKET drop the hook records)',
         { ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'true' },
       ],
+      ['ENABLE_DNS_TRACKING=true (the traffic is not DNS: what the port check costs every packet)', { ENABLE_DNS_TRACKING: 'true' }],
     ] as [string, Record<string, string>][]) {
       const runs: AgentRun[] = [];
       const ratios: number[] = [];

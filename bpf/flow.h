@@ -69,6 +69,7 @@ enum flowcast_counter {
 struct flowcast_config {
 	__u32 sampling;          /* count 1 in N packets; 0 and 1 mean every packet */
 	__u32 ring_wakeup_bytes; /* wake userspace when this much overflow data is waiting */
+	__u32 dns_port; /* ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 matches too); 0: off */
 };
 
 /* ENABLE_PKT_DROPS and ENABLE_RTT (bpf/extras.bpf.c): the kfree_skb tracepoint and
@@ -107,6 +108,40 @@ struct flow_extras {
 	__u16 drop_flags;
 	__u8 drop_state;
 	__u8 has_drops; /* 0: nothing dropped (Avro drops null) */
+	/* ENABLE_DNS_TRACKING: the dns_metrics of the flow's 5-tuple, the name made dotted */
+	__u64 dns_latency_ns; /* 0: not measured (a query's flow, a response without its query) */
+	__u16 dns_id;
+	__u16 dns_flags;
+	__u8 dns_errno;
+	__u8 has_dns; /* 0: no DNS message seen (Avro dns null) */
+	__u8 pad[2];
+	char dns_name[32]; /* dotted, NUL-terminated; printable ASCII, any other byte as '?' */
+};
+
+/* ENABLE_DNS_TRACKING (bpf/dns.h), as NetObserv's dns_tracker.h. */
+#define FLOWCAST_DNS_NAME_RAW 32 /* 31 bytes of the QNAME in label format, then a NUL */
+
+/* A query waiting for its response, as seen on the query (a response looks it up reversed). */
+struct dns_query_key {
+	__u8 src_ip[16]; /* IPv4-mapped, as in flow_key */
+	__u8 dst_ip[16];
+	__u16 src_port;
+	__u16 dst_port;
+	__u16 id; /* the DNS transaction id */
+	__u8 protocol;
+	__u8 pad;
+};
+
+/* The DNS message last seen on a 5-tuple since the last drain: a response (id, flags, name,
+ * latency), or only an error when tracking failed (a query that could not be recorded, a response
+ * without its query). Keyed by struct flow_tuple. */
+struct dns_metrics {
+	__u64 latency_ns; /* response time - query time; 0 when not matched */
+	__u16 id;
+	__u16 flags; /* the header's 16-bit flags word, rcode in the low 4 bits */
+	__u8 error;  /* a positive errno (NetObserv's dns_errno): 2 ENOENT, 17 EEXIST, 22 EINVAL */
+	__u8 pad[3];
+	__u8 name[FLOWCAST_DNS_NAME_RAW]; /* raw label format, made dotted by userspace */
 };
 
 #endif

@@ -37,6 +37,8 @@ const volatile struct flowcast_config flowcast_config = {
 	.ring_wakeup_bytes = 1 << 19,
 };
 
+#include "dns.h" /* reads flowcast_config */
+
 struct flow_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1); /* CACHE_MAX_FLOWS, set by userspace before load */
@@ -210,6 +212,8 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	key.if_index = skb->ifindex;
 	key.direction = direction;
 	header_len = parse(skb, &key, &m);
+	if (flowcast_config.dns_port) /* a .rodata constant: no cost with DNS tracking off */
+		track_dns(skb, &key, header_len);
 
 	/* A GSO/GRO packet stands for several on the wire: count those, each with its headers. */
 	segments = skb->gso_segs > 1 ? skb->gso_segs : 1;

@@ -128,7 +128,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     // clang-format on
   }
 
-  // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt })
+  // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt, dnsPort })
   explicit CaptureHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CaptureHandle>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Capture needs an options object");
@@ -137,6 +137,10 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
                             OptionalUint(options, "ringBufferBytes", 1 << 22)};
     settings.packet_drops = options.Get("packetDrops").ToBoolean().Value();
     settings.rtt = options.Get("rtt").ToBoolean().Value();
+    const uint32_t dns_port = OptionalUint(options, "dnsPort", 0);
+    if (dns_port > 65535)
+      throw Napi::RangeError::New(env, "dnsPort must be a port (1-65535), or 0 for no DNS tracking");
+    settings.dns_port = uint16_t(dns_port);
     try {
       capture_ = std::make_unique<Capture>(settings);
     } catch (const SysError& error) {
@@ -268,12 +272,13 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     }
   }
 
-  // features() -> { packetDrops, rtt, unavailable: [why] }: what is tracked besides the flows.
+  // features() -> { packetDrops, rtt, dnsTracking, unavailable: [why] }: what is tracked besides the flows.
   Napi::Value Features(const Napi::CallbackInfo& info) {
     Capture& capture = Open(info.Env());
     Napi::Object result = Napi::Object::New(info.Env());
     result.Set("packetDrops", capture.packet_drops());
     result.Set("rtt", capture.rtt());
+    result.Set("dnsTracking", capture.dns_tracking());
     Napi::Array unavailable = Napi::Array::New(info.Env(), capture.unavailable().size());
     for (size_t i = 0; i < capture.unavailable().size(); i++) unavailable.Set(uint32_t(i), capture.unavailable()[i]);
     result.Set("unavailable", unavailable);
@@ -410,7 +415,7 @@ void DrainWorker::OnOK() {
   for (SysError& error : owner_->TakeRingWatchErrors(result_.ring_read)) errors.push_back(std::move(error));
   owner_->Unref();
   Napi::Object result = Napi::Object::New(env);
-  const bool extras = capture_->packet_drops() || capture_->rtt();
+  const bool extras = capture_->has_extras();
   result.Set("flows", OwningBuffer(env, std::move(result_.flows)));
   if (extras) result.Set("extras", OwningBuffer(env, std::move(result_.extras)));
   // Failures after flows were taken: the flows above are still all the drain took.
@@ -474,6 +479,12 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   FLOWCAST_EXTRA(drop_flags);
   FLOWCAST_EXTRA(drop_state);
   FLOWCAST_EXTRA(has_drops);
+  FLOWCAST_EXTRA(dns_latency_ns);
+  FLOWCAST_EXTRA(dns_id);
+  FLOWCAST_EXTRA(dns_flags);
+  FLOWCAST_EXTRA(dns_errno);
+  FLOWCAST_EXTRA(has_dns);
+  FLOWCAST_EXTRA(dns_name);
 #undef FLOWCAST_EXTRA
   Napi::Object layout = Napi::Object::New(env);
   layout.Set("recordSize", double(sizeof(flow_record)));

@@ -170,6 +170,35 @@ flow_tuple TupleOf(const flow_key& key) {
   return tuple;
 }
 
+// A DNS name in label format (`\x03www\x07example\x03com\x00`), as dotted text (`www.example.com`).
+// Stops, as NetObserv, at the end, a compression pointer or a label that does not fit in the 31
+// bytes the kernel copied; a byte other than printable ASCII becomes '?', so that the text is
+// valid UTF-8 for Avro and protobuf strings.
+void DottedName(const uint8_t (&raw)[FLOWCAST_DNS_NAME_RAW], char (&out)[sizeof(flow_extras::dns_name)]) {
+  static_assert(sizeof(out) >= FLOWCAST_DNS_NAME_RAW, "a dotted name is shorter than its labels");
+  size_t in = 0, length = 0;
+  while (in < FLOWCAST_DNS_NAME_RAW - 1) {
+    const uint8_t label = raw[in];
+    if (label == 0 || label > 63 || in + 1 + label > FLOWCAST_DNS_NAME_RAW - 1) break;
+    if (length > 0) out[length++] = '.';
+    for (size_t i = 1; i <= label; i++) {
+      const uint8_t byte = raw[in + i];
+      out[length++] = byte > 0x20 && byte < 0x7f ? char(byte) : '?';
+    }
+    in += 1 + label;
+  }
+  out[length] = '\0';
+}
+
+void SetDns(const dns_metrics& dns, flow_extras* extras) {
+  extras->has_dns = 1;
+  extras->dns_latency_ns = dns.latency_ns;
+  extras->dns_id = dns.id;
+  extras->dns_flags = dns.flags;
+  extras->dns_errno = dns.error;
+  DottedName(dns.name, extras->dns_name);
+}
+
 bool HasMember(const btf* types, const char* type_name, const char* member) {
   int id = btf__find_by_name_kind(types, type_name, BTF_KIND_STRUCT);
   if (id < 0) return false;
@@ -229,8 +258,14 @@ Capture::Capture(const CaptureOptions& options) {
     if (!skeleton_) throw SysError("open the BPF object", errno);
     if (!skeleton_->rodata) throw SysError("BPF object has no .rodata", ENOENT);
     skeleton_->rodata->flowcast_config = flowcast_config{options.sampling, options.ring_buffer_bytes / 8};
+    skeleton_->rodata->flowcast_config.dns_port = options.dns_port;
     SetMaxEntries(skeleton_->maps.flows_a, options.max_flows);
     SetMaxEntries(skeleton_->maps.flows_b, options.max_flows);
+    // Pending queries and per-tuple results, as many as flows; one entry each when not tracking.
+    const uint32_t dns_entries = options.dns_port ? options.max_flows : 1;
+    SetMaxEntries(skeleton_->maps.dns_queries, dns_entries);
+    SetMaxEntries(skeleton_->maps.dns_a, dns_entries);
+    SetMaxEntries(skeleton_->maps.dns_b, dns_entries);
     SetMaxEntries(skeleton_->maps.overflow_events, options.ring_buffer_bytes);
     if (int err = flowcast_bpf__load(skeleton_)) {
       std::string log = TakeLibbpfLog();
@@ -243,6 +278,11 @@ Capture::Capture(const CaptureOptions& options) {
     inner_fd_[1] = MapFd(skeleton_->maps.flows_b);
     counters_fd_ = MapFd(skeleton_->maps.counters);
     ring_fd_ = MapFd(skeleton_->maps.overflow_events);
+    if (options.dns_port) {
+      dns_outer_fd_ = MapFd(skeleton_->maps.active_dns);
+      dns_fd_[0] = MapFd(skeleton_->maps.dns_a);
+      dns_fd_[1] = MapFd(skeleton_->maps.dns_b);
+    }
     for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
       program_id_[int(direction)] = ProgramId(program_fd_[int(direction)]);
     }
@@ -488,16 +528,18 @@ int Capture::FlipExtras(int outer_fd, const int inner_fd[2], int* active) {
   int idle = *active;
   // As for the flow maps: returns once no program can still be writing to the idle hash.
   if (bpf_map_update_elem(outer_fd, &slot, &inner_fd[1 - idle], BPF_ANY))
-    throw SysError("switch the active drops/RTT map", errno);
+    throw SysError("switch the active drops/RTT/DNS map", errno);
   *active = 1 - idle;
   return inner_fd[idle];
 }
 
 void Capture::AddExtras(bool both_maps, DrainResult* result) {
-  if (!packet_drops() && !rtt()) return;
+  if (!has_extras()) return;
   struct Entry {
     drop_metrics drops = {};
     uint64_t rtt_ns = 0;
+    dns_metrics dns = {};
+    bool has_dns = false;
     size_t drop_owner = SIZE_MAX;  // the flow the drops go to
     bool matched = false;          // some flow has this tuple
   };
@@ -522,7 +564,18 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
     uint64_t& into = entries[bytes(tuple)].rtt_ns;
     into = std::max<uint64_t>(into, rtt_ns);
   };
+  auto add_dns = [&](const flow_tuple& tuple, const dns_metrics& dns) {
+    Entry& into = entries[bytes(tuple)];
+    // At close both hashes are read, the newer second: it wins, as the last message does.
+    into.dns = dns;
+    into.has_dns = true;
+  };
   for (int round = 0; round < (both_maps ? 2 : 1); round++) {
+    if (dns_tracking()) {
+      KeepingWhatWasTaken(&result->errors, [&] {
+        DrainHash<flow_tuple, dns_metrics>(FlipExtras(dns_outer_fd_, dns_fd_, &dns_active_), "DNS map", add_dns);
+      });
+    }
     if (packet_drops()) {
       KeepingWhatWasTaken(&result->errors, [&] {
         DrainHash<flow_tuple, drop_metrics>(FlipExtras(drops_outer_fd_, drops_fd_, &drops_active_), "drop map",
@@ -538,8 +591,8 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
   std::vector<flow_record>& flows = result->flows;
   result->extras.assign(flows.size(), flow_extras{});
   if (entries.empty()) return;
-  // The RTT goes to every flow of its 5-tuple (each interface the connection crossed); the drops
-  // to one of them, so that they are counted once: an ingress flow when there is one (drops
+  // The RTT and DNS go to every flow of its 5-tuple (each interface the connection crossed); the
+  // drops to one of them, so that they are counted once: an ingress flow when there is one (drops
   // happen mostly on the receive path), else the first.
   for (size_t i = 0; i < flows.size(); i++) {
     auto found = entries.find(bytes(TupleOf(flows[i].key)));
@@ -547,6 +600,7 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
     Entry& entry = found->second;
     entry.matched = true;
     result->extras[i].rtt_ns = entry.rtt_ns;
+    if (entry.has_dns) SetDns(entry.dns, &result->extras[i]);
     if (entry.drops.packets == 0) continue;
     if (entry.drop_owner == SIZE_MAX || (flows[i].key.direction == FLOWCAST_DIRECTION_INGRESS &&
                                          flows[entry.drop_owner].key.direction != FLOWCAST_DIRECTION_INGRESS)) {
@@ -557,6 +611,7 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
   for (auto& [key, entry] : entries) {
     flow_extras extras = {};
     extras.rtt_ns = entry.rtt_ns;
+    if (entry.has_dns) SetDns(entry.dns, &extras);
     if (entry.drops.packets > 0) {
       extras.has_drops = 1;
       extras.drop_packets = entry.drops.packets;
@@ -567,8 +622,12 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
     }
     if (entry.drop_owner != SIZE_MAX) {
       flow_extras& owner = result->extras[entry.drop_owner];
-      extras.rtt_ns = owner.rtt_ns;
-      owner = extras;
+      owner.has_drops = extras.has_drops;
+      owner.drop_packets = extras.drop_packets;
+      owner.drop_bytes = extras.drop_bytes;
+      owner.drop_cause = extras.drop_cause;
+      owner.drop_flags = extras.drop_flags;
+      owner.drop_state = extras.drop_state;
       continue;
     }
     if (entry.matched && !extras.has_drops) continue;

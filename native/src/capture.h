@@ -36,9 +36,11 @@ struct CaptureOptions {
   // and attached only for the features asked for, and only when the kernel supports them.
   bool packet_drops = false;
   bool rtt = false;
+  // ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 always matches too); 0: off. Part of the TC object.
+  uint16_t dns_port = 0;
 };
 
-// One drain: the flows, and when drops or RTT are tracked, one flow_extras per flow (same order).
+// One drain: the flows, and when drops, RTT or DNS are tracked, one flow_extras per flow (same order).
 struct DrainResult {
   std::vector<flow_record> flows;
   std::vector<flow_extras> extras;
@@ -84,6 +86,8 @@ class Capture {
   const std::vector<std::string>& unavailable() const { return unavailable_; }
   bool packet_drops() const { return drops_outer_fd_ >= 0; }
   bool rtt() const { return rtt_outer_fd_ >= 0; }
+  bool dns_tracking() const { return dns_outer_fd_ >= 0; }
+  bool has_extras() const { return packet_drops() || rtt() || dns_tracking(); }
 
   // Aggregates what the ring buffer holds; returns true when it held anything.
   bool ConsumeOverflow();  // throws SysError
@@ -137,6 +141,9 @@ class Capture {
   int rtt_outer_fd_ = -1;
   int rtt_fd_[2] = {-1, -1};
   int rtt_active_ = 0;
+  int dns_outer_fd_ = -1;  // in the TC object (bpf/dns.h)
+  int dns_fd_[2] = {-1, -1};
+  int dns_active_ = 0;
   std::vector<std::string> unavailable_;
 };
 

@@ -40,6 +40,8 @@ export interface CaptureOptions {
   packetDrops?: boolean;
   /** ENABLE_RTT: the smoothed TCP RTT of the flows of each 5-tuple. */
   rtt?: boolean;
+  /** ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 is tracked too); 0 or absent: not tracking. */
+  dnsPort?: number;
   /** Called after interfaces were attached or detached while running. */
   onInterfaces?: (change: { attached: string[]; detached: string[] }) => void;
   /**
@@ -150,6 +152,7 @@ export class FlowCapture {
         onOverflow: options.onOverflow,
         packetDrops: options.packetDrops,
         rtt: options.rtt,
+        dnsPort: options.dnsPort,
       });
     } catch (error) {
       if (tcLock !== undefined) closeSync(tcLock);
@@ -178,7 +181,7 @@ export class FlowCapture {
    * Drops and RTT as tracked, and the features asked for that this kernel cannot provide (each
    * with why): the capture runs without them.
    */
-  features(): { packetDrops: boolean; rtt: boolean; unavailable: string[] } {
+  features(): { packetDrops: boolean; rtt: boolean; dnsTracking: boolean; unavailable: string[] } {
     return this.native.features();
   }
 

@@ -49,6 +49,8 @@ export interface Config {
     pollPeriodMs: number;
     packetDrops: boolean;
     rtt: boolean;
+    /** ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 is tracked too); 0 when not tracking. */
+    dnsPort: number;
   };
   intervalMs: number;
   buffersLength: number;
@@ -356,6 +358,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
       pollPeriodMs: parseDuration(values.LISTEN_POLL_PERIOD),
       packetDrops: values.ENABLE_PKT_DROPS,
       rtt: values.ENABLE_RTT,
+      dnsPort: values.ENABLE_DNS_TRACKING ? values.DNS_TRACKING_PORT : 0,
     },
     intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
     buffersLength: values.BUFFERS_LENGTH,

@@ -89,7 +89,11 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
   supported('DIRECTION', '', 'ingress'),
   supported('LOG_LEVEL', "logrus' warning and panic mean warn and fatal", 'warning'),
   supported('SAMPLING', '', '50'),
-  warning('STALE_ENTRIES_EVICT_TIMEOUT', 'flowcast empties its whole flow map every CACHE_ACTIVE_TIMEOUT: no entry stays behind to evict', '10s'),
+  warning(
+    'STALE_ENTRIES_EVICT_TIMEOUT',
+    "flowcast empties its whole flow map every CACHE_ACTIVE_TIMEOUT: no entry stays behind to evict; a DNS query unanswered for 5 s (NetObserv's default) counts as stale",
+    '10s',
+  ),
   warning('FORCE_GARBAGE_COLLECTION', 'a Go runtime setting; Node.js manages its own heap', 'false'),
   // Kafka
   ...[
@@ -115,8 +119,12 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
   // Feature switches
   supported('ENABLE_RTT', 'fentry on tcp_rcv_established, or its tcp:tcp_probe tracepoint where fentry is refused (NetObserv: a kprobe)', 'true'),
   supported('ENABLE_PKT_DROPS', "frame bytes (NetObserv: skb->len, saturating at 65535); causes named from the running kernel's enum", 'true'),
-  feature('ENABLE_DNS_TRACKING', 'flowcast does not track DNS requests: flows would carry no DNS latency, id or response code'),
-  warning('DNS_TRACKING_PORT', 'read only with ENABLE_DNS_TRACKING=true, which flowcast refuses', '5353', only('53')),
+  supported(
+    'ENABLE_DNS_TRACKING',
+    'pending queries in an LRU hash, a response to a query older than 5 s unmatched (NetObserv: evicted from userspace after 5 s); errno 17 (EEXIST) for a retransmitted query (NetObserv: a negative value in a byte)',
+    'true',
+  ),
+  supported('DNS_TRACKING_PORT', '', '5353'),
   feature('ENABLE_PCA', "flowcast does not capture packets for NetObserv's packet capture"),
   feature('ENABLE_NETWORK_EVENTS_MONITORING', 'flowcast does not report network events (OVN-Kubernetes policy decisions)'),
   warning('NETWORK_EVENTS_MONITORING_GROUP_ID', 'read only with ENABLE_NETWORK_EVENTS_MONITORING=true, which flowcast refuses', '11', only('10')),

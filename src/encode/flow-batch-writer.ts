@@ -9,7 +9,15 @@
 import type avro from 'avsc';
 
 import { EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE, type FlowBatch } from '../model/index.js';
-import { DIRECTION_SYMBOLS, DROPS_FIELDS, DUP_DIRECTION_SYMBOLS, EXTRA_FIELD_SOURCES, FLOW_FIELD_SOURCES, type FieldSource } from './flow-fields.js';
+import {
+  DIRECTION_SYMBOLS,
+  DNS_FIELDS,
+  DROPS_FIELDS,
+  DUP_DIRECTION_SYMBOLS,
+  EXTRA_FIELD_SOURCES,
+  FLOW_FIELD_SOURCES,
+  type FieldSource,
+} from './flow-fields.js';
 import { Scratch, writeLongAt } from './scratch.js';
 
 /** What avsc's parsed types expose that the plan needs. */
@@ -42,6 +50,7 @@ const enum Kind {
   DupList,
   Constant,
   Drops,
+  Dns,
   Rtt,
 }
 
@@ -55,18 +64,19 @@ interface Step {
 
 const DIRECTION_OFFSET = FIELD_OFFSETS['key.direction'][0];
 
-/** The step of a field fed by flow_extras (drops, rtt), after checking its Avro type. */
-function planExtra(name: string, type: ParsedType, extra: 'drops' | 'rtt'): Step {
+/** The step of a field fed by flow_extras (drops, dns, rtt), after checking its Avro type. */
+function planExtra(name: string, type: ParsedType, extra: 'drops' | 'dns' | 'rtt'): Step {
   if (extra === 'rtt') {
     if (type.typeName !== 'long') throw new Error(`Avro Flow field ${name} is ${type.typeName}, but rtt needs long`);
     return { kind: Kind.Rtt, offset: EXTRAS_OFFSETS.rtt_ns[0], size: 8 };
   }
+  const wanted = extra === 'drops' ? DROPS_FIELDS : DNS_FIELDS;
   const record = type.types?.[1];
   const shape = record?.fields?.map((field) => `${field.name}:${field.type.typeName}`).join();
-  if (!type.typeName.startsWith('union') || type.types?.[0].typeName !== 'null' || shape !== DROPS_FIELDS.join()) {
-    throw new Error(`Avro Flow field ${name} must be a union of null and a record {${DROPS_FIELDS.join(', ')}}`);
+  if (!type.typeName.startsWith('union') || type.types?.[0].typeName !== 'null' || shape !== wanted.join()) {
+    throw new Error(`Avro Flow field ${name} must be a union of null and a record {${wanted.join(', ')}}`);
   }
-  return { kind: Kind.Drops, offset: 0, size: EXTRAS_SIZE };
+  return { kind: extra === 'drops' ? Kind.Drops : Kind.Dns, offset: 0, size: EXTRAS_SIZE };
 }
 
 /**
@@ -76,7 +86,7 @@ function planExtra(name: string, type: ParsedType, extra: 'drops' | 'rtt'): Step
 function planFlow(fields: ParsedField[], withExtras: boolean): Step[] {
   return fields.map((field) => {
     const { name, type } = field;
-    const extra = (EXTRA_FIELD_SOURCES as Record<string, 'drops' | 'rtt'>)[name];
+    const extra = (EXTRA_FIELD_SOURCES as Record<string, 'drops' | 'dns' | 'rtt'>)[name];
     if (withExtras && extra) return planExtra(name, type, extra);
     const source = (FLOW_FIELD_SOURCES as Record<string, FieldSource>)[name];
     if (!source) throw new Error(`Avro Flow field ${name} has no source in FLOW_FIELD_SOURCES`);
@@ -144,6 +154,7 @@ const u64At = (buffer: string, index: string, offset: number) => `${u32At(buffer
 const longOf = (value: string) => `z = ${value}; if (z < 1073741824) { ${smallVarint('z')} } else { pos = writeLongAt(out, pos, z); }`;
 
 const DROPS = (offset: keyof typeof EXTRAS_OFFSETS) => EXTRAS_OFFSETS[offset][0];
+const [DNS_NAME, DNS_NAME_SIZE] = EXTRAS_OFFSETS.dns_name;
 
 type RecordsWriter = (records: Buffer, out: Buffer, pos: number, name: (ifIndex: number) => Buffer, extras?: Buffer) => number;
 
@@ -160,6 +171,15 @@ function compileRecords(steps: Step[], withExtras: boolean): RecordsWriter {
           `${longOf(u64At('extras', 'e', DROPS('drop_bytes')))} ${longOf(u64At('extras', 'e', DROPS('drop_packets')))} ` +
           `${smallVarint(`extras[e + ${DROPS('drop_flags')}] | (extras[e + ${DROPS('drop_flags') + 1}] << 8)`)} ` +
           `${smallVarint(`extras[e + ${DROPS('drop_state')}]`)} ${longOf(u32At('extras', 'e', DROPS('drop_cause')))} } else { out[pos++] = 0; }`
+        );
+      case Kind.Dns: // union branch 1 or 0; the name is NUL-terminated printable ASCII (the addon's)
+        return (
+          `if (extras[e + ${DROPS('has_dns')}]) { out[pos++] = 2; ` +
+          `${smallVarint(`extras[e + ${DROPS('dns_id')}] | (extras[e + ${DROPS('dns_id') + 1}] << 8)`)} ` +
+          `${smallVarint(`extras[e + ${DROPS('dns_flags')}] | (extras[e + ${DROPS('dns_flags') + 1}] << 8)`)} ` +
+          `${longOf(u64At('extras', 'e', DROPS('dns_latency_ns')))} ${smallVarint(`extras[e + ${DROPS('dns_errno')}]`)} ` +
+          `k = 0; while (k < ${DNS_NAME_SIZE - 1} && extras[e + ${DNS_NAME} + k] !== 0) k++; out[pos++] = k * 2; ` +
+          `for (let i = 0; i < k; i++) out[pos++] = extras[e + ${DNS_NAME} + i]; } else { out[pos++] = 0; }`
         );
       case Kind.Rtt:
         return longOf(u64At('extras', 'e', step.offset));
@@ -192,7 +212,7 @@ function compileRecords(steps: Step[], withExtras: boolean): RecordsWriter {
   const loop = withExtras
     ? `for (let b = 0, e = 0; b < records.length; b += ${RECORD_SIZE}, e += ${EXTRAS_SIZE})`
     : `for (let b = 0; b < records.length; b += ${RECORD_SIZE})`;
-  const source = `let z, n; ${loop} {\n${body.join('\n')}\n} return pos;`;
+  const source = `let z, n, k; ${loop} {\n${body.join('\n')}\n} return pos;`;
   return new Function('writeLongAt', `return (records, out, pos, name, extras) => { ${source} };`)(writeLongAt);
 }
 
@@ -208,6 +228,8 @@ function bound(step: Step): number {
       return 5 + NAME_MAX_BYTES;
     case Kind.Drops:
       return 1 + 5 * 10;
+    case Kind.Dns:
+      return 1 + 4 * 10 + 1 + DNS_NAME_SIZE;
     default:
       return 10;
   }
@@ -231,7 +253,7 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
   const fields = (batchType as unknown as ParsedType).fields ?? [];
   const flowFields = fields.find((field) => field.name === 'flows')?.type.itemsType?.fields;
   if (!flowFields) throw new Error('the FlowBatch schema has no flows array of records');
-  // Two writers: drains without extras (drops and RTT off, the default) keep the straight-line code
+  // Two writers: drains without extras (drops, DNS and RTT off, the default) keep the straight-line code
   // of the kernel's flow records alone.
   const steps = planFlow(flowFields, false);
   const writeRecords = compileRecords(steps, false);

@@ -44,8 +44,8 @@ export const FLOW_FIELD_SOURCES = {
   netobservTcpFlags: { from: 'metrics.tcp_flags', as: 'high16' },
   dupList: { from: 'key.if_index', as: 'dupList' },
   // NetObserv's optional features (pbflow fields 16-38): carried for NetObserv agents through
-  // flowcast-bridge. drops and rtt are measured when enabled (EXTRA_FIELD_SOURCES); without them a
-  // drain has no extras and these are written as the defaults.
+  // flowcast-bridge. drops, dns and rtt are measured when enabled (EXTRA_FIELD_SOURCES); without
+  // them a drain has no extras and these are written as the defaults.
   drops: { as: 'default' },
   dns: { as: 'default' },
   rtt: { as: 'default' },
@@ -57,13 +57,16 @@ export const FLOW_FIELD_SOURCES = {
 } as const satisfies Record<string, FieldSource>;
 
 /**
- * The fields a drain's flow_extras feed (ENABLE_PKT_DROPS, ENABLE_RTT), by Avro field name: what
- * the Avro writer uses instead of the default when a drain carries extras.
+ * The fields a drain's flow_extras feed (ENABLE_PKT_DROPS, ENABLE_DNS_TRACKING, ENABLE_RTT), by
+ * Avro field name: what the Avro writer uses instead of the default when a drain carries extras.
  */
 export const EXTRA_FIELD_SOURCES = {
   drops: 'drops', // has_drops ? { drop_bytes, drop_packets, drop_flags, drop_state, drop_cause } : null
+  dns: 'dns', // has_dns ? { dns_id, dns_flags, dns_latency_ns, dns_errno, dns_name } : null
   rtt: 'rtt', // rtt_ns as Avro long
 } as const;
+/** The Avro Dns record's fields, in the order the writer writes them. */
+export const DNS_FIELDS = ['id:int', 'flags:int', 'latency:long', 'errno:int', 'name:string'];
 /** The Avro Drops record's fields, in the order the writer writes them. */
 export const DROPS_FIELDS = ['bytes:long', 'packets:long', 'latestFlags:int', 'latestState:int', 'latestDropCause:long'];
 

@@ -1,7 +1,7 @@
 // EXPORT=stdout: what a person running the agent reads. A table per interval, or JSON lines.
 import type { Writable } from 'node:stream';
 
-import { formatAddress, formatMac, tcpStateName, type FlowBatch, type FlowRecord } from '../model/index.js';
+import { dnsResponseCodeName, formatAddress, formatMac, tcpStateName, type FlowBatch, type FlowRecord } from '../model/index.js';
 import type { Exporter } from './queue.js';
 
 /**
@@ -37,7 +37,7 @@ function humanBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Drops and RTT, when tracked and set (ENABLE_PKT_DROPS, ENABLE_RTT). */
+/** Drops, DNS and RTT, when tracked and set (ENABLE_PKT_DROPS, ENABLE_DNS_TRACKING, ENABLE_RTT). */
 function extrasDetail(flow: FlowRecord, dropCauseName: DropCauseNamer): string {
   const parts: string[] = [];
   if (flow.drops) {
@@ -46,9 +46,21 @@ function extrasDetail(flow: FlowRecord, dropCauseName: DropCauseNamer): string {
         (flow.drops.latestState ? ` ${tcpStateName(flow.drops.latestState)}` : ''),
     );
   }
+  if (flow.dns) {
+    const { id, flags, latency, errno, name } = flow.dns;
+    parts.push(
+      (flags & DNS_QR ? `dns #${id} ${dnsResponseCodeName(flags)}` : 'dns') +
+        (name ? ` ${name}` : '') +
+        (latency ? ` ${(latency / 1e6).toFixed(3)} ms` : '') +
+        (errno ? ` errno ${errno}` : ''),
+    );
+  }
   if (flow.rtt) parts.push(`rtt ${(flow.rtt / 1e6).toFixed(3)} ms`);
   return parts.join('  ');
 }
+
+/** The QR bit of a DNS header's flags: set on a response, whose rcode means something. */
+const DNS_QR = 0x8000;
 
 const time = (us: number) => new Date(us / 1000).toISOString().slice(11, 23);
 
@@ -114,6 +126,7 @@ export function formatJsonLines(batch: FlowBatch, dropCauseName: DropCauseNamer)
         ...(flow.drops && {
           drops: { ...flow.drops, latestDropCauseName: dropCauseName(flow.drops.latestDropCause), latestStateName: tcpStateName(flow.drops.latestState) },
         }),
+        ...(flow.dns && { dns: { ...flow.dns, responseCode: dnsResponseCodeName(flow.dns.flags) } }),
       }) + '\n';
   }
   return text;

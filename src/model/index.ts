@@ -8,6 +8,7 @@ export {
   readNsAsUs,
   readUint64,
   tcpStateName,
+  dnsResponseCodeName,
   type Direction,
   type FlowDns,
   type FlowDrops,

@@ -30,8 +30,8 @@ export const offsetOf = (field: keyof typeof FIELD_OFFSETS): number => FIELD_OFF
 /** key.direction of egress (FLOWCAST_DIRECTION_EGRESS in bpf/flow.h; ingress is 0). */
 export const DIRECTION_EGRESS = 1;
 
-/** struct flow_extras (bpf/flow.h): one per flow in a drain when drops or RTT are tracked. */
-export const EXTRAS_SIZE = 32;
+/** struct flow_extras (bpf/flow.h): one per flow in a drain when drops, RTT or DNS are tracked. */
+export const EXTRAS_SIZE = 80;
 
 export const EXTRAS_OFFSETS = {
   drop_packets: [0, 8],
@@ -41,4 +41,10 @@ export const EXTRAS_OFFSETS = {
   drop_flags: [28, 2],
   drop_state: [30, 1],
   has_drops: [31, 1],
+  dns_latency_ns: [32, 8],
+  dns_id: [40, 2],
+  dns_flags: [42, 2],
+  dns_errno: [44, 1],
+  has_dns: [45, 1],
+  dns_name: [48, 32],
 } as const satisfies Record<string, readonly [number, number]>;

@@ -150,10 +150,27 @@ const DROP_CAUSE = EXTRAS_OFFSETS.drop_cause[0];
 const DROP_FLAGS = EXTRAS_OFFSETS.drop_flags[0];
 const DROP_STATE = EXTRAS_OFFSETS.drop_state[0];
 const HAS_DROPS = EXTRAS_OFFSETS.has_drops[0];
+const [DNS_NAME, DNS_NAME_SIZE] = EXTRAS_OFFSETS.dns_name;
 
-/** The drops and RTT of one flow_extras struct, as the Avro Flow's fields. */
-function decodeExtras(extras: Buffer, base: number): Pick<FlowRecord, 'drops' | 'rtt'> {
+/** flow_extras.dns_name: dotted printable ASCII (the addon made it so), NUL-terminated. */
+export function readDnsName(extras: Buffer, base: number): string {
+  const start = base + DNS_NAME;
+  const end = extras.indexOf(0, start);
+  return extras.toString('latin1', start, end < 0 || end > start + DNS_NAME_SIZE ? start + DNS_NAME_SIZE : end);
+}
+
+/** The drops, DNS and RTT of one flow_extras struct, as the Avro Flow's fields. */
+function decodeExtras(extras: Buffer, base: number): Pick<FlowRecord, 'drops' | 'dns' | 'rtt'> {
   return {
+    dns: extras[base + EXTRAS_OFFSETS.has_dns[0]]
+      ? {
+          id: extras.readUInt16LE(base + EXTRAS_OFFSETS.dns_id[0]),
+          flags: extras.readUInt16LE(base + EXTRAS_OFFSETS.dns_flags[0]),
+          latency: readUint64(extras, base + EXTRAS_OFFSETS.dns_latency_ns[0]),
+          errno: extras[base + EXTRAS_OFFSETS.dns_errno[0]],
+          name: readDnsName(extras, base),
+        }
+      : null,
     drops: extras[base + HAS_DROPS]
       ? {
           bytes: readUint64(extras, base + DROP_BYTES),
@@ -169,7 +186,7 @@ function decodeExtras(extras: Buffer, base: number): Pick<FlowRecord, 'drops' | 
 
 /**
  * Per-flow objects from packed flow_record structs (a whole number of them: see DrainedFlows),
- * with drops and rtt when the drain tracked them (`extras`: one flow_extras per record).
+ * with drops, DNS and rtt when the drain tracked them (`extras`: one flow_extras per record).
  */
 export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) => string, extras?: Buffer): FlowRecord[] {
   const flows: FlowRecord[] = new Array(drained.length / RECORD_SIZE);
@@ -237,4 +254,27 @@ const TCP_STATES = [
 export function tcpStateName(state: number): string {
   if (state === 0) return 'NONE';
   return state < TCP_STATES.length ? `TCP_${TCP_STATES[state]}` : 'TCP_INVALID_STATE';
+}
+
+/**
+ * NetObserv's names of the DNS response codes (Flowlogs Pipeline's DnsFlagsResponseCode). Its
+ * table goes on with the extended codes 16-21 (BADVERS ...), which 4 bits of the header never hold.
+ */
+const DNS_RCODES: Record<number, string> = {
+  0: 'NoError',
+  1: 'FormErr',
+  2: 'ServFail',
+  3: 'NXDomain',
+  4: 'NotImp',
+  5: 'Refused',
+  6: 'YXDomain',
+  7: 'YXRRSet',
+  8: 'NXRRSet',
+  9: 'NotAuth',
+  10: 'NotZone',
+};
+
+/** The name of the response code in a DNS header's flags word (its low 4 bits), as NetObserv. */
+export function dnsResponseCodeName(flags: number): string {
+  return DNS_RCODES[flags & 0xf] ?? 'UnDefined';
 }

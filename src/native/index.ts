@@ -21,16 +21,19 @@ export interface NativeCaptureOptions {
   packetDrops?: boolean;
   /** ENABLE_RTT: fentry on tcp_rcv_established. */
   rtt?: boolean;
+  /** ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 is tracked too); 0 or absent: not tracking. */
+  dnsPort?: number;
 }
 
 /** What is tracked besides the flows, and what was asked for but this kernel cannot do (and why). */
 export interface NativeFeatures {
   packetDrops: boolean;
   rtt: boolean;
+  dnsTracking: boolean;
   unavailable: string[];
 }
 
-/** One drain: packed flow_record structs, and one flow_extras each when drops or RTT are tracked. */
+/** One drain: packed flow_record structs, and one flow_extras each when drops, RTT or DNS are tracked. */
 export interface NativeDrain {
   flows: Buffer;
   extras?: Buffer;

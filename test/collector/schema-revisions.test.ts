@@ -8,9 +8,9 @@ import avro from 'avsc';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 
 import { CollectorError, decodeEvent } from '../../src/collector/index.js';
-import { FLOW_BATCH_FINGERPRINT } from '../../src/encode/avro.js';
+import { FLOW_BATCH_FINGERPRINT, encodeFlowBatch, flowBatchType } from '../../src/encode/avro.js';
 import { DATA_SCHEMA, DATA_SCHEMA_NAME, createEventEncoder, newIdentity } from '../../src/encode/cloudevent.js';
-import { plain, sampleBatch } from '../helpers/batches.js';
+import { batchWithDns, plain, sampleBatch } from '../helpers/batches.js';
 
 const firstRevision = avro.Type.forSchema(JSON.parse(readFileSync(new URL('../../schemas/history/flow-batch-1.avsc', import.meta.url), 'utf8')));
 
@@ -55,6 +55,12 @@ test('a plain Avro event of an agent on the first schema revision decodes, new f
   );
   // Read as the current revision instead, the same bytes do not decode: the fingerprint matters.
   assert.throws(() => decodeEvent(body, binaryEvent(body, DATA_SCHEMA).headers));
+});
+
+test('a reader on the first revision decodes events of the current one with DNS set: resolution skips the fields it does not know', () => {
+  const batch = batchWithDns();
+  const old = firstRevision.fromBuffer(encodeFlowBatch(batch, false), firstRevision.createResolver(flowBatchType)) as { flows: unknown[] };
+  assert.deepEqual(plain(old.flows), plain(batch.flows.decode().map(({ netobservTcpFlags, dupList, drops, dns, rtt, ...before }) => before)));
 });
 
 test('an unknown schema fingerprint is a typed error', () => {

@@ -118,10 +118,10 @@ test('each NetObserv variable behaves as its status says', () => {
 });
 
 test('several at once: every refusal in one message, every warning its own line', () => {
-  const result = outcome({ ENABLE_DNS_TRACKING: 'true', FLOW_FILTER_RULES: '[{"action":"Reject"}]', PPROF_ADDR: ':6060', SAMPLING: 'x' });
+  const result = outcome({ ENABLE_PCA: 'true', FLOW_FILTER_RULES: '[{"action":"Reject"}]', PPROF_ADDR: ':6060', SAMPLING: 'x' });
   assert.deepEqual(
     result.errors.map((line) => line.split('=')[0]),
-    ['SAMPLING', 'ENABLE_DNS_TRACKING', 'FLOW_FILTER_RULES'],
+    ['SAMPLING', 'ENABLE_PCA', 'FLOW_FILTER_RULES'],
   );
   const warned = outcome({ PPROF_ADDR: ':6060', KAFKA_BROKERS: 'kafka:9092', DEDUPER_MERGE: 'true' });
   assert.deepEqual(
@@ -133,13 +133,13 @@ test('several at once: every refusal in one message, every warning its own line'
 test('the agent logs each warning at start and exits 2 on a refused variable', async () => {
   const net = await TestNet.create();
   try {
-    const refused = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', ENABLE_DNS_TRACKING: 'true', PPROF_ADDR: ':6060' });
+    const refused = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', ENABLE_PCA: 'true', PPROF_ADDR: ':6060' });
     assert.equal(await refused.exited(), 2);
     assert.equal(
       refused.stderr,
       [
         'flowcast-agent: invalid configuration (see --help):',
-        'ENABLE_DNS_TRACKING="true": refused: flowcast does not track DNS requests: flows would carry no DNS latency, id or response code (unset it or set false)',
+        'ENABLE_PCA="true": refused: flowcast does not capture packets for NetObserv\'s packet capture (unset it or set false)',
         '',
       ].join('\n'),
     );

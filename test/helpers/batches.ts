@@ -1,5 +1,5 @@
 // Flow batches built from real drained bytes: synthetic flow_record Buffers run through the decoder.
-import { DrainedFlows, RECORD_SIZE, offsetOf, type DecodedFlowBatch, type FlowBatch } from '../../src/model/index.js';
+import { DrainedFlows, EXTRAS_OFFSETS, EXTRAS_SIZE, RECORD_SIZE, offsetOf, type DecodedFlowBatch, type FlowBatch } from '../../src/model/index.js';
 
 /** `count` flow_record structs as a drain returns them: UDP 198.18.0.1:40000+i -> 198.18.0.2:5000+i. */
 export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000n): Buffer {
@@ -67,4 +67,22 @@ export function uniqueFlowsBatch(count: number, sequence = 0, packets?: number):
 /** Plain values (avsc decodes into record classes): for deep comparisons. */
 export function plain<T>(value: T): unknown {
   return JSON.parse(JSON.stringify(value));
+}
+
+/** Three flows with ENABLE_DNS_TRACKING's extras: a response, an unmatched response (errno 2), none. */
+export function batchWithDns(): FlowBatch {
+  const extras = Buffer.alloc(3 * EXTRAS_SIZE);
+  const at = (flow: number, field: keyof typeof EXTRAS_OFFSETS) => flow * EXTRAS_SIZE + EXTRAS_OFFSETS[field][0];
+  extras[at(0, 'has_dns')] = 1;
+  extras.writeUInt16LE(0xbeef, at(0, 'dns_id'));
+  extras.writeUInt16LE(0x8183, at(0, 'dns_flags'));
+  extras.writeBigUInt64LE(5_000_000_123n, at(0, 'dns_latency_ns')); // past 2^32: a multi-byte varint
+  extras.write('missing.example.org\0', at(0, 'dns_name'), 'latin1');
+  extras[at(1, 'has_dns')] = 1;
+  extras.writeUInt16LE(7, at(1, 'dns_id'));
+  extras.writeUInt16LE(0x8180, at(1, 'dns_flags'));
+  extras[at(1, 'dns_errno')] = 2;
+  extras.write('a.b', at(1, 'dns_name'), 'latin1');
+  extras.writeBigUInt64LE(1_000n, at(2, 'rtt_ns'));
+  return { ...sampleBatch(0), flows: new DrainedFlows(drainedBuffer(3), new Map([[2, 'eth2']]), extras) };
 }
