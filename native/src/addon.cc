@@ -128,7 +128,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     // clang-format on
   }
 
-  // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt })
+  // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt, deduplicate })
   explicit CaptureHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CaptureHandle>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Capture needs an options object");
@@ -137,6 +137,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
                             OptionalUint(options, "ringBufferBytes", 1 << 22)};
     settings.packet_drops = options.Get("packetDrops").ToBoolean().Value();
     settings.rtt = options.Get("rtt").ToBoolean().Value();
+    settings.deduplicate = !options.Has("deduplicate") || options.Get("deduplicate").ToBoolean().Value();
     try {
       capture_ = std::make_unique<Capture>(settings);
     } catch (const SysError& error) {
@@ -261,6 +262,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       Napi::Object result = Napi::Object::New(info.Env());
       result.Set("ringBufferPackets", double(totals[FLOWCAST_COUNTER_RINGBUF_PACKETS]));
       result.Set("lostPackets", double(totals[FLOWCAST_COUNTER_LOST_PACKETS]));
+      result.Set("observedInterfacesMissed", double(totals[FLOWCAST_COUNTER_OBSERVED_MISSED]));
       result.Set("attachments", double(capture.attachment_count()));
       return result;
     } catch (const SysError& error) {
@@ -438,15 +440,11 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   };
 #define FLOWCAST_FIELD(member) \
   field(#member, offsetof(flow_record, member), sizeof(static_cast<flow_record*>(nullptr)->member))
-  FLOWCAST_FIELD(key.src_mac);
-  FLOWCAST_FIELD(key.dst_mac);
   FLOWCAST_FIELD(key.src_ip);
   FLOWCAST_FIELD(key.dst_ip);
-  FLOWCAST_FIELD(key.if_index);
   FLOWCAST_FIELD(key.eth_protocol);
   FLOWCAST_FIELD(key.src_port);
   FLOWCAST_FIELD(key.dst_port);
-  FLOWCAST_FIELD(key.direction);
   FLOWCAST_FIELD(key.protocol);
   FLOWCAST_FIELD(key.icmp_type);
   FLOWCAST_FIELD(key.icmp_code);
@@ -457,6 +455,11 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   FLOWCAST_FIELD(metrics.tcp_flags);
   FLOWCAST_FIELD(metrics.dscp);
   FLOWCAST_FIELD(metrics.sampling);
+  FLOWCAST_FIELD(metrics.if_index);
+  FLOWCAST_FIELD(metrics.direction);
+  FLOWCAST_FIELD(metrics.src_mac);
+  FLOWCAST_FIELD(metrics.dst_mac);
+  FLOWCAST_FIELD(metrics.observed);
 #undef FLOWCAST_FIELD
   Napi::Object extras = Napi::Object::New(env);
   auto extra = [&](const char* name, size_t offset, size_t size) {

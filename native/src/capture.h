@@ -36,6 +36,8 @@ struct CaptureOptions {
   // and attached only for the features asked for, and only when the kernel supports them.
   bool packet_drops = false;
   bool rtt = false;
+  // DEDUPER=firstCome: one flow per 5-tuple across interfaces (see flow_key in bpf/flow.h).
+  bool deduplicate = true;
 };
 
 // One drain: the flows, and when drops or RTT are tracked, one flow_extras per flow (same order).
@@ -127,6 +129,8 @@ class Capture {
   // further flows are counted in overflow_lost_ (reported with the kernel's lost packets).
   std::unordered_map<KeyBytes, flow_metrics> overflow_;
   std::atomic<uint64_t> overflow_lost_{0};
+  // Interfaces the userspace merge found no free observed slot for (as the kernel counts them).
+  std::atomic<uint64_t> observed_missed_{0};
 
   std::map<std::pair<std::string, Direction>, Attachment> attachments_;
 

@@ -40,6 +40,12 @@ export interface CaptureOptions {
   packetDrops?: boolean;
   /** ENABLE_RTT: the smoothed TCP RTT of the flows of each 5-tuple. */
   rtt?: boolean;
+  /**
+   * DEDUPER: 'firstCome' (the default, NetObserv's in-kernel deduplication) counts a packet once,
+   * on the first interface its flow was seen on, and lists the others in the flow's dupList;
+   * 'none' makes one flow per interface and direction.
+   */
+  deduper?: 'firstCome' | 'none';
   /** Called after interfaces were attached or detached while running. */
   onInterfaces?: (change: { attached: string[]; detached: string[] }) => void;
   /**
@@ -150,6 +156,7 @@ export class FlowCapture {
         onOverflow: options.onOverflow,
         packetDrops: options.packetDrops,
         rtt: options.rtt,
+        deduplicate: options.deduper !== 'none',
       });
     } catch (error) {
       if (tcLock !== undefined) closeSync(tcLock);

@@ -49,6 +49,7 @@ export interface Config {
     pollPeriodMs: number;
     packetDrops: boolean;
     rtt: boolean;
+    deduper: 'firstCome' | 'none';
   };
   intervalMs: number;
   buffersLength: number;
@@ -356,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
       pollPeriodMs: parseDuration(values.LISTEN_POLL_PERIOD),
       packetDrops: values.ENABLE_PKT_DROPS,
       rtt: values.ENABLE_RTT,
+      deduper: values.DEDUPER,
     },
     intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
     buffersLength: values.BUFFERS_LENGTH,

@@ -8,7 +8,7 @@
 // test/encode/avro.test.ts checks its output is byte for byte what avsc writes.
 import type avro from 'avsc';
 
-import { EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE, type FlowBatch } from '../model/index.js';
+import { EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, OBSERVED_SLOTS, OBSERVED_SLOT_SIZE, RECORD_SIZE, type FlowBatch } from '../model/index.js';
 import { DIRECTION_SYMBOLS, DROPS_FIELDS, DUP_DIRECTION_SYMBOLS, EXTRA_FIELD_SOURCES, FLOW_FIELD_SOURCES, type FieldSource } from './flow-fields.js';
 import { Scratch, writeLongAt } from './scratch.js';
 
@@ -53,7 +53,8 @@ interface Step {
   bytes?: Buffer;
 }
 
-const DIRECTION_OFFSET = FIELD_OFFSETS['key.direction'][0];
+const DIRECTION_OFFSET = FIELD_OFFSETS['metrics.direction'][0];
+const IF_INDEX_OFFSET = FIELD_OFFSETS['metrics.if_index'][0];
 
 /** The step of a field fed by flow_extras (drops, rtt), after checking its Avro type. */
 function planExtra(name: string, type: ParsedType, extra: 'drops' | 'rtt'): Step {
@@ -180,11 +181,21 @@ function compileRecords(steps: Step[], withExtras: boolean): RecordsWriter {
         return `n = name(${u32}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i];`;
       case Kind.High16:
         return smallVarint(`${at(2)} | (${at(3)} << 8)`);
-      case Kind.DupList: // a block of one entry: name, direction's symbol index, empty UDN; the end
+      case Kind.DupList: {
+        // One block: the counted interface (name, direction's symbol index, empty UDN), then each
+        // used observed slot (its direction bits 1, 2, 3 are the symbols ingress, egress, both
+        // less one); slots are taken in order, so the first free one ends the list.
+        const slot = (index: string, delta: number) => `records[b + ${step.offset} + ${index} * ${OBSERVED_SLOT_SIZE} + ${delta}]`;
+        const counted = (delta: number) => `records[b + ${IF_INDEX_OFFSET + delta}]`;
+        const slotIndex = (index: string) => `(${slot(index, 0)} | (${slot(index, 1)} << 8) | (${slot(index, 2)} << 16)) + ${slot(index, 3)} * 16777216`;
         return (
-          `out[pos++] = 2; n = name(${u32}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i]; ` +
-          `out[pos++] = records[b + ${DIRECTION_OFFSET}] * 2; out[pos++] = 0; out[pos++] = 0;`
+          `c = 0; while (c < ${OBSERVED_SLOTS} && ${slotIndex('c')} !== 0) c++; ` +
+          `out[pos++] = (c + 1) * 2; n = name((${counted(0)} | (${counted(1)} << 8) | (${counted(2)} << 16)) + ${counted(3)} * 16777216); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i]; ` +
+          `out[pos++] = records[b + ${DIRECTION_OFFSET}] * 2; out[pos++] = 0; ` +
+          `for (let s = 0; s < c; s++) { n = name(${slotIndex('s')}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i]; ` +
+          `out[pos++] = ((${slot('s', 4)} & 3) - 1) * 2; out[pos++] = 0; } out[pos++] = 0;`
         );
+      }
       case Kind.Constant:
         return Array.from(step.bytes!, (byte) => `out[pos++] = ${byte};`).join(' ');
     }
@@ -192,7 +203,7 @@ function compileRecords(steps: Step[], withExtras: boolean): RecordsWriter {
   const loop = withExtras
     ? `for (let b = 0, e = 0; b < records.length; b += ${RECORD_SIZE}, e += ${EXTRAS_SIZE})`
     : `for (let b = 0; b < records.length; b += ${RECORD_SIZE})`;
-  const source = `let z, n; ${loop} {\n${body.join('\n')}\n} return pos;`;
+  const source = `let z, n, c; ${loop} {\n${body.join('\n')}\n} return pos;`;
   return new Function('writeLongAt', `return (records, out, pos, name, extras) => { ${source} };`)(writeLongAt);
 }
 
@@ -204,8 +215,8 @@ function bound(step: Step): number {
       return step.size;
     case Kind.InterfaceName:
       return 1 + NAME_MAX_BYTES;
-    case Kind.DupList:
-      return 5 + NAME_MAX_BYTES;
+    case Kind.DupList: // the count, the end, each entry's name, direction and UDN
+      return 2 + (1 + OBSERVED_SLOTS) * (3 + NAME_MAX_BYTES);
     case Kind.Drops:
       return 1 + 5 * 10;
     default:

@@ -21,6 +21,8 @@ export interface NativeCaptureOptions {
   packetDrops?: boolean;
   /** ENABLE_RTT: fentry on tcp_rcv_established. */
   rtt?: boolean;
+  /** DEDUPER=firstCome (the default): one flow per 5-tuple across interfaces (bpf/flow.h). */
+  deduplicate?: boolean;
 }
 
 /** What is tracked besides the flows, and what was asked for but this kernel cannot do (and why). */
@@ -44,6 +46,8 @@ export interface NativeDrain {
 export interface KernelCounters {
   ringBufferPackets: number;
   lostPackets: number;
+  /** Interfaces not listed in a flow's dupList: its six other-interface slots were taken. */
+  observedInterfacesMissed: number;
   attachments: number;
 }
 

@@ -176,9 +176,19 @@ test('NetObserv flags and dupList from the drained struct: the Buffer writer sti
     flows.map((flow) => [flow.tcpFlags, flow.netobservTcpFlags]),
     values.map((value) => [value & 0xffff, value >>> 16]),
   );
+  // The counted interface first, then the ones sampleBatch lists in metrics.observed (every fifth flow).
+  const name = (ifIndex: number) => `eth${ifIndex}`;
   assert.deepEqual(
     flows.map((flow) => flow.dupList),
-    flows.map((flow) => [{ interface: flow.interface, direction: flow.direction, udn: '' }]),
+    flows.map((flow, i) => [
+      { interface: flow.interface, direction: flow.direction, udn: '' },
+      ...(i % 5 === 0
+        ? [
+            { interface: name(2 + ((i + 1) % 3)), direction: 'egress', udn: '' },
+            { interface: name(2 + ((i + 2) % 3)), direction: 'both', udn: '' },
+          ]
+        : []),
+    ]),
   );
   const encoded = encodeFlowBatch(batch, false);
   assert.ok(encoded.equals(flowBatchType.toBuffer({ ...batch, flows })));
