@@ -86,6 +86,7 @@ async function main(): Promise<void> {
         'ENABLE_PKT_DROPS=true, ENABLE_RTT=true (nothing listens on the receiver: every packet is a NO_SOCKET drop the hook records)',
         { ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'true' },
       ],
+      ['DEDUPER=none (one flow per interface and direction, as before in-kernel deduplication)', { DEDUPER: 'none' }],
     ] as [string, Record<string, string>][]) {
       const runs: AgentRun[] = [];
       const ratios: number[] = [];
