@@ -55,7 +55,12 @@ test('a decoder built from proto/flow.proto at run time reads every field the ex
     flags: 0,
     icmpType: 0,
     icmpCode: 0,
-    dupList: [{ interface: 'eth2', direction: 'INGRESS', udn: '' }],
+    // The counted interface, then the others the flow crossed (sampleBatch lists two on flow 0): both is NetObserv's 3.
+    dupList: [
+      { interface: 'eth2', direction: 'INGRESS', udn: '' },
+      { interface: 'eth3', direction: 'EGRESS', udn: '' },
+      { interface: 'eth4', direction: 3, udn: '' },
+    ],
     sampling: 1,
   });
   // Nothing else: the NetObserv features flowcast does not measure stay at their defaults.
@@ -76,7 +81,7 @@ test('an ARP flow carries Network (zero IPv4 addresses) and Transport, as NetObs
   const [entry] = Records.toObject(Records.decode(encoded), { longs: Number, enums: String, oneofs: true }).entries;
   assert.deepEqual(entry.network, { srcAddr: { ipv4: 0, ipFamily: 'ipv4' }, dstAddr: { ipv4: 0, ipFamily: 'ipv4' } });
   assert.deepEqual(entry.transport, {});
-  assert.deepEqual(entry.dupList, [{ interface: 'eth2' }]);
+  assert.deepEqual(entry.dupList, [{ interface: 'eth2' }, { interface: 'eth3', direction: 'EGRESS' }, { interface: 'eth4', direction: 3 }]);
 });
 
 test("real TCP in namespaces: pbflow flags per direction is NetObserv's rule, every record has dup_list", async () => {
