@@ -27,16 +27,25 @@ export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000
     buffer.writeUInt32LE(i % 2 ? 0x12 : 0, base + offsetOf('metrics.tcp_flags'));
     buffer[base + offsetOf('metrics.dscp')] = i % 64;
     buffer.writeUInt32LE(1, base + offsetOf('metrics.sampling'));
-    // DEDUPER=firstCome: every fifth flow crossed other interfaces too (egress, then each way).
-    if (i % 5 === 0) {
-      const observed = base + offsetOf('metrics.observed');
-      buffer.writeUInt32LE(2 + ((i + 1) % 3), observed);
-      buffer.writeUInt32LE(2, observed + 4);
-      buffer.writeUInt32LE(2 + ((i + 2) % 3), observed + 8);
-      buffer.writeUInt32LE(3, observed + 12);
-    }
   }
   return buffer;
+}
+
+/**
+ * DEDUPER=firstCome: every fifth flow of a drained batch crossed two more interfaces (egress on the
+ * next index, each way on the one after). Kept out of sampleBatch, whose shape the benchmarks use.
+ */
+export function withObserved(batch: FlowBatch): FlowBatch {
+  const { records } = batch.flows;
+  for (let i = 0; i < batch.flows.length; i += 5) {
+    const observed = i * RECORD_SIZE + offsetOf('metrics.observed');
+    const ifIndex = records.readUInt32LE(i * RECORD_SIZE + offsetOf('metrics.if_index'));
+    records.writeUInt32LE(2 + ((ifIndex - 1) % 3), observed);
+    records.writeUInt32LE(2, observed + 4); // 1 << FLOWCAST_DIRECTION_EGRESS
+    records.writeUInt32LE(2 + (ifIndex % 3), observed + 8);
+    records.writeUInt32LE(3, observed + 12); // both
+  }
+  return batch;
 }
 
 const INTERFACE_NAMES = new Map([
