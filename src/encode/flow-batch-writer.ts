@@ -55,6 +55,7 @@ interface Step {
 
 const DIRECTION_OFFSET = FIELD_OFFSETS['metrics.direction'][0];
 const IF_INDEX_OFFSET = FIELD_OFFSETS['metrics.if_index'][0];
+const OBSERVED_OFFSET = FIELD_OFFSETS['metrics.observed'][0];
 
 /** The step of a field fed by flow_extras (drops, rtt), after checking its Avro type. */
 function planExtra(name: string, type: ParsedType, extra: 'drops' | 'rtt'): Step {
@@ -131,6 +132,21 @@ function planFlow(fields: ParsedField[], withExtras: boolean): Step[] {
 
 /** Kernel interface names are under 16 bytes; 63 keeps the name's length a one-byte varint. */
 const NAME_MAX_BYTES = 63;
+/** The most a dupList entry takes: the name's length and bytes, the direction, the empty UDN. */
+const DUP_ENTRY_BOUND = 3 + NAME_MAX_BYTES;
+
+/**
+ * The used observed slots of all the records (dupList entries besides the counted one): bounding
+ * the output by them rather than by six a flow keeps the scratch buffer near what is written.
+ */
+function observedEntries(records: Buffer): number {
+  let entries = 0;
+  for (let base = OBSERVED_OFFSET; base < records.length; base += RECORD_SIZE) {
+    const end = base + OBSERVED_SLOTS * OBSERVED_SLOT_SIZE;
+    for (let slot = base; slot < end && records.readUInt32LE(slot) !== 0; slot += OBSERVED_SLOT_SIZE) entries++;
+  }
+  return entries;
+}
 
 /** Source of a varint of the unsigned integer expression `value`, known to be below 2^31. */
 const smallVarint = (value: string) => `z = (${value}) * 2; while (z > 127) { out[pos++] = (z & 127) | 128; z >>>= 7; } out[pos++] = z;`;
@@ -215,8 +231,8 @@ function bound(step: Step): number {
       return step.size;
     case Kind.InterfaceName:
       return 1 + NAME_MAX_BYTES;
-    case Kind.DupList: // the count, the end, each entry's name, direction and UDN
-      return 2 + (1 + OBSERVED_SLOTS) * (3 + NAME_MAX_BYTES);
+    case Kind.DupList: // the count, the end, the counted interface's entry (the others: observedEntries)
+      return 2 + DUP_ENTRY_BOUND;
     case Kind.Drops:
       return 1 + 5 * 10;
     default:
@@ -264,7 +280,7 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
       else writeInt(value as number);
     }
     const count = batch.flows.length;
-    scratch.ensure(count * recordBound + 20);
+    scratch.ensure(count * recordBound + observedEntries(batch.flows.records) * DUP_ENTRY_BOUND + 20);
     if (count > 0) writeInt(count); // one block holding every flow
     const names = new Map<number, Buffer>();
     const name = (ifIndex: number) => {
