@@ -125,3 +125,37 @@ test('DEDUPER=none: one flow per interface and direction, each with every packet
   );
   assert.deepEqual(flows.map(hooks), [['fdb/ingress'], ['fdc/egress']]);
 });
+
+test('a flow flooded to more bridge ports than its six observed slots: the first six listed, the rest counted as missed', async () => {
+  // Seven more ports (veth pairs inside B, the peers not captured); a destination MAC the bridge
+  // has not learned makes it flood every packet to all eight ports but the one it came in on.
+  const ports = Array.from({ length: 7 }, (_, i) => `fdp${i}`);
+  for (const port of ports) {
+    await exec(NS.b, 'ip', 'link', 'add', port, 'type', 'veth', 'peer', 'name', `${port}x`);
+    await exec(NS.b, 'ip', 'link', 'set', `${port}x`, 'up');
+    await exec(NS.b, 'ip', 'link', 'set', port, 'master', 'fdbr', 'up');
+  }
+  try {
+    for (const port of ports) await waitUntil(async () => (await exec(NS.b, 'cat', `/sys/class/net/${port}/operstate`)).trim() === 'up', `${port} up`, 15_000);
+    const unknown = '198.18.1.10';
+    await exec(NS.a, 'ip', 'neigh', 'replace', unknown, 'lladdr', '02:00:00:00:0f:0f', 'dev', 'fda', 'nud', 'permanent');
+    const probe = await Probe.start(hostB(), { interfaces: [...B_INTERFACES, ...ports] });
+    const packets = 100;
+    const before = await received();
+    await exec(NS.a, UDPGEN, unknown, '7000', '1', String(packets), String(PAYLOAD), '33005');
+    await waitUntil(async () => (await received()) - before >= packets, `${packets} flooded packets at C`, 15_000);
+    const drained = await probe.close();
+    const flows = flowsFrom(drained.flows, 33005);
+    assert.equal(flows.length, 1);
+    assert.equal(flows[0].packets, packets);
+    // fdb (counted) and six of the eight egress ports (fdc and the seven new ones).
+    const [counted, ...others] = hooks(flows[0]);
+    assert.equal(counted, 'fdb/ingress');
+    assert.equal(others.length, 6);
+    for (const other of others) assert.match(other, /^fd(c|p\d)\/egress$/);
+    // Each packet met two ports with no slot left.
+    assert.equal(drained.counters.observedInterfacesMissed, 2 * packets);
+  } finally {
+    for (const port of ports) await exec(NS.b, 'ip', 'link', 'del', port).catch(() => undefined);
+  }
+});
