@@ -87,6 +87,7 @@ async function main(): Promise<void> {
         { ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'true' },
       ],
       ['ENABLE_DNS_TRACKING=true (the traffic is not DNS: what the port check costs every packet)', { ENABLE_DNS_TRACKING: 'true' }],
+      ['DEDUPER=none (one flow per interface and direction, as before in-kernel deduplication)', { DEDUPER: 'none' }],
     ] as [string, Record<string, string>][]) {
       const runs: AgentRun[] = [];
       const ratios: number[] = [];

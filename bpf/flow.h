@@ -13,22 +13,32 @@
 #define FLOWCAST_DIRECTION_INGRESS 0
 #define FLOWCAST_DIRECTION_EGRESS 1
 
-/* What identifies a flow. IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d). */
+/* What identifies a flow: NetObserv's flow_id plus the EtherType. IPv4 addresses are stored
+ * IPv4-mapped (::ffff:a.b.c.d). The MACs are in the value (the first packet's), so 48 bytes are
+ * hashed per packet rather than 64. With DEDUPER=firstCome (flowcast_config.deduplicate) if_index
+ * and direction are 0: a packet crossing several interfaces of the host is one flow, its
+ * interfaces listed in the value; with DEDUPER=none they are set, one flow per interface and
+ * direction. */
 struct flow_key {
-	__u8 src_mac[6];
-	__u8 dst_mac[6];
 	__u8 src_ip[16];
 	__u8 dst_ip[16];
-	__u32 if_index;
+	__u32 if_index;     /* DEDUPER=none only */
 	__u16 eth_protocol; /* host byte order, e.g. 0x0800 */
 	__u16 src_port;     /* host byte order; 0 when the protocol has no ports */
 	__u16 dst_port;
-	__u8 direction; /* FLOWCAST_DIRECTION_* */
+	__u8 direction; /* DEDUPER=none only: FLOWCAST_DIRECTION_* */
 	__u8 protocol;  /* IP protocol number; 0 for non-IP */
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u8 pad[6];
+	__u8 pad[2];
 };
+
+/* NetObserv's MAX_OBSERVED_INTERFACES: the other (interface, direction) pairs a flow keeps. */
+#define FLOWCAST_MAX_OBSERVED 6
+/* metrics.observed[i]: the interface index in the low 32 bits, and from bit 32 one bit per
+ * direction seen there (1 << FLOWCAST_DIRECTION_*); 0: a free slot. One 64-bit word, so a slot is
+ * claimed with one compare-and-swap and a direction added with one atomic OR (no spin lock). */
+#define FLOWCAST_OBSERVED_DIRECTIONS_SHIFT 32
 
 /* metrics.tcp_flags packs, per flow, the OR over its packets of:
  * - bits 0-15: the TCP header's flag bits as they are (FIN 0x01 ... CWR 0x80, NS 0x100);
@@ -38,7 +48,11 @@ struct flow_key {
 #define FLOWCAST_TCP_HEADER_MASK 0xffff
 #define FLOWCAST_TCP_NETOBSERV_SHIFT 16
 
-/* What the kernel accumulates per flow. One copy shared by all CPUs, updated with atomics. */
+/* What the kernel accumulates per flow. One copy shared by all CPUs, updated with atomics.
+ * bytes and packets are those seen on if_index (NetObserv's if_index_first_seen): a packet of the
+ * flow on another interface updates only last_seen and tcp_flags, and adds its interface and
+ * direction to observed (NetObserv's update rule; with DEDUPER=none every packet is on if_index).
+ */
 struct flow_metrics {
 	__u64 packets;
 	__u64 bytes;      /* frame bytes: skb->len at TC, L2 header included, FCS excluded */
@@ -46,8 +60,13 @@ struct flow_metrics {
 	__u64 last_seen;
 	__u32 tcp_flags; /* two ORs in one word, so one atomic OR updates both (FLOWCAST_TCP_*) */
 	__u32 sampling;  /* 1 in N packets was counted; 1 = every packet */
+	__u32 if_index;  /* the interface the flow was first seen on, the one counted */
+	__u8 direction;  /* FLOWCAST_DIRECTION_* of the first packet on if_index */
 	__u8 dscp;
-	__u8 pad[7];
+	__u8 src_mac[6]; /* of the first packet */
+	__u8 dst_mac[6];
+	__u8 pad[4];
+	__u64 observed[FLOWCAST_MAX_OBSERVED]; /* the other interfaces (FLOWCAST_OBSERVED_*) */
 };
 
 /* A flow as it crosses to userspace. Two uses, one layout:
@@ -62,7 +81,10 @@ struct flow_record {
 enum flowcast_counter {
 	FLOWCAST_COUNTER_RINGBUF_PACKETS = 0, /* packets recorded through the ring buffer */
 	FLOWCAST_COUNTER_LOST_PACKETS = 1,    /* packets neither in a map nor in the ring buffer */
-	FLOWCAST_COUNTER_MAX = 2,
+	/* an interface not listed in a flow's observed slots: all FLOWCAST_MAX_OBSERVED were taken
+	 * (NetObserv's OBSERVED_INTF_MISSED) */
+	FLOWCAST_COUNTER_OBSERVED_MISSED = 2,
+	FLOWCAST_COUNTER_MAX = 3,
 };
 
 /* Settings written into the object's .rodata before load (the variable flowcast_config). */
@@ -70,6 +92,7 @@ struct flowcast_config {
 	__u32 sampling;          /* count 1 in N packets; 0 and 1 mean every packet */
 	__u32 ring_wakeup_bytes; /* wake userspace when this much overflow data is waiting */
 	__u32 dns_port; /* ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 matches too); 0: off */
+	__u32 deduplicate;       /* DEDUPER=firstCome: one flow per 5-tuple across interfaces */
 };
 
 /* ENABLE_PKT_DROPS and ENABLE_RTT (bpf/extras.bpf.c): the kfree_skb tracepoint and

@@ -35,6 +35,7 @@
 const volatile struct flowcast_config flowcast_config = {
 	.sampling = 1,
 	.ring_wakeup_bytes = 1 << 19,
+	.deduplicate = 1,
 };
 
 #include "dns.h" /* reads flowcast_config */
@@ -95,8 +96,8 @@ static __always_inline __u32 parse(struct __sk_buff *skb, struct flow_key *key,
 
 	if ((void *)(eth + 1) > data_end)
 		return 0;
-	__builtin_memcpy(key->src_mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(key->dst_mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(m->src_mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(m->dst_mac, eth->h_dest, ETH_ALEN);
 	key->eth_protocol = bpf_ntohs(eth->h_proto);
 
 	if (key->eth_protocol == ETH_P_IP) {
@@ -178,6 +179,31 @@ static __always_inline __u32 parse(struct __sk_buff *skb, struct flow_key *key,
 	return 0;
 }
 
+/* Lists the interface and direction of a packet not counted (the flow was first seen on another
+ * interface): a free slot is claimed with a compare-and-swap, a direction added with an atomic OR,
+ * so that two CPUs seeing new interfaces of one flow at once each get a slot of their own. */
+static __always_inline void observe(struct flow_metrics *cur, __u32 if_index, __u8 direction)
+{
+	__u64 seen = (__u64)1 << (FLOWCAST_OBSERVED_DIRECTIONS_SHIFT + direction);
+	__u64 slot;
+
+#pragma unroll
+	for (int i = 0; i < FLOWCAST_MAX_OBSERVED; i++) {
+		slot = cur->observed[i];
+		if (slot == 0) {
+			slot = __sync_val_compare_and_swap(&cur->observed[i], 0, if_index | seen);
+			if (slot == 0)
+				return;
+		}
+		if ((__u32)slot == if_index) {
+			if (!(slot & seen))
+				__sync_fetch_and_or(&cur->observed[i], seen);
+			return;
+		}
+	}
+	count(FLOWCAST_COUNTER_OBSERVED_MISSED, 1);
+}
+
 /* Adds one packet to a flow other CPUs may be updating at the same time. */
 static __always_inline void add(struct flow_metrics *cur, const struct flow_metrics *m)
 {
@@ -190,6 +216,22 @@ static __always_inline void add(struct flow_metrics *cur, const struct flow_metr
 	/* new flags (either half) are rare: skip the atomic otherwise */
 	if (m->tcp_flags & ~cur->tcp_flags)
 		__sync_fetch_and_or(&cur->tcp_flags, m->tcp_flags);
+}
+
+/* A packet of a flow already in the map: counted when on the flow's first interface (always, with
+ * DEDUPER=none, where the interface is in the key: the verifier prunes the rest), otherwise only
+ * its time, flags and interface noted, as NetObserv's update_existing_flow does. */
+static __always_inline void update(struct flow_metrics *cur, const struct flow_metrics *m)
+{
+	if (!flowcast_config.deduplicate || cur->if_index == m->if_index) {
+		add(cur, m);
+		return;
+	}
+	if (m->last_seen > cur->last_seen)
+		cur->last_seen = m->last_seen;
+	if (m->tcp_flags & ~cur->tcp_flags)
+		__sync_fetch_and_or(&cur->tcp_flags, m->tcp_flags);
+	observe(cur, m->if_index, m->direction);
 }
 
 static __always_inline int account(struct __sk_buff *skb, __u8 direction)
@@ -209,8 +251,12 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 
 	__builtin_memset(&key, 0, sizeof(key));
 	__builtin_memset(&m, 0, sizeof(m));
-	key.if_index = skb->ifindex;
-	key.direction = direction;
+	m.if_index = skb->ifindex;
+	m.direction = direction;
+	if (!flowcast_config.deduplicate) {
+		key.if_index = skb->ifindex;
+		key.direction = direction;
+	}
 	header_len = parse(skb, &key, &m);
 	if (flowcast_config.dns_port) /* a .rodata constant: no cost with DNS tracking off */
 		track_dns(skb, &key, header_len);
@@ -231,7 +277,7 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	}
 	cur = bpf_map_lookup_elem(flows, &key);
 	if (cur) {
-		add(cur, &m);
+		update(cur, &m);
 		return TC_ACT_UNSPEC;
 	}
 	err = bpf_map_update_elem(flows, &key, &m, BPF_NOEXIST);
@@ -240,7 +286,7 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	if (err == -EEXIST) { /* another CPU created it since our lookup */
 		cur = bpf_map_lookup_elem(flows, &key);
 		if (cur) {
-			add(cur, &m);
+			update(cur, &m);
 			return TC_ACT_UNSPEC;
 		}
 	}

@@ -128,7 +128,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     // clang-format on
   }
 
-  // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt, dnsPort })
+  // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt, dnsPort, deduplicate })
   explicit CaptureHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CaptureHandle>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Capture needs an options object");
@@ -141,6 +141,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     if (dns_port > 65535)
       throw Napi::RangeError::New(env, "dnsPort must be a port (1-65535), or 0 for no DNS tracking");
     settings.dns_port = uint16_t(dns_port);
+    settings.deduplicate = !options.Has("deduplicate") || options.Get("deduplicate").ToBoolean().Value();
     try {
       capture_ = std::make_unique<Capture>(settings);
     } catch (const SysError& error) {
@@ -265,6 +266,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       Napi::Object result = Napi::Object::New(info.Env());
       result.Set("ringBufferPackets", double(totals[FLOWCAST_COUNTER_RINGBUF_PACKETS]));
       result.Set("lostPackets", double(totals[FLOWCAST_COUNTER_LOST_PACKETS]));
+      result.Set("observedInterfacesMissed", double(totals[FLOWCAST_COUNTER_OBSERVED_MISSED]));
       result.Set("attachments", double(capture.attachment_count()));
       return result;
     } catch (const SysError& error) {
@@ -443,15 +445,11 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   };
 #define FLOWCAST_FIELD(member) \
   field(#member, offsetof(flow_record, member), sizeof(static_cast<flow_record*>(nullptr)->member))
-  FLOWCAST_FIELD(key.src_mac);
-  FLOWCAST_FIELD(key.dst_mac);
   FLOWCAST_FIELD(key.src_ip);
   FLOWCAST_FIELD(key.dst_ip);
-  FLOWCAST_FIELD(key.if_index);
   FLOWCAST_FIELD(key.eth_protocol);
   FLOWCAST_FIELD(key.src_port);
   FLOWCAST_FIELD(key.dst_port);
-  FLOWCAST_FIELD(key.direction);
   FLOWCAST_FIELD(key.protocol);
   FLOWCAST_FIELD(key.icmp_type);
   FLOWCAST_FIELD(key.icmp_code);
@@ -462,6 +460,11 @@ Napi::Value Layout(const Napi::CallbackInfo& info) {
   FLOWCAST_FIELD(metrics.tcp_flags);
   FLOWCAST_FIELD(metrics.dscp);
   FLOWCAST_FIELD(metrics.sampling);
+  FLOWCAST_FIELD(metrics.if_index);
+  FLOWCAST_FIELD(metrics.direction);
+  FLOWCAST_FIELD(metrics.src_mac);
+  FLOWCAST_FIELD(metrics.dst_mac);
+  FLOWCAST_FIELD(metrics.observed);
 #undef FLOWCAST_FIELD
   Napi::Object extras = Napi::Object::New(env);
   auto extra = [&](const char* name, size_t offset, size_t size) {

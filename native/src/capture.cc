@@ -107,18 +107,46 @@ void SetAutoload(bpf_program* program, bool autoload) {
   }
 }
 
-// Adds a packet from the ring buffer (or a flow's earlier total) into a flow's total.
-void Merge(flow_metrics* into, const flow_metrics& from) {
-  if (from.packets == 0) return;
-  if (into->packets == 0 || from.first_seen < into->first_seen) into->first_seen = from.first_seen;
-  if (from.last_seen >= into->last_seen) {
-    into->last_seen = from.last_seen;
-    into->dscp = from.dscp;
+// Lists an interface and the directions seen there (one observed slot's value) in a flow's other
+// interfaces, as the kernel's observe() does; returns 1 when every slot was taken, 0 otherwise.
+int Observe(flow_metrics* into, uint64_t entry) {
+  const uint32_t if_index = uint32_t(entry);
+  if (if_index == into->if_index) return 0;  // the counted interface is not repeated
+  for (__u64& slot : into->observed) {
+    if (slot == 0 || uint32_t(slot) == if_index) {
+      slot |= entry;
+      return 0;
+    }
   }
-  into->packets += from.packets;
-  into->bytes += from.bytes;
+  return 1;
+}
+
+// Adds what came later (a packet from the ring buffer, or the ring's total of a flow) into a
+// flow's total, by the kernel's rule: counted when on the flow's first interface (always with
+// DEDUPER=none, where the interface is in the key), otherwise its interface is listed. Returns the
+// interfaces that found no free slot.
+uint64_t Merge(flow_metrics* into, const flow_metrics& from) {
+  if (from.packets == 0) return 0;
+  if (into->packets == 0) {
+    *into = from;
+    return 0;
+  }
+  into->first_seen = std::min<__u64>(into->first_seen, from.first_seen);
+  into->last_seen = std::max<__u64>(into->last_seen, from.last_seen);
   into->tcp_flags |= from.tcp_flags;
-  into->sampling = from.sampling;
+  uint64_t missed = 0;
+  if (from.if_index == into->if_index) {
+    into->dscp = from.dscp;
+    into->packets += from.packets;
+    into->bytes += from.bytes;
+    into->sampling = from.sampling;
+  } else {
+    missed += Observe(into, from.if_index | (uint64_t(1) << (FLOWCAST_OBSERVED_DIRECTIONS_SHIFT + from.direction)));
+  }
+  for (uint64_t entry : from.observed) {
+    if (entry) missed += Observe(into, entry);
+  }
+  return missed;
 }
 
 // Reads and deletes every entry of a hash in batches, calling on_entry(key, value) for each.
@@ -259,6 +287,7 @@ Capture::Capture(const CaptureOptions& options) {
     if (!skeleton_->rodata) throw SysError("BPF object has no .rodata", ENOENT);
     skeleton_->rodata->flowcast_config = flowcast_config{options.sampling, options.ring_buffer_bytes / 8};
     skeleton_->rodata->flowcast_config.dns_port = options.dns_port;
+    skeleton_->rodata->flowcast_config.deduplicate = options.deduplicate;
     SetMaxEntries(skeleton_->maps.flows_a, options.max_flows);
     SetMaxEntries(skeleton_->maps.flows_b, options.max_flows);
     // Pending queries and per-tuple results, as many as flows; one entry each when not tracking.
@@ -506,7 +535,7 @@ int Capture::OnOverflowRecord(void* context, void* data, size_t size) {
     }
     found = self->overflow_.emplace(std::move(key), flow_metrics{}).first;
   }
-  Merge(&found->second, record.metrics);
+  self->observed_missed_ += Merge(&found->second, record.metrics);
   return 0;
 }
 
@@ -602,8 +631,8 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
     result->extras[i].rtt_ns = entry.rtt_ns;
     if (entry.has_dns) SetDns(entry.dns, &result->extras[i]);
     if (entry.drops.packets == 0) continue;
-    if (entry.drop_owner == SIZE_MAX || (flows[i].key.direction == FLOWCAST_DIRECTION_INGRESS &&
-                                         flows[entry.drop_owner].key.direction != FLOWCAST_DIRECTION_INGRESS)) {
+    if (entry.drop_owner == SIZE_MAX || (flows[i].metrics.direction == FLOWCAST_DIRECTION_INGRESS &&
+                                         flows[entry.drop_owner].metrics.direction != FLOWCAST_DIRECTION_INGRESS)) {
       entry.drop_owner = i;
     }
   }
@@ -643,7 +672,7 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
     record.key.protocol = tuple.protocol;
     record.key.icmp_type = tuple.icmp_type;
     record.key.icmp_code = tuple.icmp_code;
-    record.key.direction = FLOWCAST_DIRECTION_INGRESS;
+    record.metrics.direction = FLOWCAST_DIRECTION_INGRESS;
     static const uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     record.key.eth_protocol = memcmp(tuple.src_ip, kMappedPrefix, 12) == 0 ? 0x0800 : 0x86dd;
     record.metrics.first_seen = extras.has_drops ? entry.drops.first_seen : now;
@@ -696,7 +725,7 @@ DrainResult Capture::Drain(bool both_maps) {
     for (flow_record& record : out) {
       auto found = overflow.find(KeyBytes(reinterpret_cast<const char*>(&record.key), sizeof(record.key)));
       if (found == overflow.end()) continue;
-      Merge(&record.metrics, found->second);
+      observed_missed_ += Merge(&record.metrics, found->second);
       overflow.erase(found);
     }
     for (auto& [key, metrics] : overflow) {
@@ -723,6 +752,7 @@ std::array<uint64_t, FLOWCAST_COUNTER_MAX> Capture::Counters() const {
     for (uint64_t value : per_cpu) totals[index] += value;
   }
   totals[FLOWCAST_COUNTER_LOST_PACKETS] += overflow_lost_.load();
+  totals[FLOWCAST_COUNTER_OBSERVED_MISSED] += observed_missed_.load();
   return totals;
 }
 

@@ -38,6 +38,8 @@ struct CaptureOptions {
   bool rtt = false;
   // ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 always matches too); 0: off. Part of the TC object.
   uint16_t dns_port = 0;
+  // DEDUPER=firstCome: one flow per 5-tuple across interfaces (see flow_key in bpf/flow.h).
+  bool deduplicate = true;
 };
 
 // One drain: the flows, and when drops, RTT or DNS are tracked, one flow_extras per flow (same order).
@@ -131,6 +133,8 @@ class Capture {
   // further flows are counted in overflow_lost_ (reported with the kernel's lost packets).
   std::unordered_map<KeyBytes, flow_metrics> overflow_;
   std::atomic<uint64_t> overflow_lost_{0};
+  // Interfaces the userspace merge found no free observed slot for (as the kernel counts them).
+  std::atomic<uint64_t> observed_missed_{0};
 
   std::map<std::pair<std::string, Direction>, Attachment> attachments_;
 

@@ -70,6 +70,11 @@ export async function startMetrics(port: number, address: string, sources: Metri
     "Packets that could not be recorded: flow map and ring buffer full, or the ring buffer's flows past CACHE_MAX_FLOWS.",
     () => aggregator.totals.lostPackets,
   );
+  total(
+    prefix + 'observed_interfaces_missed_total',
+    "Interfaces a flow crossed that its dupList could not name: its six other-interface slots were taken (DEDUPER=firstCome; NetObserv's MaxObservedInterfacesReached).",
+    () => aggregator.totals.observedInterfacesMissed,
+  );
   total(prefix + 'drain_failures_total', 'Drains of the kernel maps that failed (three in a row make /healthz fail).', () => aggregator.totals.drainFailures);
   total(prefix + 'hooks_lost_total', 'Hooks of ours found removed or replaced from outside (each is attached again).', () => capture.hooksLost);
   total(prefix + 'export_sent_total', 'Batches the export target acknowledged.', () => queue.stats.sent, { exporter });

@@ -29,6 +29,8 @@ export interface AggregateTotals {
   bytes: number;
   ringBufferPackets: number;
   lostPackets: number;
+  /** Interfaces not listed in a flow's dupList (its six other-interface slots were taken). */
+  observedInterfacesMissed: number;
   /** Drains that failed (each reported to onError). */
   drainFailures: number;
 }
@@ -41,10 +43,19 @@ const nowUs = () => Date.now() * 1000;
 const DEFAULT_MIN_FLUSH_GAP_MS = 1000;
 
 export class Aggregator {
-  readonly totals: AggregateTotals = { batches: 0, flows: 0, packets: 0, bytes: 0, ringBufferPackets: 0, lostPackets: 0, drainFailures: 0 };
+  readonly totals: AggregateTotals = {
+    batches: 0,
+    flows: 0,
+    packets: 0,
+    bytes: 0,
+    ringBufferPackets: 0,
+    lostPackets: 0,
+    observedInterfacesMissed: 0,
+    drainFailures: 0,
+  };
   private sequence = 0;
   private intervalStart = nowUs();
-  private lastCounters: KernelCounters = { ringBufferPackets: 0, lostPackets: 0, attachments: 0 };
+  private lastCounters: KernelCounters = { ringBufferPackets: 0, lostPackets: 0, observedInterfacesMissed: 0, attachments: 0 };
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   /** When the last flush started (epoch ms): the next one is timed from it. */
@@ -131,6 +142,7 @@ export class Aggregator {
       lostPackets: counters.lostPackets - this.lastCounters.lostPackets,
       flows,
     };
+    this.totals.observedInterfacesMissed += counters.observedInterfacesMissed - this.lastCounters.observedInterfacesMissed;
     this.lastCounters = counters;
     this.intervalStart = intervalEnd;
     this.count(batch);

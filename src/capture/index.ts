@@ -42,6 +42,12 @@ export interface CaptureOptions {
   rtt?: boolean;
   /** ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 is tracked too); 0 or absent: not tracking. */
   dnsPort?: number;
+  /**
+   * DEDUPER: 'firstCome' (the default, NetObserv's in-kernel deduplication) counts a packet once,
+   * on the first interface its flow was seen on, and lists the others in the flow's dupList;
+   * 'none' makes one flow per interface and direction.
+   */
+  deduper?: 'firstCome' | 'none';
   /** Called after interfaces were attached or detached while running. */
   onInterfaces?: (change: { attached: string[]; detached: string[] }) => void;
   /**
@@ -153,6 +159,7 @@ export class FlowCapture {
         packetDrops: options.packetDrops,
         rtt: options.rtt,
         dnsPort: options.dnsPort,
+        deduplicate: options.deduper !== 'none',
       });
     } catch (error) {
       if (tcLock !== undefined) closeSync(tcLock);

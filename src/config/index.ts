@@ -51,6 +51,7 @@ export interface Config {
     rtt: boolean;
     /** ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 is tracked too); 0 when not tracking. */
     dnsPort: number;
+    deduper: 'firstCome' | 'none';
   };
   intervalMs: number;
   buffersLength: number;
@@ -359,6 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
       packetDrops: values.ENABLE_PKT_DROPS,
       rtt: values.ENABLE_RTT,
       dnsPort: values.ENABLE_DNS_TRACKING ? values.DNS_TRACKING_PORT : 0,
+      deduper: values.DEDUPER,
     },
     intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
     buffersLength: values.BUFFERS_LENGTH,

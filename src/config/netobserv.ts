@@ -203,15 +203,17 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
     'FILTER_DROPS',
   ].map((name) => warning(name, OLD_FILTER, '1')),
   warning('PCA_FILTER', "NetObserv's removed packet-capture filter, read only with ENABLE_PCA=true, which flowcast refuses", 'tcp,80'),
-  {
-    name: 'DEDUPER',
-    status: 'refused',
-    example: 'firstCome',
-    silent: only('none'),
-    note: 'flowcast does not deduplicate flows across interfaces: a packet seen on two interfaces is counted in a flow of each',
-  },
-  warning('DEDUPER_FC_EXPIRY', 'read only with DEDUPER=firstCome, which flowcast refuses (NetObserv removed it in January 2025)', '10s'),
-  warning('DEDUPER_JUST_MARK', 'read only with DEDUPER=firstCome, which flowcast refuses (NetObserv removed it in January 2025)', 'true'),
+  supported(
+    'DEDUPER',
+    "NetObserv removed it in January 2025 and always deduplicates in the kernel, as flowcast's default firstCome; none (NetObserv's old default) keeps one flow per interface",
+    'none',
+  ),
+  warning('DEDUPER_FC_EXPIRY', 'flowcast deduplicates in the kernel per interval, as NetObserv does since January 2025 (which removed it)', '10s'),
+  warning(
+    'DEDUPER_JUST_MARK',
+    'flowcast deduplicates in the kernel and lists the interfaces in dupList, as NetObserv does since January 2025 (which removed it)',
+    'true',
+  ),
   warning('DEDUPER_MERGE', 'NetObserv removed it in January 2025', 'false'),
   warning('METRICS_ENABLED', "NetObserv's docs name it but its code reads METRICS_ENABLE, as flowcast does", 'true'),
 ];

@@ -8,7 +8,7 @@
 // test/encode/avro.test.ts checks its output is byte for byte what avsc writes.
 import type avro from 'avsc';
 
-import { EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE, type FlowBatch } from '../model/index.js';
+import { EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, OBSERVED_SLOTS, OBSERVED_SLOT_SIZE, RECORD_SIZE, type FlowBatch } from '../model/index.js';
 import {
   DIRECTION_SYMBOLS,
   DNS_FIELDS,
@@ -62,7 +62,9 @@ interface Step {
   bytes?: Buffer;
 }
 
-const DIRECTION_OFFSET = FIELD_OFFSETS['key.direction'][0];
+const DIRECTION_OFFSET = FIELD_OFFSETS['metrics.direction'][0];
+const IF_INDEX_OFFSET = FIELD_OFFSETS['metrics.if_index'][0];
+const OBSERVED_OFFSET = FIELD_OFFSETS['metrics.observed'][0];
 
 /** The step of a field fed by flow_extras (drops, dns, rtt), after checking its Avro type. */
 function planExtra(name: string, type: ParsedType, extra: 'drops' | 'dns' | 'rtt'): Step {
@@ -140,6 +142,21 @@ function planFlow(fields: ParsedField[], withExtras: boolean): Step[] {
 
 /** Kernel interface names are under 16 bytes; 63 keeps the name's length a one-byte varint. */
 const NAME_MAX_BYTES = 63;
+/** The most a dupList entry takes: the name's length and bytes, the direction, the empty UDN. */
+const DUP_ENTRY_BOUND = 3 + NAME_MAX_BYTES;
+
+/**
+ * The used observed slots of all the records (dupList entries besides the counted one): bounding
+ * the output by them rather than by six a flow keeps the scratch buffer near what is written.
+ */
+function observedEntries(records: Buffer): number {
+  let entries = 0;
+  for (let base = OBSERVED_OFFSET; base < records.length; base += RECORD_SIZE) {
+    const end = base + OBSERVED_SLOTS * OBSERVED_SLOT_SIZE;
+    for (let slot = base; slot < end && records.readUInt32LE(slot) !== 0; slot += OBSERVED_SLOT_SIZE) entries++;
+  }
+  return entries;
+}
 
 /** Source of a varint of the unsigned integer expression `value`, known to be below 2^31. */
 const smallVarint = (value: string) => `z = (${value}) * 2; while (z > 127) { out[pos++] = (z & 127) | 128; z >>>= 7; } out[pos++] = z;`;
@@ -200,11 +217,21 @@ function compileRecords(steps: Step[], withExtras: boolean): RecordsWriter {
         return `n = name(${u32}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i];`;
       case Kind.High16:
         return smallVarint(`${at(2)} | (${at(3)} << 8)`);
-      case Kind.DupList: // a block of one entry: name, direction's symbol index, empty UDN; the end
+      case Kind.DupList: {
+        // One block: the counted interface (name, direction's symbol index, empty UDN), then each
+        // used observed slot (its direction bits 1, 2, 3 are the symbols ingress, egress, both
+        // less one); slots are taken in order, so the first free one ends the list.
+        const slot = (index: string, delta: number) => `records[b + ${step.offset} + ${index} * ${OBSERVED_SLOT_SIZE} + ${delta}]`;
+        const counted = (delta: number) => `records[b + ${IF_INDEX_OFFSET + delta}]`;
+        const slotIndex = (index: string) => `(${slot(index, 0)} | (${slot(index, 1)} << 8) | (${slot(index, 2)} << 16)) + ${slot(index, 3)} * 16777216`;
         return (
-          `out[pos++] = 2; n = name(${u32}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i]; ` +
-          `out[pos++] = records[b + ${DIRECTION_OFFSET}] * 2; out[pos++] = 0; out[pos++] = 0;`
+          `c = 0; while (c < ${OBSERVED_SLOTS} && ${slotIndex('c')} !== 0) c++; ` +
+          `out[pos++] = (c + 1) * 2; n = name((${counted(0)} | (${counted(1)} << 8) | (${counted(2)} << 16)) + ${counted(3)} * 16777216); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i]; ` +
+          `out[pos++] = records[b + ${DIRECTION_OFFSET}] * 2; out[pos++] = 0; ` +
+          `for (let s = 0; s < c; s++) { n = name(${slotIndex('s')}); out[pos++] = n.length * 2; for (let i = 0; i < n.length; i++) out[pos++] = n[i]; ` +
+          `out[pos++] = ((${slot('s', 4)} & 3) - 1) * 2; out[pos++] = 0; } out[pos++] = 0;`
         );
+      }
       case Kind.Constant:
         return Array.from(step.bytes!, (byte) => `out[pos++] = ${byte};`).join(' ');
     }
@@ -212,7 +239,7 @@ function compileRecords(steps: Step[], withExtras: boolean): RecordsWriter {
   const loop = withExtras
     ? `for (let b = 0, e = 0; b < records.length; b += ${RECORD_SIZE}, e += ${EXTRAS_SIZE})`
     : `for (let b = 0; b < records.length; b += ${RECORD_SIZE})`;
-  const source = `let z, n, k; ${loop} {\n${body.join('\n')}\n} return pos;`;
+  const source = `let z, n, k, c; ${loop} {\n${body.join('\n')}\n} return pos;`;
   return new Function('writeLongAt', `return (records, out, pos, name, extras) => { ${source} };`)(writeLongAt);
 }
 
@@ -224,8 +251,8 @@ function bound(step: Step): number {
       return step.size;
     case Kind.InterfaceName:
       return 1 + NAME_MAX_BYTES;
-    case Kind.DupList:
-      return 5 + NAME_MAX_BYTES;
+    case Kind.DupList: // the count, the end, the counted interface's entry (the others: observedEntries)
+      return 2 + DUP_ENTRY_BOUND;
     case Kind.Drops:
       return 1 + 5 * 10;
     case Kind.Dns:
@@ -275,7 +302,7 @@ export function createFlowBatchWriter(batchType: avro.Type): (batch: FlowBatch) 
       else writeInt(value as number);
     }
     const count = batch.flows.length;
-    scratch.ensure(count * recordBound + 20);
+    scratch.ensure(count * recordBound + observedEntries(batch.flows.records) * DUP_ENTRY_BOUND + 20);
     if (count > 0) writeInt(count); // one block holding every flow
     const names = new Map<number, Buffer>();
     const name = (ifIndex: number) => {

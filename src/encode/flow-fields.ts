@@ -12,7 +12,7 @@ export type FieldConversion =
   | 'interfaceName' // the interface index, as the interface's name (Avro string)
   | 'low16' // the low 16 bits of a 32-bit field, as Avro int (tcp_flags: the header's bits)
   | 'high16' // the high 16 bits of a 32-bit field, as Avro int (tcp_flags: NetObserv's value)
-  | 'dupList' // one InterfaceDirection: the name of the interface index, key.direction, no UDN
+  | 'dupList' // the counted interface (metrics.if_index's name, metrics.direction, no UDN), then each used slot of metrics.observed
   | 'default'; // nothing the kernel measures: the schema's default value
 
 export interface FieldSource {
@@ -21,12 +21,12 @@ export interface FieldSource {
 }
 
 export const FLOW_FIELD_SOURCES = {
-  interface: { from: 'key.if_index', as: 'interfaceName' },
-  ifIndex: { from: 'key.if_index', as: 'int' },
-  direction: { from: 'key.direction', as: 'enum' },
+  interface: { from: 'metrics.if_index', as: 'interfaceName' },
+  ifIndex: { from: 'metrics.if_index', as: 'int' },
+  direction: { from: 'metrics.direction', as: 'enum' },
   etherType: { from: 'key.eth_protocol', as: 'int' },
-  srcMac: { from: 'key.src_mac', as: 'fixed' },
-  dstMac: { from: 'key.dst_mac', as: 'fixed' },
+  srcMac: { from: 'metrics.src_mac', as: 'fixed' },
+  dstMac: { from: 'metrics.dst_mac', as: 'fixed' },
   srcAddr: { from: 'key.src_ip', as: 'fixed' },
   dstAddr: { from: 'key.dst_ip', as: 'fixed' },
   protocol: { from: 'key.protocol', as: 'int' },
@@ -42,7 +42,7 @@ export const FLOW_FIELD_SOURCES = {
   dscp: { from: 'metrics.dscp', as: 'int' },
   sampling: { from: 'metrics.sampling', as: 'int' },
   netobservTcpFlags: { from: 'metrics.tcp_flags', as: 'high16' },
-  dupList: { from: 'key.if_index', as: 'dupList' },
+  dupList: { from: 'metrics.observed', as: 'dupList' },
   // NetObserv's optional features (pbflow fields 16-38): carried for NetObserv agents through
   // flowcast-bridge. drops, dns and rtt are measured when enabled (EXTRA_FIELD_SOURCES); without
   // them a drain has no extras and these are written as the defaults.

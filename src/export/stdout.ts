@@ -61,6 +61,18 @@ function extrasDetail(flow: FlowRecord, dropCauseName: DropCauseNamer): string {
 
 /** The QR bit of a DNS header's flags: set on a response, whose rcode means something. */
 const DNS_QR = 0x8000;
+/** The other interfaces the flow's packets crossed (dupList after the counted one, DEDUPER=firstCome). */
+function alsoSeen(flow: FlowRecord): string {
+  if (flow.dupList.length < 2) return '';
+  const short = { ingress: 'in', egress: 'out', both: 'both' };
+  return (
+    'also ' +
+    flow.dupList
+      .slice(1)
+      .map((entry) => `${entry.interface}/${short[entry.direction]}`)
+      .join(',')
+  );
+}
 
 const time = (us: number) => new Date(us / 1000).toISOString().slice(11, 23);
 
@@ -89,6 +101,7 @@ export function formatTable(batch: FlowBatch, topFlows: number, dropCauseName: D
       [
         flow.protocol === 1 || flow.protocol === 58 ? `type ${flow.icmpType} code ${flow.icmpCode}` : tcpFlags(flow.netobservTcpFlags),
         extrasDetail(flow, dropCauseName),
+        alsoSeen(flow),
       ]
         .filter(Boolean)
         .join('  '),

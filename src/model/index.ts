@@ -1,8 +1,9 @@
 // The flow model every stage stands on (docs/architecture.md): the kernel's record layout, the
 // FlowRecord, the drained Buffer view and the batch. It imports nothing else of flowcast.
-export { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, RECORD_SIZE, offsetOf } from './layout.js';
+export { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, OBSERVED_SLOTS, OBSERVED_SLOT_SIZE, RECORD_SIZE, offsetOf } from './layout.js';
 export {
   decodeFlows,
+  forEachObserved,
   formatAddress,
   formatMac,
   readNsAsUs,

@@ -5,7 +5,7 @@
 // writes their defaults.
 import ipaddr from 'ipaddr.js';
 
-import { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, RECORD_SIZE, offsetOf } from './layout.js';
+import { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, OBSERVED_SLOTS, OBSERVED_SLOT_SIZE, RECORD_SIZE, offsetOf } from './layout.js';
 
 /** The hook a flow was counted at. */
 export type Direction = 'ingress' | 'egress';
@@ -40,7 +40,7 @@ export interface FlowRecord {
   sampling: number;
   /** TCP flags as NetObserv counts them (pbflow `flags`): one value per packet, SYN+ACK 0x100, FIN+ACK 0x200, RST+ACK 0x400, ..., OR'ed. */
   netobservTcpFlags: number;
-  /** The interfaces the flow was seen on (NetObserv's dup_list); the first is the one counted. A drained flow has one: interface, direction. */
+  /** The interfaces the flow was seen on (NetObserv's dup_list); the first is the one counted (interface, direction), then the others the same packets crossed (DEDUPER=firstCome). */
   dupList: InterfaceDirection[];
   /** NetObserv's optional features, carried from NetObserv agents (absent or null: not tracked). */
   drops?: FlowDrops | null;
@@ -108,15 +108,16 @@ export interface FlowQuic {
   seenShortHeader: number;
 }
 
-const SRC_MAC = offsetOf('key.src_mac');
-const DST_MAC = offsetOf('key.dst_mac');
+const SRC_MAC = offsetOf('metrics.src_mac');
+const DST_MAC = offsetOf('metrics.dst_mac');
 const SRC_IP = offsetOf('key.src_ip');
 const DST_IP = offsetOf('key.dst_ip');
-const IF_INDEX = offsetOf('key.if_index');
+const IF_INDEX = offsetOf('metrics.if_index');
 const ETH_PROTOCOL = offsetOf('key.eth_protocol');
 const SRC_PORT = offsetOf('key.src_port');
 const DST_PORT = offsetOf('key.dst_port');
-const DIRECTION = offsetOf('key.direction');
+const DIRECTION = offsetOf('metrics.direction');
+const OBSERVED = offsetOf('metrics.observed');
 const PROTOCOL = offsetOf('key.protocol');
 const ICMP_TYPE = offsetOf('key.icmp_type');
 const ICMP_CODE = offsetOf('key.icmp_code');
@@ -151,6 +152,22 @@ const DROP_FLAGS = EXTRAS_OFFSETS.drop_flags[0];
 const DROP_STATE = EXTRAS_OFFSETS.drop_state[0];
 const HAS_DROPS = EXTRAS_OFFSETS.has_drops[0];
 const [DNS_NAME, DNS_NAME_SIZE] = EXTRAS_OFFSETS.dns_name;
+
+/** dup_list directions of an observed slot's direction bits (1 ingress, 2 egress, 3 both). */
+const OBSERVED_DIRECTIONS: readonly (InterfaceDirection['direction'] | undefined)[] = [undefined, 'ingress', 'egress', 'both'];
+
+/**
+ * The other interfaces of the flow_record at `base` (metrics.observed, DEDUPER=firstCome): the
+ * index and directions of each used slot, in the order the kernel listed them; `visit` is called
+ * for each, so that writers need no array.
+ */
+export function forEachObserved(records: Buffer, base: number, visit: (ifIndex: number, direction: InterfaceDirection['direction']) => void): void {
+  for (let slot = base + OBSERVED, end = slot + OBSERVED_SLOTS * OBSERVED_SLOT_SIZE; slot < end; slot += OBSERVED_SLOT_SIZE) {
+    const ifIndex = records.readUInt32LE(slot);
+    if (ifIndex === 0) return; // slots are taken in order
+    visit(ifIndex, OBSERVED_DIRECTIONS[records[slot + 4] & 3] ?? 'both');
+  }
+}
 
 /** flow_extras.dns_name: dotted printable ASCII (the addon made it so), NUL-terminated. */
 export function readDnsName(extras: Buffer, base: number): string {
@@ -218,6 +235,7 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
       netobservTcpFlags: drained.readUInt16LE(base + NETOBSERV_TCP_FLAGS),
       dupList: [{ interface: name, direction, udn: '' }],
     };
+    forEachObserved(drained, base, (other, seen) => flows[index].dupList.push({ interface: interfaceName(other), direction: seen, udn: '' }));
     if (extras) Object.assign(flows[index], decodeExtras(extras, index * EXTRAS_SIZE));
   }
   return flows;

@@ -23,6 +23,8 @@ export interface NativeCaptureOptions {
   rtt?: boolean;
   /** ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 is tracked too); 0 or absent: not tracking. */
   dnsPort?: number;
+  /** DEDUPER=firstCome (the default): one flow per 5-tuple across interfaces (bpf/flow.h). */
+  deduplicate?: boolean;
 }
 
 /** What is tracked besides the flows, and what was asked for but this kernel cannot do (and why). */
@@ -47,6 +49,8 @@ export interface NativeDrain {
 export interface KernelCounters {
   ringBufferPackets: number;
   lostPackets: number;
+  /** Interfaces not listed in a flow's dupList: its six other-interface slots were taken. */
+  observedInterfacesMissed: number;
   attachments: number;
 }
 

@@ -9,13 +9,13 @@ import { GrpcExporter } from '../../src/export/grpc.js';
 import { startGrpcCollector } from '../../src/collector/index.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/model/index.js';
 import { AgentProcess } from '../helpers/agent.js';
-import { sampleBatch } from '../helpers/batches.js';
+import { sampleBatch, withObserved } from '../helpers/batches.js';
 import { PROJECT_ROOT, TestNet, exec, exitOf, spawnIn } from '../helpers/netns.js';
 import { makeCertificates } from '../helpers/certs.js';
 
 test('a decoder built from proto/flow.proto at run time reads every field the exporter wrote', () => {
   const Records = protobuf.loadSync(FLOW_PROTO_PATH).lookupType('pbflow.Records');
-  const batch = sampleBatch(3);
+  const batch = withObserved(sampleBatch(3));
   batch.flows.records.writeUInt32LE(0x03100013, RECORD_SIZE + FIELD_OFFSETS['metrics.tcp_flags'][0]); // header bits below, NetObserv's above
   const flows = batch.flows.decode();
   flows[2].etherType = 0x86dd;
@@ -55,7 +55,12 @@ test('a decoder built from proto/flow.proto at run time reads every field the ex
     flags: 0,
     icmpType: 0,
     icmpCode: 0,
-    dupList: [{ interface: 'eth2', direction: 'INGRESS', udn: '' }],
+    // The counted interface, then the others the flow crossed (sampleBatch lists two on flow 0): both is NetObserv's 3.
+    dupList: [
+      { interface: 'eth2', direction: 'INGRESS', udn: '' },
+      { interface: 'eth3', direction: 'EGRESS', udn: '' },
+      { interface: 'eth4', direction: 3, udn: '' },
+    ],
     sampling: 1,
   });
   // Nothing else: the NetObserv features flowcast does not measure stay at their defaults.
@@ -70,13 +75,13 @@ test('a decoder built from proto/flow.proto at run time reads every field the ex
 
 test('an ARP flow carries Network (zero IPv4 addresses) and Transport, as NetObserv sends them, and its dup_list', () => {
   const Records = protobuf.loadSync(FLOW_PROTO_PATH).lookupType('pbflow.Records');
-  const [flow] = sampleBatch(1).flows.decode();
+  const [flow] = withObserved(sampleBatch(1)).flows.decode();
   Object.assign(flow, { etherType: 0x0806, srcAddr: Buffer.alloc(16), dstAddr: Buffer.alloc(16), protocol: 0, srcPort: 0, dstPort: 0 });
   const encoded = encodeRecords([flow], '');
   const [entry] = Records.toObject(Records.decode(encoded), { longs: Number, enums: String, oneofs: true }).entries;
   assert.deepEqual(entry.network, { srcAddr: { ipv4: 0, ipFamily: 'ipv4' }, dstAddr: { ipv4: 0, ipFamily: 'ipv4' } });
   assert.deepEqual(entry.transport, {});
-  assert.deepEqual(entry.dupList, [{ interface: 'eth2' }]);
+  assert.deepEqual(entry.dupList, [{ interface: 'eth2' }, { interface: 'eth3', direction: 'EGRESS' }, { interface: 'eth4', direction: 3 }]);
 });
 
 test("real TCP in namespaces: pbflow flags per direction is NetObserv's rule, every record has dup_list", async () => {

@@ -132,6 +132,7 @@ test('defaults, coercion, aliases and durations', () => {
     packetDrops: false,
     rtt: false,
     dnsPort: 0,
+    deduper: 'firstCome',
   });
   assert.equal(defaults.intervalMs, 5000);
   const set = loadConfig({

@@ -106,7 +106,6 @@ test('each NetObserv variable behaves as its status says', () => {
     QUIC_TRACKING_MODE: '0',
     FLOW_FILTER_RULES: ' [ ] ',
     ENABLE_FLOWS_RINGBUF_FALLBACK: 'true',
-    DEDUPER: 'none',
     GRPC_RECONNECT_TIMER: '0s',
     METRICS_LEVEL: 'info',
     TCX_ATTACH_ANCHOR_INGRESS: 'none',

@@ -7,7 +7,7 @@ import { canonicalForm, decodeFlowBatch, encodeFlowBatch, FLOW_BATCH_FINGERPRINT
 import { crc64Avro } from '../../src/encode/crc64-avro.js';
 import { FLOW_FIELD_SOURCES, type FieldSource } from '../../src/encode/flow-fields.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/model/index.js';
-import { plain, sampleBatch } from '../helpers/batches.js';
+import { plain, sampleBatch, withObserved } from '../helpers/batches.js';
 import { NETOBSERV_FEATURES, withDefaults } from './netobserv-features.js';
 
 // From the Avro specification's test data (share/test/data/schema-tests.txt): input schema,
@@ -167,7 +167,7 @@ test('single-object events of agents with the previous schema are read, the new 
 });
 
 test('NetObserv flags and dupList from the drained struct: the Buffer writer still writes what avsc writes', () => {
-  const batch = sampleBatch(6);
+  const batch = withObserved(sampleBatch(6));
   const offset = FIELD_OFFSETS['metrics.tcp_flags'][0];
   const values = [0x0212001b, 0x03100013, 0x00020002, 0x04000014, 0x07ff01ff, 0];
   values.forEach((value, i) => batch.flows.records.writeUInt32LE(value, i * RECORD_SIZE + offset));
@@ -176,9 +176,19 @@ test('NetObserv flags and dupList from the drained struct: the Buffer writer sti
     flows.map((flow) => [flow.tcpFlags, flow.netobservTcpFlags]),
     values.map((value) => [value & 0xffff, value >>> 16]),
   );
+  // The counted interface first, then the ones sampleBatch lists in metrics.observed (every fifth flow).
+  const name = (ifIndex: number) => `eth${ifIndex}`;
   assert.deepEqual(
     flows.map((flow) => flow.dupList),
-    flows.map((flow) => [{ interface: flow.interface, direction: flow.direction, udn: '' }]),
+    flows.map((flow, i) => [
+      { interface: flow.interface, direction: flow.direction, udn: '' },
+      ...(i % 5 === 0
+        ? [
+            { interface: name(2 + ((i + 1) % 3)), direction: 'egress', udn: '' },
+            { interface: name(2 + ((i + 2) % 3)), direction: 'both', udn: '' },
+          ]
+        : []),
+    ]),
   );
   const encoded = encodeFlowBatch(batch, false);
   assert.ok(encoded.equals(flowBatchType.toBuffer({ ...batch, flows })));

@@ -119,15 +119,15 @@ function batchOf(specs: Spec[], sequence: number): FlowBatch {
   const buffer = Buffer.alloc(specs.length * RECORD_SIZE);
   specs.forEach((flow, i) => {
     const base = i * RECORD_SIZE;
-    buffer.write(SRC_MAC, base + offsetOf('key.src_mac'), 'hex');
-    buffer.write(DST_MAC, base + offsetOf('key.dst_mac'), 'hex');
+    buffer.write(SRC_MAC, base + offsetOf('metrics.src_mac'), 'hex');
+    buffer.write(DST_MAC, base + offsetOf('metrics.dst_mac'), 'hex');
     Buffer.from(addressBytes(flow.src)).copy(buffer, base + offsetOf('key.src_ip'));
     Buffer.from(addressBytes(flow.dst)).copy(buffer, base + offsetOf('key.dst_ip'));
-    buffer.writeUInt32LE(flow.ifIndex, base + offsetOf('key.if_index'));
+    buffer.writeUInt32LE(flow.ifIndex, base + offsetOf('metrics.if_index'));
     buffer.writeUInt16LE(flow.etherType ?? (flow.v6 ? 0x86dd : 0x0800), base + offsetOf('key.eth_protocol'));
     buffer.writeUInt16LE(flow.srcPort, base + offsetOf('key.src_port'));
     buffer.writeUInt16LE(flow.dstPort, base + offsetOf('key.dst_port'));
-    buffer[base + offsetOf('key.direction')] = flow.egress ? 1 : 0;
+    buffer[base + offsetOf('metrics.direction')] = flow.egress ? 1 : 0;
     buffer[base + offsetOf('key.protocol')] = flow.protocol;
     buffer[base + offsetOf('key.icmp_type')] = flow.icmpType;
     buffer[base + offsetOf('key.icmp_code')] = flow.icmpCode;

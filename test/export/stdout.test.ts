@@ -5,7 +5,7 @@ import { dropCauseName } from '../../src/capture/index.js';
 import { formatJsonLines, formatTable } from '../../src/export/stdout.js';
 import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/model/index.js';
 import { AgentProcess } from '../helpers/agent.js';
-import { sampleBatch } from '../helpers/batches.js';
+import { sampleBatch, withObserved } from '../helpers/batches.js';
 import { TestNet, sendUdp } from '../helpers/netns.js';
 
 test('the table shows the interval totals and the top flows by bytes', () => {
@@ -29,6 +29,28 @@ test('the table names TCP flags as NetObserv does (SYN_ACK, FIN_ACK, RST_ACK)', 
   }
   const rows = formatTable(batch, 5, dropCauseName).trimEnd().split('\n').slice(2);
   assert.deepEqual(rows.map((row) => row.split(/\s+/).at(-1)).sort(), ['RST_ACK', 'SYN,ACK,FIN_ACK']);
+});
+
+test('the table and JSON lines name the other interfaces a flow crossed (DEDUPER=firstCome)', () => {
+  const batch = withObserved(sampleBatch(2)); // flow 0 (eth2) crossed eth3 and eth4 too, flow 1 (eth3) nothing else
+  const rows = formatTable(batch, 5, dropCauseName).trimEnd().split('\n').slice(2);
+  assert.match(
+    rows.find((row) => row.startsWith('eth2'))!,
+    /\salso eth3\/out,eth4\/both$/,
+  );
+  assert.doesNotMatch(
+    rows.find((row) => row.startsWith('eth3'))!,
+    /also/,
+  );
+  const [first] = formatJsonLines(batch, dropCauseName)
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(first.dupList, [
+    { interface: 'eth2', direction: 'ingress', udn: '' },
+    { interface: 'eth3', direction: 'egress', udn: '' },
+    { interface: 'eth4', direction: 'both', udn: '' },
+  ]);
 });
 
 test('JSON lines: one readable object per flow', () => {

@@ -6,7 +6,7 @@ export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000
   const buffer = Buffer.alloc(count * RECORD_SIZE);
   for (let i = 0; i < count; i++) {
     const base = i * RECORD_SIZE;
-    buffer.write('020000000102020000000203', base + offsetOf('key.src_mac'), 'hex'); // src then dst MAC
+    buffer.write('020000000102020000000203', base + offsetOf('metrics.src_mac'), 'hex'); // src then dst MAC
     for (const [field, last] of [
       ['key.src_ip', 1],
       ['key.dst_ip', 2],
@@ -14,11 +14,11 @@ export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000
       buffer.writeUInt16BE(0xffff, base + offsetOf(field) + 10);
       buffer.write('c612000' + last, base + offsetOf(field) + 12, 'hex');
     }
-    buffer.writeUInt32LE(2 + (i % 3), base + offsetOf('key.if_index'));
+    buffer.writeUInt32LE(2 + (i % 3), base + offsetOf('metrics.if_index'));
     buffer.writeUInt16LE(0x0800, base + offsetOf('key.eth_protocol'));
     buffer.writeUInt16LE(40000 + (i % 20000), base + offsetOf('key.src_port'));
     buffer.writeUInt16LE(5000 + (i % 60000), base + offsetOf('key.dst_port'));
-    buffer[base + offsetOf('key.direction')] = i % 2;
+    buffer[base + offsetOf('metrics.direction')] = i % 2;
     buffer[base + offsetOf('key.protocol')] = 17;
     buffer.writeBigUInt64LE(BigInt(1 + (i % 1000)), base + offsetOf('metrics.packets'));
     buffer.writeBigUInt64LE(BigInt(60 * (1 + (i % 1000))), base + offsetOf('metrics.bytes'));
@@ -29,6 +29,23 @@ export function drainedBuffer(count: number, startNs = 1_790_000_000_000_000_000
     buffer.writeUInt32LE(1, base + offsetOf('metrics.sampling'));
   }
   return buffer;
+}
+
+/**
+ * DEDUPER=firstCome: every fifth flow of a drained batch crossed two more interfaces (egress on the
+ * next index, each way on the one after). Kept out of sampleBatch, whose shape the benchmarks use.
+ */
+export function withObserved(batch: FlowBatch): FlowBatch {
+  const { records } = batch.flows;
+  for (let i = 0; i < batch.flows.length; i += 5) {
+    const observed = i * RECORD_SIZE + offsetOf('metrics.observed');
+    const ifIndex = records.readUInt32LE(i * RECORD_SIZE + offsetOf('metrics.if_index'));
+    records.writeUInt32LE(2 + ((ifIndex - 1) % 3), observed);
+    records.writeUInt32LE(2, observed + 4); // 1 << FLOWCAST_DIRECTION_EGRESS
+    records.writeUInt32LE(2 + (ifIndex % 3), observed + 8);
+    records.writeUInt32LE(3, observed + 12); // both
+  }
+  return batch;
 }
 
 const INTERFACE_NAMES = new Map([
