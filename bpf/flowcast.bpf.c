@@ -22,6 +22,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "flow.h"
+#include "filter.h"
 #include "tcp_flags.h"
 
 #ifndef E2BIG
@@ -202,7 +203,9 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	long err;
 	__u64 waiting, wakeup;
 
-	if (sampling > 1 && bpf_get_prandom_u32() % sampling != 0)
+	/* When a filter rule has its own sampling, the draw waits for the filter's verdict. */
+	if (!flowcast_config.filter_sampling && sampling > 1 &&
+	    bpf_get_prandom_u32() % sampling != 0)
 		return TC_ACT_UNSPEC;
 
 	__builtin_memset(&key, 0, sizeof(key));
@@ -217,6 +220,31 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	m.bytes = skb->len;
 	if (segments > 1 && header_len)
 		m.bytes += (__u64)(segments - 1) * header_len;
+	/* FLOW_FILTER_RULES (bpf/filter.h): a .rodata constant, so without rules the verifier drops
+	 * this block; a packet the rules skip takes no map entry and no ring buffer record. */
+	if (flowcast_config.filter_rules) {
+		struct filter_packet packet = {
+			.src_ip = key.src_ip,
+			.dst_ip = key.dst_ip,
+			.src_port = key.src_port,
+			.dst_port = key.dst_port,
+			.tcp_flags = m.tcp_flags >> FLOWCAST_TCP_NETOBSERV_SHIFT,
+			.protocol = key.protocol,
+			.icmp_type = key.icmp_type,
+			.icmp_code = key.icmp_code,
+			.direction = direction,
+		};
+		__u32 rule_sampling = 0;
+
+		if (!filter_keep(&packet, segments, &rule_sampling))
+			return TC_ACT_UNSPEC;
+		if (flowcast_config.filter_sampling) {
+			if (rule_sampling)
+				sampling = rule_sampling;
+			if (sampling > 1 && bpf_get_prandom_u32() % sampling != 0)
+				return TC_ACT_UNSPEC;
+		}
+	}
 	m.first_seen = m.last_seen = bpf_ktime_get_boot_ns();
 	m.sampling = sampling > 1 ? sampling : 1;
 

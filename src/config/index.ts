@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { agentAddress, isServerUrl, readableByOthers, type IpType } from './checks.js';
 import type { Command } from './command-line.js';
 import { parseDuration } from './duration.js';
+import { parseFilterRules, type FilterRule } from './filter-rules.js';
 import { parseCidrs, parseInterfaceList } from './interface-lists.js';
 import { checkNetobservVariables } from './netobserv.js';
 import { CONFIG_SCHEMA, allowedValues } from './schema.js';
@@ -49,6 +50,8 @@ export interface Config {
     pollPeriodMs: number;
     packetDrops: boolean;
     rtt: boolean;
+    /** FLOW_FILTER_RULES; empty: no filtering. */
+    filterRules: FilterRule[];
   };
   intervalMs: number;
   buffersLength: number;
@@ -250,6 +253,14 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
       });
     }
   }
+  let filterRules: FilterRule[] = [];
+  if (values.FLOW_FILTER_RULES !== undefined) {
+    const parsed = parseFilterRules(values.FLOW_FILTER_RULES);
+    filterRules = parsed.rules;
+    for (const { field, value, problem } of parsed.issues) {
+      issues.push({ variable: `FLOW_FILTER_RULES${field}`, value: value === undefined || typeof value === 'string' ? value : JSON.stringify(value), problem });
+    }
+  }
   const reconnectMs = parseDuration(values.GRPC_RECONNECT_TIMER);
   if (reconnectMs > 0 && parseDuration(values.GRPC_RECONNECT_TIMER_RANDOMIZATION) >= reconnectMs) {
     issues.push({
@@ -278,7 +289,7 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
           problem: 'ignored: flowcast-bridge serves its metrics over plain HTTP, named flowcast_bridge_*',
         });
     }
-    return { issues, warnings, agentIp };
+    return { issues, warnings, agentIp, filterRules };
   }
   if (env.EXPORT === undefined || env.EXPORT === '') {
     if (values.TARGET_HOST !== undefined)
@@ -295,7 +306,7 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
       problem: `unset, so metrics are served on ${values.METRICS_ADDRESS} only (NetObserv serves on every address): set METRICS_ADDRESS (or METRICS_SERVER_ADDRESS) to the address scrapers reach`,
     });
   }
-  return { issues, warnings, agentIp };
+  return { issues, warnings, agentIp, filterRules };
 }
 
 /**
@@ -356,6 +367,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
       pollPeriodMs: parseDuration(values.LISTEN_POLL_PERIOD),
       packetDrops: values.ENABLE_PKT_DROPS,
       rtt: values.ENABLE_RTT,
+      filterRules: beyond.filterRules,
     },
     intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
     buffersLength: values.BUFFERS_LENGTH,

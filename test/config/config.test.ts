@@ -131,6 +131,7 @@ test('defaults, coercion, aliases and durations', () => {
     pollPeriodMs: 10_000,
     packetDrops: false,
     rtt: false,
+    filterRules: [],
   });
   assert.equal(defaults.intervalMs, 5000);
   const set = loadConfig({
