@@ -170,3 +170,35 @@ test('without rules the kernel keeps no filter counters and every packet is coun
   assert.deepEqual(summary(udp(drained)), [`${B_SECOND}:40000 100`, `${B_SECOND}:40001 100`]);
   assert.equal(drained.counters.filtered, undefined);
 });
+
+test('icmp_type 0 (echo reply) is filtered on, as NetObserv documents (its code drops icmp_type)', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], filterRules: rules([{ protocol: 'ICMP', icmp_type: 0, icmp_code: 0 }]) });
+  await exec(net.a.ns, 'ping', '-c', '4', '-i', '0.05', net.b.ipv4);
+  const drained = await probe.close();
+  assert.deepEqual(
+    drained.flows.map((flow) => [flow.direction, flow.protocol, flow.icmpType, flow.packets]),
+    [['ingress', ICMP, 0, 4]],
+  );
+  assert.deepEqual(counts(drained, 0), { accepted: 4, rejected: 0, noMatch: 4 });
+});
+
+test('drops: true keeps only the packets the kernel dropped (the drop hook), none counted at TC', async () => {
+  // Port 47113 is closed on b: each datagram is dropped (NO_SOCKET) after b's TC ingress saw it.
+  const port = 47113;
+  const probe = await Probe.start(net.b, {
+    interfaces: ['fcb'],
+    packetDrops: true,
+    filterRules: rules([{ ip_cidr: `${net.b.ipv4}/32`, protocol: 'UDP', destination_port: port, drops: true }]),
+  });
+  await sendUdp(net.a, net.b.ipv4, { firstPort: port, flows: 1, packets: 100, payload: 16, srcPort: SRC_PORT });
+  const drains = await probe.closeOnceCounted(100, (flows) => udp({ flows } as Drained).reduce((sum, flow) => sum + (flow.drops?.packets ?? 0), 0));
+  const flows = drains.flatMap((drained) => udp(drained));
+  assert.deepEqual(
+    flows.map((flow) => [flow.dstPort, flow.packets, flow.drops?.packets]),
+    [[port, 0, 100]],
+    'a flow of drops only: its packets at TC were no match of a drops rule',
+  );
+  const last = drains.at(-1)!;
+  assert.equal(counts(last, 0).accepted, 100);
+  assert.ok(counts(last, 0).noMatch >= 100, `TC saw the datagrams: ${counts(last, 0).noMatch}`);
+});
