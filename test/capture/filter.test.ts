@@ -1,14 +1,16 @@
 // FLOW_FILTER_RULES in the kernel (bpf/filter.h): exact traffic from host a, captured on a's egress
 // (sendmmsg returns once the egress hook ran, so counts are final when the sender is done).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 
+import { filterMaps } from '../../src/capture/filter.js';
 import { parseFilterRules } from '../../src/config/filter-rules.js';
+import { loadAddon } from '../../src/native/index.js';
 import type { CaptureOptions } from '../../src/capture/index.js';
 import { ICMP, TCP, UDP } from '../helpers/constants.js';
-import { ATTACH_MODES, PROJECT_ROOT, exec, sendUdp } from '../helpers/netns.js';
+import { ATTACH_MODES, PROJECT_ROOT, bpfIdsOf, exec, sendUdp } from '../helpers/netns.js';
 import { Probe, type Drained } from '../helpers/probe-client.js';
 import type { ProbeFlow } from '../helpers/probe.js';
 import { sharedTestNet } from '../helpers/shared-net.js';
@@ -201,4 +203,28 @@ test('drops: true keeps only the packets the kernel dropped (the drop hook), non
   const last = drains.at(-1)!;
   assert.equal(counts(last, 0).accepted, 100);
   assert.ok(counts(last, 0).noMatch >= 100, `TC saw the datagrams: ${counts(last, 0).noMatch}`);
+});
+
+test('without rules the verifier removes the filter: the programs reference none of its maps', () => {
+  const { Capture } = loadAddon();
+  const filterMapIds = () =>
+    bpfIdsOf(process.pid, 'map').filter((id) => /"name":"filter_/.test(execFileSync('bpftool', ['map', 'show', 'id', String(id), '--json']).toString()));
+  const programs = () =>
+    bpfIdsOf(process.pid, 'prog').map((id) => ({
+      xlated: execFileSync('bpftool', ['prog', 'dump', 'xlated', 'id', String(id)]).toString(),
+      size: (JSON.parse(execFileSync('bpftool', ['prog', 'show', 'id', String(id), '--json']).toString()) as { bytes_xlated: number }).bytes_xlated,
+    }));
+  const referenced = (xlated: string, ids: number[]) => ids.filter((id) => xlated.includes(`map[id:${id}]`));
+
+  const plain = new Capture({ maxFlows: 64 });
+  const [withoutIds, without] = [filterMapIds(), programs()];
+  plain.close();
+  const filtering = new Capture({ maxFlows: 64, ...filterMaps(rules([{ ip_cidr: '10.0.0.0/8' }])!) });
+  const [withIds, withRules] = [filterMapIds(), programs()];
+  filtering.close();
+
+  assert.equal(without.length, 2);
+  for (const program of without) assert.deepEqual(referenced(program.xlated, withoutIds), []);
+  for (const program of withRules) assert.notDeepEqual(referenced(program.xlated, withIds), [], 'with rules the filter runs');
+  assert.ok(withRules[0].size > without[0].size);
 });
