@@ -86,6 +86,10 @@ async function main(): Promise<void> {
         'ENABLE_PKT_DROPS=true, ENABLE_RTT=true (nothing listens on the receiver: every packet is a NO_SOCKET drop the hook records)',
         { ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'true' },
       ],
+      [
+        'FLOW_FILTER_RULES, two rules (every packet looked up in the trie and accepted by a UDP rule, so all are still counted)',
+        { FLOW_FILTER_RULES: '[{"ip_cidr":"198.18.0.0/24","protocol":"UDP","action":"Accept"},{"ip_cidr":"10.0.0.0/8","action":"Reject"}]' },
+      ],
     ] as [string, Record<string, string>][]) {
       const runs: AgentRun[] = [];
       const ratios: number[] = [];
