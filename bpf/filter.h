@@ -168,31 +168,34 @@ static __always_inline void filter_count(__u32 rule, __u32 outcome, __u64 packet
 		*value += packets;
 }
 
+/* The rule of the longest range holding `ip` when all its criteria hold (its peer is `other`), or
+ * 0; *last is the rule found, whether it matched or not. */
+static __always_inline const struct filter_rule *filter_match(const __u8 *ip, const __u8 *other,
+							      const struct filter_packet *p,
+							      const struct filter_rule **last)
+{
+	struct filter_key key = { .prefix_len = 128 };
+	const struct filter_rule *rule;
+
+	__builtin_memcpy(key.ip, ip, 16);
+	rule = bpf_map_lookup_elem(&filter_rules, &key);
+	if (!rule)
+		return 0;
+	*last = rule;
+	return filter_rule_matches(rule, p, other) ? rule : 0;
+}
+
 /* NetObserv's decision (check_and_do_flow_filtering): a full match keeps the packet when its rule
  * accepts and skips it when it rejects; otherwise the packet is skipped unless the last rule whose
  * CIDR matched was a Reject rule (so Accept rules make an allow-list). Returns 1 to keep the
  * packet, with *sample set to the matched rule's sampling (0: the global one). */
 static __always_inline int filter_keep(const struct filter_packet *p, __u64 packets, __u32 *sample)
 {
-	struct filter_key key = { .prefix_len = 128 };
 	const struct filter_rule *rule, *last = 0;
 
-	__builtin_memcpy(key.ip, p->src_ip, 16);
-	rule = bpf_map_lookup_elem(&filter_rules, &key);
-	if (rule) {
-		last = rule;
-		if (!filter_rule_matches(rule, p, p->dst_ip))
-			rule = 0;
-	}
-	if (!rule) {
-		__builtin_memcpy(key.ip, p->dst_ip, 16);
-		rule = bpf_map_lookup_elem(&filter_rules, &key);
-		if (rule) {
-			last = rule;
-			if (!filter_rule_matches(rule, p, p->src_ip))
-				rule = 0;
-		}
-	}
+	rule = filter_match(p->src_ip, p->dst_ip, p, &last);
+	if (!rule)
+		rule = filter_match(p->dst_ip, p->src_ip, p, &last);
 	if (rule) {
 		if (rule->action == FLOWCAST_FILTER_ACTION_REJECT) {
 			filter_count(rule->index, FLOWCAST_FILTER_REJECTED, packets);

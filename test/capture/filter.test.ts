@@ -130,11 +130,7 @@ test("peer_cidr: a rule holds only its own peer's traffic", async () => {
 
 test('tcp_flags: only the packets with that flag value are counted (SYN: the client’s first)', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['fca'], filterRules: rules([{ protocol: 'TCP', tcp_flags: 'SYN' }]) });
-  const server = spawn('ip', ['netns', 'exec', net.b.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'server', '5202']);
-  const serverExit = once(server, 'exit');
-  await once(server.stdout, 'data');
-  await exec(net.a.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'client', net.b.ipv4, '5202', '10000');
-  await serverExit;
+  await tcpExchange(5202);
   const drained = await probe.close();
   const tcp = drained.flows.filter((flow) => flow.protocol === TCP);
   assert.deepEqual(
@@ -203,6 +199,31 @@ test('drops: true keeps only the packets the kernel dropped (the drop hook), non
   const last = drains.at(-1)!;
   assert.equal(counts(last, 0).accepted, 100);
   assert.ok(counts(last, 0).noMatch >= 100, `TC saw the datagrams: ${counts(last, 0).noMatch}`);
+});
+
+/** One TCP connection from a to b's `port` (tcp-exchange: 10000 bytes, then both close). */
+async function tcpExchange(port: number): Promise<void> {
+  const server = spawn('ip', ['netns', 'exec', net.b.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'server', String(port)]);
+  const serverExit = once(server, 'exit');
+  await once(server.stdout, 'data');
+  await exec(net.a.ns, process.execPath, `${PROJECT_ROOT}test/tools/tcp-exchange.mjs`, 'client', net.b.ipv4, String(port), '10000');
+  await serverExit;
+}
+
+test('a rejected connection leaves no RTT record either (the RTT hook runs the filter)', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], rtt: true, filterRules: rules([{ action: 'Reject', port: 5204 }]) });
+  await tcpExchange(5203);
+  await tcpExchange(5204);
+  const drained = await probe.close();
+  const tcp = drained.flows.filter((flow) => flow.protocol === TCP);
+  assert.ok(
+    tcp.some((flow) => flow.srcPort === 5203 && flow.rtt! > 0),
+    `the kept connection has its RTT: ${JSON.stringify(tcp.map((flow) => [flow.srcPort, flow.dstPort, flow.rtt]))}`,
+  );
+  assert.deepEqual(
+    tcp.filter((flow) => flow.srcPort === 5204 || flow.dstPort === 5204),
+    [],
+  );
 });
 
 test('without rules the verifier removes the filter: the programs reference none of its maps', () => {
