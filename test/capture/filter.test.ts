@@ -80,6 +80,23 @@ for (const { mode, skip } of ATTACH_MODES) {
   });
 }
 
+test('IPv4 and IPv6 ranges stay in their family; ::/0 holds every address', async () => {
+  const probe = await Probe.start(net.a, {
+    interfaces: ['fca'],
+    direction: 'egress',
+    filterRules: rules([
+      { ip_cidr: '::/0', protocol: 'UDP' },
+      { ip_cidr: '198.18.0.0/16', action: 'Reject' },
+    ]),
+  });
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 1, packets: 100, payload: 32, srcPort: SRC_PORT });
+  await sendUdp(net.a, net.b.ipv6, { firstPort: 40000, flows: 1, packets: 100, payload: 32, srcPort: SRC_PORT });
+  const drained = await probe.close();
+  assert.deepEqual(summary(udp(drained)), [`${net.b.ipv6}:40000 100`]);
+  assert.deepEqual(counts(drained, 0), { accepted: 100, rejected: 0, noMatch: 0 });
+  assert.deepEqual(counts(drained, 1), { accepted: 0, rejected: 100, noMatch: 0 });
+});
+
 test('a destination port range, UDP only: ports outside it and other protocols are skipped', async () => {
   const probe = await Probe.start(net.a, {
     interfaces: ['fca'],
