@@ -260,6 +260,13 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
     for (const { field, value, problem } of parsed.issues) {
       issues.push({ variable: `FLOW_FILTER_RULES${field}`, value: value === undefined || typeof value === 'string' ? value : JSON.stringify(value), problem });
     }
+    for (const rule of filterRules.filter((candidate) => candidate.drops && !values.ENABLE_PKT_DROPS)) {
+      warnings.push({
+        variable: `FLOW_FILTER_RULES[${rule.index}].drops`,
+        value: 'true',
+        problem: 'without ENABLE_PKT_DROPS=true no packet is seen dropped, so this rule matches nothing',
+      });
+    }
   }
   const reconnectMs = parseDuration(values.GRPC_RECONNECT_TIMER);
   if (reconnectMs > 0 && parseDuration(values.GRPC_RECONNECT_TIMER_RANDOMIZATION) >= reconnectMs) {

@@ -92,6 +92,13 @@ test('every NetObserv field is read, with its defaults (action Accept, any direc
   assert.deepEqual(loadConfig({}).capture.filterRules, []);
 });
 
+test('a drops rule without ENABLE_PKT_DROPS is a warning: it would match nothing', () => {
+  const rules = JSON.stringify([{ ip_cidr: '10.0.0.0/8' }, { ip_cidr: '10.1.0.0/16', drops: true }]);
+  const warned = loadConfig({ FLOW_FILTER_RULES: rules }).warnings.map((warning) => `${warning.variable}: ${warning.problem}`);
+  assert.deepEqual(warned, ['FLOW_FILTER_RULES[1].drops: without ENABLE_PKT_DROPS=true no packet is seen dropped, so this rule matches nothing']);
+  assert.deepEqual(loadConfig({ FLOW_FILTER_RULES: rules, ENABLE_PKT_DROPS: 'true' }).warnings, []);
+});
+
 test('each bad value is one line naming the rule index and the field', () => {
   const cases: [unknown, (string | RegExp)[]][] = [
     ['{"ip_cidr": ', ['FLOW_FILTER_RULES: is not JSON (Unexpected end of JSON input)']],
