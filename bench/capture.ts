@@ -88,6 +88,10 @@ async function main(): Promise<void> {
       ],
       ['ENABLE_DNS_TRACKING=true (the traffic is not DNS: what the port check costs every packet)', { ENABLE_DNS_TRACKING: 'true' }],
       ['DEDUPER=none (one flow per interface and direction, as before in-kernel deduplication)', { DEDUPER: 'none' }],
+      [
+        'FLOW_FILTER_RULES, two rules (every packet looked up in the trie and accepted by a UDP rule, so all are still counted)',
+        { FLOW_FILTER_RULES: '[{"ip_cidr":"198.18.0.0/24","protocol":"UDP","action":"Accept"},{"ip_cidr":"10.0.0.0/8","action":"Reject"}]' },
+      ],
     ] as [string, Record<string, string>][]) {
       const runs: AgentRun[] = [];
       const ratios: number[] = [];

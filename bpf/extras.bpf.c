@@ -19,12 +19,41 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "flow.h"
+#include "filter.h"
 #include "tcp_flags.h"
 
 #define ETH_P_IP_ 0x0800
 #define ETH_P_IPV6_ 0x86DD
 #define IPPROTO_ICMPV6_ 58
 #define HEADER_UNSET 0xffff /* skb->*_header when not set */
+
+/* FLOW_FILTER_RULES: how many (0: off, and the verifier drops the filter's code); the maps of
+ * bpf/filter.h are the TC object's (reused by userspace before load). */
+const volatile __u32 filter_rule_count = 0;
+
+/* The filter of bpf/filter.h for a packet these hooks see: its direction is unknown here, so a
+ * rule's direction is not checked (NetObserv takes these packets as ingress, so that its Egress
+ * rules never match a drop). Sampling is not applied in these hooks. */
+static __always_inline int filter_keeps_tuple(const struct flow_tuple *t, __u8 tcp_flags,
+					      __u8 dropped)
+{
+	struct filter_packet packet = {
+		.src_ip = t->src_ip,
+		.dst_ip = t->dst_ip,
+		.src_port = t->src_port,
+		.dst_port = t->dst_port,
+		.tcp_flags = netobserv_tcp_flags(tcp_flags),
+		.protocol = t->protocol,
+		.icmp_type = t->icmp_type,
+		.icmp_code = t->icmp_code,
+		.direction = FLOWCAST_FILTER_ANY_DIRECTION,
+		.dropped = dropped,
+	};
+	__u32 sample = 0;
+
+	/* RTT samples are not packets: the rule's counters are left alone (0). */
+	return filter_keep(&packet, dropped, &sample);
+}
 
 struct drop_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -154,6 +183,8 @@ int BPF_PROG(flowcast_kfree_skb, struct sk_buff *skb, void *location, enum skb_d
 	__builtin_memset(&t, 0, sizeof(t));
 	if (!read_tuple(skb, &t, &eth_protocol, &flags))
 		return 0;
+	if (filter_rule_count && !filter_keeps_tuple(&t, flags, 1))
+		return 0;
 
 	__builtin_memset(&m, 0, sizeof(m));
 	m.packets = 1;
@@ -214,6 +245,8 @@ static __always_inline int record_rtt(struct sock *sk, struct sk_buff *skb)
 		return 0;
 	__builtin_memset(&t, 0, sizeof(t));
 	if (!read_tuple(skb, &t, &eth_protocol, &flags))
+		return 0;
+	if (filter_rule_count && !filter_keeps_tuple(&t, flags, 0))
 		return 0;
 	rtts = bpf_map_lookup_elem(&active_rtt, &zero);
 	if (!rtts)

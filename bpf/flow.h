@@ -91,8 +91,10 @@ enum flowcast_counter {
 struct flowcast_config {
 	__u32 sampling;          /* count 1 in N packets; 0 and 1 mean every packet */
 	__u32 ring_wakeup_bytes; /* wake userspace when this much overflow data is waiting */
-	__u32 dns_port;    /* ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 matches too); 0: off */
-	__u32 deduplicate; /* DEDUPER=firstCome: one flow per 5-tuple across interfaces */
+	__u32 dns_port;        /* ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 matches too); 0: off */
+	__u32 deduplicate;     /* DEDUPER=firstCome: one flow per 5-tuple across interfaces */
+	__u32 filter_rules;    /* FLOW_FILTER_RULES: how many (bpf/filter.h); 0: no filtering */
+	__u32 filter_sampling; /* 1: a rule has its own sampling, drawn after the filter */
 };
 
 /* ENABLE_PKT_DROPS and ENABLE_RTT (bpf/extras.bpf.c): the kfree_skb tracepoint and

@@ -22,6 +22,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "flow.h"
+#include "filter.h"
 #include "tcp_flags.h"
 
 #ifndef E2BIG
@@ -234,6 +235,38 @@ static __always_inline void update(struct flow_metrics *cur, const struct flow_m
 	observe(cur, m->if_index, m->direction);
 }
 
+/* FLOW_FILTER_RULES (bpf/filter.h): returns 0 when the packet is skipped (no map entry, no ring
+ * buffer record), else 1 with *sampling the rate to count it with. A BPF subprogram, not inlined:
+ * inlined, clang laid out account() anew and the programs kept 148 more instructions with no
+ * rules, the verifier's pruning notwithstanding; called, account() is as before but for the
+ * loads of the two .rodata constants. */
+static __noinline int filter_account(const struct flow_key *key, const struct flow_metrics *m,
+				     __u8 direction, __u32 segments, __u32 *sampling)
+{
+	struct filter_packet packet = {
+		.src_ip = key->src_ip,
+		.dst_ip = key->dst_ip,
+		.src_port = key->src_port,
+		.dst_port = key->dst_port,
+		.tcp_flags = m->tcp_flags >> FLOWCAST_TCP_NETOBSERV_SHIFT,
+		.protocol = key->protocol,
+		.icmp_type = key->icmp_type,
+		.icmp_code = key->icmp_code,
+		.direction = direction,
+	};
+	__u32 rule_sampling = 0;
+
+	if (!filter_keep(&packet, segments, &rule_sampling))
+		return 0;
+	if (flowcast_config.filter_sampling) {
+		if (rule_sampling)
+			*sampling = rule_sampling;
+		if (*sampling > 1 && bpf_get_prandom_u32() % *sampling != 0)
+			return 0;
+	}
+	return 1;
+}
+
 static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 {
 	__u32 sampling = flowcast_config.sampling;
@@ -246,7 +279,9 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	long err;
 	__u64 waiting, wakeup;
 
-	if (sampling > 1 && bpf_get_prandom_u32() % sampling != 0)
+	/* When a filter rule has its own sampling, the draw waits for the filter's verdict. */
+	if (!flowcast_config.filter_sampling && sampling > 1 &&
+	    bpf_get_prandom_u32() % sampling != 0)
 		return TC_ACT_UNSPEC;
 
 	__builtin_memset(&key, 0, sizeof(key));
@@ -258,8 +293,6 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 		key.direction = direction;
 	}
 	header_len = parse(skb, &key, &m);
-	if (flowcast_config.dns_port) /* a .rodata constant: no cost with DNS tracking off */
-		track_dns(skb, &key, header_len);
 
 	/* A GSO/GRO packet stands for several on the wire: count those, each with its headers. */
 	segments = skb->gso_segs > 1 ? skb->gso_segs : 1;
@@ -267,6 +300,12 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 	m.bytes = skb->len;
 	if (segments > 1 && header_len)
 		m.bytes += (__u64)(segments - 1) * header_len;
+	if (flowcast_config.filter_rules &&
+	    !filter_account(&key, &m, direction, segments, &sampling))
+		return TC_ACT_UNSPEC;
+	/* after sampling and filtering, as NetObserv */
+	if (flowcast_config.dns_port) /* a .rodata constant: no cost with DNS tracking off */
+		track_dns(skb, &key, header_len);
 	m.first_seen = m.last_seen = bpf_ktime_get_boot_ns();
 	m.sampling = sampling > 1 ? sampling : 1;
 

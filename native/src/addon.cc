@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
 
 #include "capture.h"
@@ -41,6 +42,68 @@ uint32_t OptionalUint(const Napi::Object& options, const char* name, uint32_t fa
   if (value.IsUndefined()) return fallback;
   if (!value.IsNumber()) throw Napi::TypeError::New(options.Env(), std::string(name) + " must be a number");
   return value.As<Napi::Number>().Uint32Value();
+}
+
+// An address range of FLOW_FILTER_RULES: { prefixLen, ip: 16 bytes (IPv4-mapped) }.
+filter_key FilterKey(Napi::Env env, const Napi::Value& value) {
+  if (!value.IsObject()) throw Napi::TypeError::New(env, "a filter range must be { prefixLen, ip }");
+  Napi::Object range = value.As<Napi::Object>();
+  Napi::Value ip = range.Get("ip");
+  if (!ip.IsBuffer() || ip.As<Napi::Buffer<uint8_t>>().Length() != 16)
+    throw Napi::TypeError::New(env, "a filter range's ip must be a 16-byte Buffer");
+  filter_key key = {};
+  key.prefix_len = OptionalUint(range, "prefixLen", 128);
+  memcpy(key.ip, ip.As<Napi::Buffer<uint8_t>>().Data(), 16);
+  return key;
+}
+
+// filterRules: [{ range, index, sample, protocol, ..., peer? }] as src/capture/filter.ts writes them.
+void ReadFilterRules(Napi::Env env, const Napi::Object& options, CaptureOptions* settings) {
+  Napi::Value rules = options.Get("filterRules");
+  if (rules.IsUndefined()) return;
+  if (!rules.IsArray()) throw Napi::TypeError::New(env, "filterRules must be an array");
+  Napi::Array list = rules.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Object rule = list.Get(i).As<Napi::Object>();
+    CaptureOptions::FilterRule entry = {};
+    entry.key = FilterKey(env, rule.Get("range"));
+    filter_rule& r = entry.rule;
+    auto u16 = [&](const char* name) { return uint16_t(OptionalUint(rule, name, 0)); };
+    auto u8 = [&](const char* name) { return uint8_t(OptionalUint(rule, name, 0)); };
+    r.index = OptionalUint(rule, "index", i);
+    r.sample = OptionalUint(rule, "sample", 0);
+    r.src_port_start = u16("srcPortStart");
+    r.src_port_end = u16("srcPortEnd");
+    r.src_port1 = u16("srcPort1");
+    r.src_port2 = u16("srcPort2");
+    r.dst_port_start = u16("dstPortStart");
+    r.dst_port_end = u16("dstPortEnd");
+    r.dst_port1 = u16("dstPort1");
+    r.dst_port2 = u16("dstPort2");
+    r.port_start = u16("portStart");
+    r.port_end = u16("portEnd");
+    r.port1 = u16("port1");
+    r.port2 = u16("port2");
+    r.tcp_flags = u16("tcpFlags");
+    r.protocol = u8("protocol");
+    r.icmp_type = u8("icmpType");
+    r.icmp_code = u8("icmpCode");
+    r.has_icmp_type = u8("hasIcmpType");
+    r.has_icmp_code = u8("hasIcmpCode");
+    r.direction = uint8_t(OptionalUint(rule, "direction", FLOWCAST_FILTER_ANY_DIRECTION));
+    r.action = u8("action");
+    r.drops = u8("drops");
+    r.has_peer = u8("hasPeer");
+    settings->filter_rules.push_back(entry);
+  }
+  Napi::Value peers = options.Get("filterPeers");
+  if (peers.IsUndefined()) return;
+  if (!peers.IsArray()) throw Napi::TypeError::New(env, "filterPeers must be an array");
+  Napi::Array peer_list = peers.As<Napi::Array>();
+  for (uint32_t i = 0; i < peer_list.Length(); i++) {
+    Napi::Object peer = peer_list.Get(i).As<Napi::Object>();
+    settings->filter_peers.push_back({FilterKey(env, peer.Get("range")), OptionalUint(peer, "rules", 0)});
+  }
 }
 
 // Closing a poll handle stops it too; libuv frees it only after the loop let go of it.
@@ -142,6 +205,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       throw Napi::RangeError::New(env, "dnsPort must be a port (1-65535), or 0 for no DNS tracking");
     settings.dns_port = uint16_t(dns_port);
     settings.deduplicate = !options.Has("deduplicate") || options.Get("deduplicate").ToBoolean().Value();
+    ReadFilterRules(env, options, &settings);
     try {
       capture_ = std::make_unique<Capture>(settings);
     } catch (const SysError& error) {
@@ -268,6 +332,19 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       result.Set("lostPackets", double(totals[FLOWCAST_COUNTER_LOST_PACKETS]));
       result.Set("observedInterfacesMissed", double(totals[FLOWCAST_COUNTER_OBSERVED_MISSED]));
       result.Set("attachments", double(capture.attachment_count()));
+      auto filtered = capture.FilterCounters();
+      if (!filtered.empty()) {
+        // [{ accepted, rejected, noMatch }] per rule, then { noMatch } of the packets of no rule.
+        Napi::Array list = Napi::Array::New(info.Env(), filtered.size());
+        for (size_t i = 0; i < filtered.size(); i++) {
+          Napi::Object counts = Napi::Object::New(info.Env());
+          counts.Set("accepted", double(filtered[i].accepted));
+          counts.Set("rejected", double(filtered[i].rejected));
+          counts.Set("noMatch", double(filtered[i].no_match));
+          list.Set(uint32_t(i), counts);
+        }
+        result.Set("filtered", list);
+      }
       return result;
     } catch (const SysError& error) {
       throw ToJsError(info.Env(), error);

@@ -285,7 +285,12 @@ Capture::Capture(const CaptureOptions& options) {
     skeleton_ = flowcast_bpf__open();
     if (!skeleton_) throw SysError("open the BPF object", errno);
     if (!skeleton_->rodata) throw SysError("BPF object has no .rodata", ENOENT);
-    skeleton_->rodata->flowcast_config = flowcast_config{options.sampling, options.ring_buffer_bytes / 8};
+    if (options.filter_rules.size() > FLOWCAST_MAX_FILTER_RULES) throw SysError("load filter rules", E2BIG);
+    filter_rule_count_ = options.filter_rules.size();
+    bool rule_sampling = std::any_of(options.filter_rules.begin(), options.filter_rules.end(),
+                                     [](const CaptureOptions::FilterRule& entry) { return entry.rule.sample > 0; });
+    skeleton_->rodata->flowcast_config = flowcast_config{options.sampling, options.ring_buffer_bytes / 8,
+                                                         uint32_t(filter_rule_count_), rule_sampling ? 1u : 0u};
     skeleton_->rodata->flowcast_config.dns_port = options.dns_port;
     skeleton_->rodata->flowcast_config.deduplicate = options.deduplicate;
     SetMaxEntries(skeleton_->maps.flows_a, options.max_flows);
@@ -311,6 +316,15 @@ Capture::Capture(const CaptureOptions& options) {
       dns_outer_fd_ = MapFd(skeleton_->maps.active_dns);
       dns_fd_[0] = MapFd(skeleton_->maps.dns_a);
       dns_fd_[1] = MapFd(skeleton_->maps.dns_b);
+    }
+    filter_counters_fd_ = MapFd(skeleton_->maps.filter_counters);
+    for (const auto& entry : options.filter_rules) {
+      if (bpf_map_update_elem(MapFd(skeleton_->maps.filter_rules), &entry.key, &entry.rule, BPF_ANY))
+        throw SysError("load filter rule " + std::to_string(entry.rule.index), errno);
+    }
+    for (const auto& entry : options.filter_peers) {
+      if (bpf_map_update_elem(MapFd(skeleton_->maps.filter_peers), &entry.key, &entry.rules, BPF_ANY))
+        throw SysError("load a filter rule's peer range", errno);
     }
     for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
       program_id_[int(direction)] = ProgramId(program_fd_[int(direction)]);
@@ -384,6 +398,18 @@ void Capture::OpenExtras(const CaptureOptions& options) {
     SetMaxEntries(extras_->maps.drops_b, drops ? options.max_flows : 1);
     SetMaxEntries(extras_->maps.rtt_a, hook != RttHook::kNone ? options.max_flows : 1);
     SetMaxEntries(extras_->maps.rtt_b, hook != RttHook::kNone ? options.max_flows : 1);
+    // The same rules and counters as the TC programs: their maps, not copies.
+    if (!extras_->rodata) throw SysError("drops/RTT BPF object has no .rodata", ENOENT);
+    extras_->rodata->filter_rule_count = uint32_t(filter_rule_count_);
+    const std::pair<bpf_map*, bpf_map*> shared[] = {
+        {extras_->maps.filter_rules, skeleton_->maps.filter_rules},
+        {extras_->maps.filter_peers, skeleton_->maps.filter_peers},
+        {extras_->maps.filter_counters, skeleton_->maps.filter_counters},
+    };
+    for (const auto& [theirs, ours] : shared) {
+      if (int err = bpf_map__reuse_fd(theirs, MapFd(ours)))
+        throw SysError(std::string("share BPF map ") + bpf_map__name(ours), err);
+    }
     int err = flowcast_extras_bpf__load(extras_);
     if (err == 0) break;
     std::string log = TakeLibbpfLog();
@@ -754,6 +780,25 @@ std::array<uint64_t, FLOWCAST_COUNTER_MAX> Capture::Counters() const {
   totals[FLOWCAST_COUNTER_LOST_PACKETS] += overflow_lost_.load();
   totals[FLOWCAST_COUNTER_OBSERVED_MISSED] += observed_missed_.load();
   return totals;
+}
+
+std::vector<FilterCounts> Capture::FilterCounters() const {
+  std::vector<FilterCounts> counts;
+  if (filter_rule_count_ == 0) return counts;
+  std::vector<uint64_t> per_cpu(cpus_);
+  auto total = [&](uint32_t rule, uint32_t outcome) {
+    uint32_t index = rule * 3 + outcome;
+    if (bpf_map_lookup_elem(filter_counters_fd_, &index, per_cpu.data())) throw SysError("read filter counters", errno);
+    uint64_t sum = 0;
+    for (uint64_t value : per_cpu) sum += value;
+    return sum;
+  };
+  for (uint32_t rule = 0; rule < filter_rule_count_; rule++) {
+    counts.push_back({total(rule, FLOWCAST_FILTER_ACCEPTED), total(rule, FLOWCAST_FILTER_REJECTED),
+                      total(rule, FLOWCAST_FILTER_NO_MATCH)});
+  }
+  counts.push_back({0, 0, total(FLOWCAST_MAX_FILTER_RULES, FLOWCAST_FILTER_NO_MATCH)});
+  return counts;
 }
 
 uint64_t Capture::FlowMapsMemory() const { return Memlock(inner_fd_[0]) + Memlock(inner_fd_[1]); }

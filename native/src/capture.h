@@ -12,6 +12,7 @@
 #include <vector>
 
 extern "C" {
+#include "filter.h"
 #include "flow.h"
 }
 
@@ -40,6 +41,25 @@ struct CaptureOptions {
   uint16_t dns_port = 0;
   // DEDUPER=firstCome: one flow per 5-tuple across interfaces (see flow_key in bpf/flow.h).
   bool deduplicate = true;
+  // FLOW_FILTER_RULES (bpf/filter.h), at most FLOWCAST_MAX_FILTER_RULES; none: no filtering.
+  struct FilterRule {
+    filter_key key;
+    filter_rule rule;
+  };
+  struct FilterPeer {
+    filter_key key;
+    uint32_t rules;  // the bit of every rule whose peer range contains this one
+  };
+  std::vector<FilterRule> filter_rules;
+  std::vector<FilterPeer> filter_peers;
+};
+
+// Packets the filter counted, per rule (index in FLOW_FILTER_RULES); the last entry is the
+// packets no rule's ip_cidr contained (only no_match).
+struct FilterCounts {
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  uint64_t no_match = 0;
 };
 
 // One drain: the flows, and when drops, RTT or DNS are tracked, one flow_extras per flow (same order).
@@ -95,6 +115,8 @@ class Capture {
   bool ConsumeOverflow();  // throws SysError
   int overflow_fd() const { return overflow_fd_; }
   std::array<uint64_t, FLOWCAST_COUNTER_MAX> Counters() const;
+  // FLOW_FILTER_RULES' counters: one per rule, then the packets of no rule; empty without rules.
+  std::vector<FilterCounts> FilterCounters() const;
   // Kernel memory the two flow maps and the ring buffer take (memlock, as the kernel reports it).
   uint64_t FlowMapsMemory() const;
   uint64_t RingBufferMemory() const;
@@ -122,6 +144,8 @@ class Capture {
   int inner_fd_[2] = {-1, -1};
   int active_ = 0;  // index into inner_fd_ of the map the kernel writes to
   int counters_fd_ = -1;
+  size_t filter_rule_count_ = 0;
+  int filter_counters_fd_ = -1;
   int ring_fd_ = -1;
   uint32_t program_id_[2] = {0, 0};  // by Direction: how our programs are recognised on a hook
   uint32_t max_flows_ = 0;

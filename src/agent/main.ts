@@ -111,6 +111,7 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
       export: config.export,
       intervalMs: config.intervalMs,
       kernelMemory: memory,
+      filterRules: config.capture.filterRules.length,
     },
     'capturing',
   );

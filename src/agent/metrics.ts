@@ -77,6 +77,24 @@ export async function startMetrics(port: number, address: string, sources: Metri
   );
   total(prefix + 'drain_failures_total', 'Drains of the kernel maps that failed (three in a row make /healthz fail).', () => aggregator.totals.drainFailures);
   total(prefix + 'hooks_lost_total', 'Hooks of ours found removed or replaced from outside (each is attached again).', () => capture.hooksLost);
+  new Counter({
+    name: prefix + 'filter_packets_total',
+    registers: [registry],
+    labelNames: ['rule', 'outcome'],
+    help: "Packets FLOW_FILTER_RULES judged in the kernel, by rule (its index in the list; none: no rule's ip_cidr held either address) and outcome: accepted (a full match of an Accept rule: kept), rejected (a full match of a Reject rule: skipped), no_match (kept only when the last rule whose ip_cidr matched is a Reject rule). NetObserv's ebpf_agent_filtered_flows_total{reason=FilterAccept|FilterReject|FilterNoMatch}, per rule. Only with rules.",
+    collect() {
+      this.reset();
+      const filtered = capture.counters().filtered ?? [];
+      filtered.forEach((counts, index) => {
+        const rule = index === filtered.length - 1 ? 'none' : String(index);
+        if (rule !== 'none') {
+          this.inc({ rule, outcome: 'accepted' }, counts.accepted);
+          this.inc({ rule, outcome: 'rejected' }, counts.rejected);
+        }
+        this.inc({ rule, outcome: 'no_match' }, counts.noMatch);
+      });
+    },
+  });
   total(prefix + 'export_sent_total', 'Batches the export target acknowledged.', () => queue.stats.sent, { exporter });
   total(prefix + 'export_failures_total', 'Failed export attempts (each retried).', () => queue.stats.failures, { exporter });
   new Counter({

@@ -1,12 +1,14 @@
 // The capture API: select interfaces, attach the BPF programs, drain into the model's DrainedFlows, detach.
 import { closeSync } from 'node:fs';
 
+import type { FilterRule } from '../config/filter-rules.js';
 import { parseCidrs, parseInterfaceList } from '../config/interface-lists.js';
 import { DrainedFlows, type Direction } from '../model/index.js';
 import { loadAddon, type AttachMode, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
+import { filterMaps } from './filter.js';
 import { interfaceIndex, listInterfaces, matches, missingNames, selectByAddress, selectInterfaces, type NetworkInterface } from './interfaces.js';
 
-export type { AttachMode, KernelCounters, KernelMemory } from '../native/index.js';
+export type { AttachMode, FilterCounts, KernelCounters, KernelMemory } from '../native/index.js';
 
 /**
  * Held by the capture that owns the clsact hooks of a network namespace: two in tc mode would
@@ -48,6 +50,8 @@ export interface CaptureOptions {
    * 'none' makes one flow per interface and direction.
    */
   deduper?: 'firstCome' | 'none';
+  /** FLOW_FILTER_RULES, evaluated in the kernel (bpf/filter.h); none: every packet is counted. */
+  filterRules?: FilterRule[];
   /** Called after interfaces were attached or detached while running. */
   onInterfaces?: (change: { attached: string[]; detached: string[] }) => void;
   /**
@@ -160,6 +164,7 @@ export class FlowCapture {
         rtt: options.rtt,
         dnsPort: options.dnsPort,
         deduplicate: options.deduper !== 'none',
+        ...filterMaps(options.filterRules ?? []),
       });
     } catch (error) {
       if (tcLock !== undefined) closeSync(tcLock);

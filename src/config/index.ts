@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { agentAddress, isServerUrl, readableByOthers, type IpType } from './checks.js';
 import type { Command } from './command-line.js';
 import { parseDuration } from './duration.js';
+import { parseFilterRules, type FilterRule } from './filter-rules.js';
 import { parseCidrs, parseInterfaceList } from './interface-lists.js';
 import { checkNetobservVariables } from './netobserv.js';
 import { CONFIG_SCHEMA, allowedValues } from './schema.js';
@@ -52,6 +53,8 @@ export interface Config {
     /** ENABLE_DNS_TRACKING: DNS_TRACKING_PORT (53 is tracked too); 0 when not tracking. */
     dnsPort: number;
     deduper: 'firstCome' | 'none';
+    /** FLOW_FILTER_RULES; empty: no filtering. */
+    filterRules: FilterRule[];
   };
   intervalMs: number;
   buffersLength: number;
@@ -253,6 +256,21 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
       });
     }
   }
+  let filterRules: FilterRule[] = [];
+  if (values.FLOW_FILTER_RULES !== undefined) {
+    const parsed = parseFilterRules(values.FLOW_FILTER_RULES);
+    filterRules = parsed.rules;
+    for (const { field, value, problem } of parsed.issues) {
+      issues.push({ variable: `FLOW_FILTER_RULES${field}`, value: value === undefined || typeof value === 'string' ? value : JSON.stringify(value), problem });
+    }
+    for (const rule of filterRules.filter((candidate) => candidate.drops && !values.ENABLE_PKT_DROPS)) {
+      warnings.push({
+        variable: `FLOW_FILTER_RULES[${rule.index}].drops`,
+        value: 'true',
+        problem: 'without ENABLE_PKT_DROPS=true no packet is seen dropped, so this rule matches nothing',
+      });
+    }
+  }
   const reconnectMs = parseDuration(values.GRPC_RECONNECT_TIMER);
   if (reconnectMs > 0 && parseDuration(values.GRPC_RECONNECT_TIMER_RANDOMIZATION) >= reconnectMs) {
     issues.push({
@@ -281,7 +299,7 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
           problem: 'ignored: flowcast-bridge serves its metrics over plain HTTP, named flowcast_bridge_*',
         });
     }
-    return { issues, warnings, agentIp };
+    return { issues, warnings, agentIp, filterRules };
   }
   if (env.EXPORT === undefined || env.EXPORT === '') {
     if (values.TARGET_HOST !== undefined)
@@ -298,7 +316,7 @@ function checkBeyondSchema(env: NodeJS.ProcessEnv, values: Record<string, any>, 
       problem: `unset, so metrics are served on ${values.METRICS_ADDRESS} only (NetObserv serves on every address): set METRICS_ADDRESS (or METRICS_SERVER_ADDRESS) to the address scrapers reach`,
     });
   }
-  return { issues, warnings, agentIp };
+  return { issues, warnings, agentIp, filterRules };
 }
 
 /**
@@ -361,6 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
       rtt: values.ENABLE_RTT,
       dnsPort: values.ENABLE_DNS_TRACKING ? values.DNS_TRACKING_PORT : 0,
       deduper: values.DEDUPER,
+      filterRules: beyond.filterRules,
     },
     intervalMs: parseDuration(values.CACHE_ACTIVE_TIMEOUT),
     buffersLength: values.BUFFERS_LENGTH,

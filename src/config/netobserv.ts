@@ -141,13 +141,11 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
   ),
   feature('ENABLE_TLS_TRACKING', 'flowcast does not report TLS versions and cipher suites'),
   { name: 'QUIC_TRACKING_MODE', status: 'refused', note: 'flowcast does not track QUIC', example: '1', silent: only('0') },
-  {
-    name: 'FLOW_FILTER_RULES',
-    status: 'refused',
-    example: '[{"ip_cidr":"10.0.0.0/8","action":"Accept"}]',
-    note: "flowcast does not filter flows: every flow would be exported, and no rule's sampling would apply",
-    silent: { text: '[] (no rule)', test: (value) => value.replace(/\s/g, '') === '[]' },
-  },
+  supported(
+    'FLOW_FILTER_RULES',
+    "evaluated in the kernel as NetObserv; what its parser ignores without a word (an unknown action, protocol or field, two rules with one ip_cidr) is an error; the action defaults to Accept and icmp_type/icmp_code apply, as its docs say (its code drops them); IPv4 ranges match IPv4 addresses only (0.0.0.0/0 and an empty ip_cidr: every address); a rule's peer_ip/peer_cidr is its own (NetObserv: any rule's); in the drop and RTT hooks a rule's direction is not checked (NetObserv takes those packets as Ingress, so its Egress rules never match a drop)",
+    '[{"ip_cidr":"10.0.0.0/8","action":"Accept"}]',
+  ),
   // eBPF manager
   {
     name: 'EBPF_PROGRAM_MANAGER_MODE',
@@ -180,7 +178,7 @@ export const NETOBSERV_VARIABLES: NetobservVariable[] = [
     status: 'refused',
     example: 'true',
     silent: isFalse,
-    note: "NetObserv's removed switch of the FILTER_* rule; flowcast does not filter flows",
+    note: "NetObserv's removed switch of the FILTER_* rule, which flowcast does not read: write the rule in FLOW_FILTER_RULES",
   },
   ...[
     'FILTER_DIRECTION',

@@ -25,6 +25,62 @@ export interface NativeCaptureOptions {
   dnsPort?: number;
   /** DEDUPER=firstCome (the default): one flow per 5-tuple across interfaces (bpf/flow.h). */
   deduplicate?: boolean;
+  /** FLOW_FILTER_RULES (src/capture/filter.ts writes them); none: no filtering. */
+  filterRules?: NativeFilterRule[];
+  filterPeers?: NativeFilterPeer[];
+}
+
+/** Packets FLOW_FILTER_RULES counted for one rule. */
+export interface FilterCounts {
+  accepted: number;
+  rejected: number;
+  noMatch: number;
+}
+
+/** bpf/filter.h: a rule's direction (or a hook's) when any. */
+export const FILTER_DIRECTION_ANY = 2;
+
+/** An address range of bpf/filter.h's tries: 16 bytes (IPv4-mapped) and a prefix length. */
+export interface NativeFilterRange {
+  prefixLen: number;
+  ip: Buffer;
+}
+
+/** struct filter_rule (bpf/filter.h), field by field; ports 0 are unset. */
+export interface NativeFilterRule {
+  range: NativeFilterRange;
+  index: number;
+  sample: number;
+  srcPortStart: number;
+  srcPortEnd: number;
+  srcPort1: number;
+  srcPort2: number;
+  dstPortStart: number;
+  dstPortEnd: number;
+  dstPort1: number;
+  dstPort2: number;
+  portStart: number;
+  portEnd: number;
+  port1: number;
+  port2: number;
+  tcpFlags: number;
+  protocol: number;
+  icmpType: number;
+  icmpCode: number;
+  hasIcmpType: number;
+  hasIcmpCode: number;
+  /** 0 ingress, 1 egress, FILTER_DIRECTION_ANY. */
+  direction: number;
+  /** 0 accept, 1 reject. */
+  action: number;
+  drops: number;
+  hasPeer: number;
+}
+
+/** A peer range and the bits of the rules whose peer range contains it. */
+export interface NativeFilterPeer {
+  range: NativeFilterRange;
+  rules: number;
 }
 
 /** What is tracked besides the flows, and what was asked for but this kernel cannot do (and why). */
@@ -52,6 +108,8 @@ export interface KernelCounters {
   /** Interfaces not listed in a flow's dupList: its six other-interface slots were taken. */
   observedInterfacesMissed: number;
   attachments: number;
+  /** With FLOW_FILTER_RULES: one per rule, then the packets no rule's ip_cidr held (noMatch only). */
+  filtered?: FilterCounts[];
 }
 
 export interface KernelMemory {

@@ -133,6 +133,7 @@ test('defaults, coercion, aliases and durations', () => {
     rtt: false,
     dnsPort: 0,
     deduper: 'firstCome',
+    filterRules: [],
   });
   assert.equal(defaults.intervalMs, 5000);
   const set = loadConfig({

@@ -117,10 +117,10 @@ test('each NetObserv variable behaves as its status says', () => {
 });
 
 test('several at once: every refusal in one message, every warning its own line', () => {
-  const result = outcome({ ENABLE_PCA: 'true', FLOW_FILTER_RULES: '[{"action":"Reject"}]', PPROF_ADDR: ':6060', SAMPLING: 'x' });
+  const result = outcome({ ENABLE_PCA: 'true', ENABLE_TLS_TRACKING: 'true', PPROF_ADDR: ':6060', SAMPLING: 'x' });
   assert.deepEqual(
     result.errors.map((line) => line.split('=')[0]),
-    ['SAMPLING', 'ENABLE_PCA', 'FLOW_FILTER_RULES'],
+    ['SAMPLING', 'ENABLE_PCA', 'ENABLE_TLS_TRACKING'],
   );
   const warned = outcome({ PPROF_ADDR: ':6060', KAFKA_BROKERS: 'kafka:9092', DEDUPER_MERGE: 'true' });
   assert.deepEqual(
