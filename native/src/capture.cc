@@ -289,8 +289,9 @@ Capture::Capture(const CaptureOptions& options) {
     filter_rule_count_ = options.filter_rules.size();
     bool rule_sampling = std::any_of(options.filter_rules.begin(), options.filter_rules.end(),
                                      [](const CaptureOptions::FilterRule& entry) { return entry.rule.sample > 0; });
-    skeleton_->rodata->flowcast_config = flowcast_config{options.sampling, options.ring_buffer_bytes / 8,
-                                                         uint32_t(filter_rule_count_), rule_sampling ? 1u : 0u};
+    skeleton_->rodata->flowcast_config = flowcast_config{options.sampling, options.ring_buffer_bytes / 8};
+    skeleton_->rodata->flowcast_config.filter_rules = uint32_t(filter_rule_count_);
+    skeleton_->rodata->flowcast_config.filter_sampling = rule_sampling ? 1u : 0u;
     skeleton_->rodata->flowcast_config.dns_port = options.dns_port;
     skeleton_->rodata->flowcast_config.deduplicate = options.deduplicate;
     SetMaxEntries(skeleton_->maps.flows_a, options.max_flows);
