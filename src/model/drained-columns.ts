@@ -1,0 +1,68 @@
+// A drain's flow_record structs as FlowColumns (src/model/flow-columns.ts), for the column writers.
+import { ADDRESS_BYTES, DUP_LIST_OWN, FlowColumns, MAC_BYTES } from './flow-columns.js';
+import { DIRECTION_EGRESS, EXTRAS_SIZE, RECORD_SIZE, offsetOf } from './layout.js';
+import { decodeExtras, readNsAsUs, readUint64 } from './record.js';
+
+const SRC_MAC = offsetOf('key.src_mac');
+const DST_MAC = offsetOf('key.dst_mac');
+const SRC_IP = offsetOf('key.src_ip');
+const DST_IP = offsetOf('key.dst_ip');
+const IF_INDEX = offsetOf('key.if_index');
+const ETH_PROTOCOL = offsetOf('key.eth_protocol');
+const SRC_PORT = offsetOf('key.src_port');
+const DST_PORT = offsetOf('key.dst_port');
+const DIRECTION = offsetOf('key.direction');
+const PROTOCOL = offsetOf('key.protocol');
+const ICMP_TYPE = offsetOf('key.icmp_type');
+const ICMP_CODE = offsetOf('key.icmp_code');
+const PACKETS = offsetOf('metrics.packets');
+const BYTES = offsetOf('metrics.bytes');
+const FIRST_SEEN = offsetOf('metrics.first_seen');
+const LAST_SEEN = offsetOf('metrics.last_seen');
+const DSCP = offsetOf('metrics.dscp');
+const SAMPLING = offsetOf('metrics.sampling');
+/** tcp_flags packs the header's bits below and NetObserv's value above (FLOWCAST_TCP_* in bpf/flow.h). */
+const TCP_HEADER_FLAGS = offsetOf('metrics.tcp_flags');
+const NETOBSERV_TCP_FLAGS = TCP_HEADER_FLAGS + 2;
+
+/**
+ * Flows as columns, without an object per flow (the pbflow writer reads columns): what
+ * decodeFlows reads, field for field (test/encode/pbflow-drained.test.ts compares the two).
+ */
+export function decodeColumns(drained: Buffer, interfaceName: (ifIndex: number) => string, extras?: Buffer): FlowColumns {
+  const columns = new FlowColumns(drained.length / RECORD_SIZE);
+  const nameIndexes = new Map<number, number>();
+  for (let index = 0, base = 0; base < drained.length; index++, base += RECORD_SIZE) {
+    const ifIndex = drained.readUInt32LE(base + IF_INDEX);
+    let nameIndex = nameIndexes.get(ifIndex);
+    if (nameIndex === undefined) nameIndexes.set(ifIndex, (nameIndex = columns.nameIndex(interfaceName(ifIndex))));
+    columns.interfaceIndex[index] = nameIndex;
+    columns.ifIndex[index] = ifIndex;
+    columns.direction[index] = drained[base + DIRECTION] === DIRECTION_EGRESS ? 1 : 0;
+    columns.etherType[index] = drained.readUInt16LE(base + ETH_PROTOCOL);
+    drained.copy(columns.macs, index * MAC_BYTES, base + SRC_MAC, base + SRC_MAC + 6);
+    drained.copy(columns.macs, index * MAC_BYTES + 6, base + DST_MAC, base + DST_MAC + 6);
+    drained.copy(columns.addresses, index * ADDRESS_BYTES, base + SRC_IP, base + SRC_IP + 16);
+    drained.copy(columns.addresses, index * ADDRESS_BYTES + 16, base + DST_IP, base + DST_IP + 16);
+    columns.protocol[index] = drained[base + PROTOCOL];
+    columns.srcPort[index] = drained.readUInt16LE(base + SRC_PORT);
+    columns.dstPort[index] = drained.readUInt16LE(base + DST_PORT);
+    columns.icmpType[index] = drained[base + ICMP_TYPE];
+    columns.icmpCode[index] = drained[base + ICMP_CODE];
+    columns.packets[index] = readUint64(drained, base + PACKETS);
+    columns.bytes[index] = readUint64(drained, base + BYTES);
+    columns.firstSeen[index] = readNsAsUs(drained, base + FIRST_SEEN);
+    columns.lastSeen[index] = readNsAsUs(drained, base + LAST_SEEN);
+    columns.tcpFlags[index] = drained.readUInt16LE(base + TCP_HEADER_FLAGS);
+    columns.dscp[index] = drained[base + DSCP];
+    columns.sampling[index] = drained.readUInt32LE(base + SAMPLING);
+    columns.netobservTcpFlags[index] = drained.readUInt16LE(base + NETOBSERV_TCP_FLAGS);
+    columns.dupListKind[index] = DUP_LIST_OWN;
+    if (extras) {
+      const { drops, rtt } = decodeExtras(extras, index * EXTRAS_SIZE);
+      columns.rtt[index] = rtt ?? 0;
+      if (drops) columns.features.set(index, { drops });
+    }
+  }
+  return columns;
+}
