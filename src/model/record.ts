@@ -152,7 +152,7 @@ const DROP_STATE = EXTRAS_OFFSETS.drop_state[0];
 const HAS_DROPS = EXTRAS_OFFSETS.has_drops[0];
 
 /** The drops and RTT of one flow_extras struct, as the Avro Flow's fields. */
-function decodeExtras(extras: Buffer, base: number): Pick<FlowRecord, 'drops' | 'rtt'> {
+export function decodeExtras(extras: Buffer, base: number): Pick<FlowRecord, 'drops' | 'rtt'> {
   return {
     drops: extras[base + HAS_DROPS]
       ? {
@@ -208,14 +208,21 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
 
 /** "10.0.0.1" for an IPv4-mapped address, RFC 5952 text ("fd00::1") otherwise. */
 export function formatAddress(address: Uint8Array): string {
+  // IPv4 (mapped) by hand: ipaddr's parse of 16 bytes cost 4 µs, a third of a JSON line (EXPORT=stdout).
+  if (isIpv4Mapped(address)) return `${address[12]}.${address[13]}.${address[14]}.${address[15]}`;
   const parsed = ipaddr.fromByteArray(Array.from(address));
   return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address().toString() : parsed.toString();
 }
 
+function isIpv4Mapped(address: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (address[i] !== 0) return false;
+  return address[10] === 0xff && address[11] === 0xff;
+}
+
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 export function formatMac(mac: Uint8Array): string {
-  return Buffer.from(mac)
-    .toString('hex')
-    .replace(/(..)(?!$)/g, '$1:');
+  return `${HEX_BYTES[mac[0]]}:${HEX_BYTES[mac[1]]}:${HEX_BYTES[mac[2]]}:${HEX_BYTES[mac[3]]}:${HEX_BYTES[mac[4]]}:${HEX_BYTES[mac[5]]}`;
 }
 
 const TCP_STATES = [
