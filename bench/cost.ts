@@ -235,7 +235,7 @@ async function scaling(net: TestNet): Promise<string> {
     for (const flows of SCALE_FLOWS) rows.push(await scaleRun(net, mode, flows, 40000 + index * 100));
   }
   return [
-    `Machine: ${machineLine()}. ${SCALE_PACKETS_PER_FLOW} UDP packets per flow, CACHE_MAX_FLOWS = flows + 1000, CACHE_ACTIVE_TIMEOUT=${SCALE_INTERVAL_MS / 1000}s so that the burst is drained once (the agent's CPU counted from a second before that drain until the sink has every packet); one run per row.`,
+    `Machine: ${machineLine()}. ${SCALE_PACKETS_PER_FLOW} UDP packet per flow, CACHE_MAX_FLOWS = flows + 1000, CACHE_ACTIVE_TIMEOUT=${SCALE_INTERVAL_MS / 1000}s so that the burst is drained once (the agent's CPU counted from a second before that drain until the sink has every packet); one run per row.`,
     '',
     '| export | flows in the interval | drain (switch + read the map, wall) | agent CPU per flow (drain → all at the sink) | peak RSS | exported bytes per flow | packets accounted |',
     '| --- | --- | --- | --- | --- | --- | --- |',
