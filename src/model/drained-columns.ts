@@ -1,29 +1,31 @@
 // A drain's flow_record structs as FlowColumns (src/model/flow-columns.ts), for the column writers.
 import { ADDRESS_BYTES, DUP_LIST_OWN, FlowColumns, MAC_BYTES } from './flow-columns.js';
-import { DIRECTION_EGRESS, EXTRAS_SIZE, RECORD_SIZE, offsetOf } from './layout.js';
-import { decodeExtras, readNsAsUs, readUint64 } from './record.js';
-
-const SRC_MAC = offsetOf('key.src_mac');
-const DST_MAC = offsetOf('key.dst_mac');
-const SRC_IP = offsetOf('key.src_ip');
-const DST_IP = offsetOf('key.dst_ip');
-const IF_INDEX = offsetOf('key.if_index');
-const ETH_PROTOCOL = offsetOf('key.eth_protocol');
-const SRC_PORT = offsetOf('key.src_port');
-const DST_PORT = offsetOf('key.dst_port');
-const DIRECTION = offsetOf('key.direction');
-const PROTOCOL = offsetOf('key.protocol');
-const ICMP_TYPE = offsetOf('key.icmp_type');
-const ICMP_CODE = offsetOf('key.icmp_code');
-const PACKETS = offsetOf('metrics.packets');
-const BYTES = offsetOf('metrics.bytes');
-const FIRST_SEEN = offsetOf('metrics.first_seen');
-const LAST_SEEN = offsetOf('metrics.last_seen');
-const DSCP = offsetOf('metrics.dscp');
-const SAMPLING = offsetOf('metrics.sampling');
-/** tcp_flags packs the header's bits below and NetObserv's value above (FLOWCAST_TCP_* in bpf/flow.h). */
-const TCP_HEADER_FLAGS = offsetOf('metrics.tcp_flags');
-const NETOBSERV_TCP_FLAGS = TCP_HEADER_FLAGS + 2;
+import { DIRECTION_EGRESS, EXTRAS_SIZE, RECORD_SIZE } from './layout.js';
+import {
+  BYTES,
+  DIRECTION,
+  DSCP,
+  DST_IP,
+  DST_MAC,
+  DST_PORT,
+  ETH_PROTOCOL,
+  FIRST_SEEN,
+  ICMP_CODE,
+  ICMP_TYPE,
+  IF_INDEX,
+  LAST_SEEN,
+  NETOBSERV_TCP_FLAGS,
+  PACKETS,
+  PROTOCOL,
+  SAMPLING,
+  SRC_IP,
+  SRC_MAC,
+  SRC_PORT,
+  TCP_HEADER_FLAGS,
+  decodeExtras,
+  readNsAsUs,
+  readUint64,
+} from './record.js';
 
 /**
  * Flows as columns, without an object per flow (the pbflow writer reads columns): what

@@ -108,28 +108,29 @@ export interface FlowQuic {
   seenShortHeader: number;
 }
 
-const SRC_MAC = offsetOf('key.src_mac');
-const DST_MAC = offsetOf('key.dst_mac');
-const SRC_IP = offsetOf('key.src_ip');
-const DST_IP = offsetOf('key.dst_ip');
-const IF_INDEX = offsetOf('key.if_index');
-const ETH_PROTOCOL = offsetOf('key.eth_protocol');
-const SRC_PORT = offsetOf('key.src_port');
-const DST_PORT = offsetOf('key.dst_port');
-const DIRECTION = offsetOf('key.direction');
-const PROTOCOL = offsetOf('key.protocol');
-const ICMP_TYPE = offsetOf('key.icmp_type');
-const ICMP_CODE = offsetOf('key.icmp_code');
-const PACKETS = offsetOf('metrics.packets');
-const BYTES = offsetOf('metrics.bytes');
-const FIRST_SEEN = offsetOf('metrics.first_seen');
-const LAST_SEEN = offsetOf('metrics.last_seen');
-const TCP_FLAGS = offsetOf('metrics.tcp_flags');
-const DSCP = offsetOf('metrics.dscp');
-const SAMPLING = offsetOf('metrics.sampling');
+// Exported for src/model/drained-columns.ts, which reads the same fields into columns.
+export const SRC_MAC = offsetOf('key.src_mac');
+export const DST_MAC = offsetOf('key.dst_mac');
+export const SRC_IP = offsetOf('key.src_ip');
+export const DST_IP = offsetOf('key.dst_ip');
+export const IF_INDEX = offsetOf('key.if_index');
+export const ETH_PROTOCOL = offsetOf('key.eth_protocol');
+export const SRC_PORT = offsetOf('key.src_port');
+export const DST_PORT = offsetOf('key.dst_port');
+export const DIRECTION = offsetOf('key.direction');
+export const PROTOCOL = offsetOf('key.protocol');
+export const ICMP_TYPE = offsetOf('key.icmp_type');
+export const ICMP_CODE = offsetOf('key.icmp_code');
+export const PACKETS = offsetOf('metrics.packets');
+export const BYTES = offsetOf('metrics.bytes');
+export const FIRST_SEEN = offsetOf('metrics.first_seen');
+export const LAST_SEEN = offsetOf('metrics.last_seen');
+export const TCP_FLAGS = offsetOf('metrics.tcp_flags');
+export const DSCP = offsetOf('metrics.dscp');
+export const SAMPLING = offsetOf('metrics.sampling');
 /** tcp_flags packs the header's bits below and NetObserv's value above (FLOWCAST_TCP_* in bpf/flow.h). */
-const TCP_HEADER_FLAGS = TCP_FLAGS;
-const NETOBSERV_TCP_FLAGS = TCP_FLAGS + 2;
+export const TCP_HEADER_FLAGS = TCP_FLAGS;
+export const NETOBSERV_TCP_FLAGS = TCP_FLAGS + 2;
 
 const TWO_32 = 2 ** 32;
 
