@@ -86,10 +86,11 @@ test: lint build build/.apt-test-ok
 	node --import tsx --test --test-concurrency=1 --test-timeout=300000 $(TESTS)
 
 run: build
-	node bin/flowcast-agent.js
+	NODE_OPTIONS="--max-semi-space-size=4 --v8-pool-size=0" node bin/flowcast-agent.js
 
 bench: build build/.apt-test-ok
 	node --import tsx bench/capture.ts
+	node --import tsx bench/cost.ts
 	node --import tsx bench/pipeline.ts
 	node --import tsx bench/grpc.ts
 	node --import tsx bench/collector.ts

@@ -2,7 +2,6 @@
 import { Aggregator } from '../aggregate/index.js';
 import { FlowCapture, dropCauseName } from '../capture/index.js';
 import type { Config } from '../config/index.js';
-import { createEventEncoder, newIdentity } from '../encode/cloudevent.js';
 import { ExportQueue, type Exporter } from '../export/queue.js';
 import { startCommand } from '../runtime/cli.js';
 import type { Logger } from '../runtime/log.js';
@@ -20,7 +19,12 @@ const EXIT_GRACE_MS = 2000;
 
 /** Loads only the chosen exporter's code: each brings its own libraries. `log`: the export component's. */
 async function createExporter(config: Config, log: Logger): Promise<Exporter> {
-  const identity = newIdentity(config.agent.nodeName, config.cloudEvents.extensions);
+  // CloudEvents and Avro (avsc, the schema, the compiled writer) only for the modes that send them.
+  const eventEncoder = async () => {
+    const { createEventEncoder, newIdentity } = await import('../encode/cloudevent.js');
+    const identity = newIdentity(config.agent.nodeName, config.cloudEvents.extensions);
+    return createEventEncoder(config.cloudEvents.mode, identity, config.cloudEvents.avroSingleObject);
+  };
   switch (config.export) {
     case 'stdout': {
       const { StdoutExporter } = await import('../export/stdout.js');
@@ -28,14 +32,14 @@ async function createExporter(config: Config, log: Logger): Promise<Exporter> {
     }
     case 'nats': {
       const { NatsExporter } = await import('../export/nats.js');
-      const encode = await createEventEncoder(config.cloudEvents.mode, identity, config.cloudEvents.avroSingleObject);
+      const encode = await eventEncoder();
       const exporter = new NatsExporter({ nats: config.nats, encode }, log);
       exporter.start();
       return exporter;
     }
     case 'http': {
       const { HttpExporter } = await import('../export/http.js');
-      const encode = await createEventEncoder(config.cloudEvents.mode, identity, config.cloudEvents.avroSingleObject);
+      const encode = await eventEncoder();
       return new HttpExporter(config.http.url!, encode, {
         caCerts: config.http.caCerts,
         caCertsDir: config.http.caCertsDir,

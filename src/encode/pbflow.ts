@@ -1,18 +1,29 @@
 // NetObserv's pbflow protocol (proto/flow.proto): flowcast flows to Records, and Records back.
 // Writing is hand-written (below), from flow objects or columns; protobufjs, loading
 // proto/flow.proto, is the object decoder, src/encode/pbflow-reader.ts the fast one (into columns).
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import ipaddr from 'ipaddr.js';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 
 import { ADDRESS_BYTES, DUP_LIST_OTHER, FlowColumns, MAC_BYTES } from '../model/flow-columns.js';
 import { isColumns, type FlowRecord } from '../model/index.js';
 import { Scratch, writeVarint, writeVarintHalves } from './scratch.js';
 
 export const FLOW_PROTO_PATH = fileURLToPath(new URL('../../proto/flow.proto', import.meta.url));
-const root = protobuf.loadSync(FLOW_PROTO_PATH);
-const RecordsType = root.lookupType('pbflow.Records');
+let recordsType: protobuf.Type | undefined;
+/**
+ * protobufjs and the parsed proto, loaded on the first object decode: the agent only writes
+ * (about 9 MB of RSS it would never use, docs/benchmarks.md "Cost in every export mode").
+ */
+function recordsMessageType(): protobuf.Type {
+  if (!recordsType) {
+    const { loadSync } = createRequire(import.meta.url)('protobufjs') as typeof protobuf;
+    recordsType = loadSync(FLOW_PROTO_PATH).lookupType('pbflow.Records');
+  }
+  return recordsType;
+}
 
 const ETH_IPV6 = 0x86dd;
 const IPV4_MAPPED = Buffer.from('00000000000000000000ffff', 'hex');
@@ -325,8 +336,9 @@ export class PbflowDecodeError extends Error {
 /** Decodes a Records message; throws PbflowDecodeError saying what is wrong. */
 export function decodeRecords(data: Uint8Array): PbflowRecord[] {
   try {
-    const message = RecordsType.decode(data);
-    const records = RecordsType.toObject(message, { longs: Number, enums: String, bytes: Buffer, defaults: true, oneofs: false });
+    const type = recordsMessageType();
+    const message = type.decode(data);
+    const records = type.toObject(message, { longs: Number, enums: String, bytes: Buffer, defaults: true, oneofs: false });
     return records.entries as PbflowRecord[];
   } catch (error) {
     throw new PbflowDecodeError(`not a pbflow Records message: ${(error as Error).message}`);

@@ -170,8 +170,8 @@ export class GrpcExporter implements Exporter {
       this.scheduleReconnect();
     }
     const from = this.acknowledged.get(batch) ?? 0;
-    // The agent's drain becomes objects here; columns (the bridge's) go as they are.
-    const flows = isDrainedBatch(batch) ? batch.flows.decode() : (batch.flows as FlowRecord[] | FlowColumns);
+    // The agent's drain becomes columns (no object per flow); the bridge's columns or objects go as they are.
+    const flows = isDrainedBatch(batch) ? batch.flows.columns() : (batch.flows as FlowRecord[] | FlowColumns);
     try {
       await this.client.sendFlows(flows, this.agentIp, this.maxFlows, from, (flows) => void this.acknowledged.set(batch, flows));
     } catch (error) {

@@ -145,6 +145,9 @@ export function formatJsonLines(batch: FlowBatch, dropCauseName: DropCauseNamer)
   return text;
 }
 
+/** Flows formatted and written at a time with STDOUT_FORMAT=json. */
+const JSON_SLICE_FLOWS = 1000;
+
 export class StdoutExporter implements Exporter {
   readonly name = 'stdout';
 
@@ -155,8 +158,16 @@ export class StdoutExporter implements Exporter {
     private readonly dropCauseName: DropCauseNamer,
   ) {}
 
-  send(batch: FlowBatch): Promise<void> {
-    const text = this.format === 'json' ? formatJsonLines(batch, this.dropCauseName) : formatTable(batch, this.topFlows, this.dropCauseName);
+  async send(batch: FlowBatch): Promise<void> {
+    if (this.format === 'table') return this.write(formatTable(batch, this.topFlows, this.dropCauseName));
+    // JSON lines a slice at a time, each written before the next is made: a whole batch's objects
+    // and text at once (about 500 bytes a flow) set the agent's peak memory.
+    for (let from = 0; from < batch.flows.length; from += JSON_SLICE_FLOWS) {
+      await this.write(formatJsonLines({ ...batch, flows: batch.flows.slice(from, from + JSON_SLICE_FLOWS) }, this.dropCauseName));
+    }
+  }
+
+  private write(text: string): Promise<void> {
     return new Promise((resolve, reject) => this.out.write(text, (error) => (error ? reject(error) : resolve())));
   }
 

@@ -1,4 +1,6 @@
 // One drain's flows as the kernel handed them over: packed flow_record structs, decoded on demand.
+import type { FlowColumns } from './flow-columns.js';
+import { decodeColumns } from './drained-columns.js';
 import { decodeFlows, readUint64, type FlowRecord } from './record.js';
 import { EXTRAS_SIZE, RECORD_SIZE, offsetOf } from './layout.js';
 
@@ -47,6 +49,11 @@ export class DrainedFlows {
   /** Per-flow objects, for consumers that want them (stdout, gRPC, tests). */
   decode(): FlowRecord[] {
     return decodeFlows(this.records, (ifIndex) => this.interfaceName(ifIndex), this.extras);
+  }
+
+  /** The flows as columns, without an object per flow (for the column writers: pbflow). */
+  columns(): FlowColumns {
+    return decodeColumns(this.records, (ifIndex) => this.interfaceName(ifIndex), this.extras);
   }
 
   /** Flows [from, to) as a DrainedFlows of their own, sharing the memory. */
