@@ -215,6 +215,9 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
     // each release waits for the one before it.
     let released = Promise.resolve();
     let inFlight = 0;
+    // Cleared at the first Send not published because the bridge stops: it, and every one after
+    // it, stays held (in the spool, replayed and deduplicated by JetStream).
+    let releasing = true;
     for (;;) {
       while (inFlight >= (failing > 0 ? 1 : PUBLISHES_IN_FLIGHT) && !stopping) await wait();
       const send = stopping ? undefined : await hold.next();
@@ -222,9 +225,8 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
       inFlight++;
       const published = publish(send);
       released = Promise.all([released, published]).then(([, done]) => {
-        // Not published because the bridge stops: it stays held (in the spool, replayed and
-        // deduplicated by JetStream).
-        if (done || !stopping) hold.release();
+        releasing &&= done || !stopping;
+        if (releasing) hold.release();
         inFlight--;
         wakeAll();
       });
