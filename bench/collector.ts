@@ -4,6 +4,7 @@
 // JetStream stream of events → bridge → a gRPC sink, and pbflow Sends → bridge → NATS.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
@@ -73,7 +74,9 @@ const rows: [string, number][] = process.argv.includes('--bridge-only')
 if (rows.length) rows.splice(2, 0, ['Avro FlowBatch → columns (readFlowBatch alone)', cpuPerRecord(forEachEvent((body) => readFlowBatch(body)))]);
 
 function startBridge(env: Record<string, string>): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/flowcast-bridge.js`], {
+  // BENCH_BRIDGE_PROFILE=<dir>: each bridge writes a CPU profile there (node --cpu-prof) when it stops.
+  const profile = process.env.BENCH_BRIDGE_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_BRIDGE_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, `${PROJECT_ROOT}bin/flowcast-bridge.js`], {
     env: { PATH: process.env.PATH, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -96,8 +99,20 @@ async function waitFor(condition: () => boolean, what: () => string, timeoutMs =
   }
 }
 
+/** utime + stime of a process, µs: what the bridge's records cost it, whatever else loads the machine. */
+function cpuMicroseconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
+}
+
+/** Records per second, and the bridge's CPU µs per record over the same records. */
+interface EndToEnd {
+  rate: number;
+  cpuPerRecord: number;
+}
+
 /** JetStream events → bridge → gRPC sink: records per second from the first record at the sink to the last. */
-async function natsToGrpc(): Promise<number> {
+async function natsToGrpc(): Promise<EndToEnd> {
   const nats = await NatsServer.start({ jetstream: true });
   const nc = await connect({ servers: nats.url });
   await (await jetstreamManager(nc)).streams.add({ name: 'BENCH', subjects: ['bench.flows'] });
@@ -110,13 +125,18 @@ async function natsToGrpc(): Promise<number> {
   let received = 0;
   let first = 0n;
   let last = 0n;
+  let [cpuFirst, cpuLast] = [0, 0];
   // The sink reads the records with the fast reader (onFlows): little of the CPU the bridge needs.
   const sink = await startGrpcCollector({
     port: 0,
     onFlows: (batch) => {
-      first ||= process.hrtime.bigint();
+      if (!first) {
+        first = process.hrtime.bigint();
+        cpuFirst = cpuMicroseconds(bridge.child.pid!);
+      }
       received += batch.flows.length;
       last = process.hrtime.bigint();
+      if (received >= BRIDGE_MESSAGES * FLOWS) cpuLast = cpuMicroseconds(bridge.child.pid!);
     },
   });
   const bridge = startBridge({
@@ -138,11 +158,12 @@ async function natsToGrpc(): Promise<number> {
     await nc.close();
     await nats.stop();
   }
-  return (received - FLOWS) / (Number(last - first) / 1e9); // the first message's arrival starts the clock
+  // The first message's arrival starts the clock.
+  return { rate: (received - FLOWS) / (Number(last - first) / 1e9), cpuPerRecord: (cpuLast - cpuFirst) / (received - FLOWS) };
 }
 
 /** pbflow Sends (4 in flight) → bridge → core NATS: records per second from the first Send to the last event received. */
-async function grpcToNats(): Promise<number> {
+async function grpcToNats(): Promise<EndToEnd> {
   const nats = await NatsServer.start();
   const nc = await connect({ servers: nats.url });
   let received = 0;
@@ -169,6 +190,7 @@ async function grpcToNats(): Promise<number> {
     );
     received = 0;
     const start = process.hrtime.bigint();
+    const cpuStart = cpuMicroseconds(bridge.child.pid!);
     let next = 0;
     await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -179,7 +201,8 @@ async function grpcToNats(): Promise<number> {
       () => received >= BRIDGE_MESSAGES * FLOWS || bridge.child.exitCode !== null,
       () => `every event on NATS (${received}): ${bridge.log()}`,
     );
-    return received / (Number(process.hrtime.bigint() - start) / 1e9);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return { rate: received / seconds, cpuPerRecord: (cpuMicroseconds(bridge.child.pid!) - cpuStart) / received };
   } finally {
     client.close();
     await stop(bridge.child);
@@ -198,8 +221,9 @@ const markdown = [
   '| --- | --- | --- |',
   ...rows.map(([stage, us]) => `| ${stage} | ${us.toFixed(3)} | ${rate(1e6 / us)} |`),
   '',
-  `flowcast-bridge as a process, ${(BRIDGE_MESSAGES * FLOWS).toLocaleString('en')} records, wall clock: nats-to-grpc (JetStream durable → gRPC sink) ${rate(endToEnd.natsToGrpc)} records/s; ` +
-    `grpc-to-nats (pbflow Sends, 4 in flight → core NATS) ${rate(endToEnd.grpcToNats)} records/s.`,
+  `flowcast-bridge as a process, ${(BRIDGE_MESSAGES * FLOWS).toLocaleString('en')} records, wall clock (and the bridge's own CPU per record): ` +
+    `nats-to-grpc (JetStream durable → gRPC sink) ${rate(endToEnd.natsToGrpc.rate)} records/s (${endToEnd.natsToGrpc.cpuPerRecord.toFixed(2)} µs); ` +
+    `grpc-to-nats (pbflow Sends, 4 in flight → core NATS) ${rate(endToEnd.grpcToNats.rate)} records/s (${endToEnd.grpcToNats.cpuPerRecord.toFixed(2)} µs).`,
 ].join('\n');
 console.log(markdown);
 if (!process.argv.includes('--no-write')) writeSection('collector', markdown);

@@ -1,9 +1,11 @@
 // What the reverse bridge received and NATS has not taken yet. NetObserv agents never resend a
 // Send that failed, so the bridge answers OK once the records are held here: in memory up to
 // BRIDGE_BUFFER_BYTES, and, with BRIDGE_SPOOL_DIR, in an append-only spool file that a restarted
-// bridge replays. Sends are held as received (pbflow bytes: exact sizes, one decode at publish) with
-// the run id and sequence their event id is made of, so a replayed event has the id it would have
-// had, and JetStream stores it once even if the crash came after its publish.
+// bridge replays. In memory a Send is held as the columns it was read into when received (read
+// once: reading it again at publish was a fifth of the bridge's CPU); the spool has it as received
+// (pbflow bytes), read again only for a Send held there alone or replayed. Each keeps the run id
+// and sequence its event id is made of, so a replayed event has the id it would have had, and
+// JetStream stores it once even if the crash came after its publish.
 import {
   closeSync,
   existsSync,
@@ -20,14 +22,19 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 
+import { readRecords, type ColumnarRecords } from '../encode/pbflow-reader.js';
+
 export interface HeldSend {
   runId: string;
   sequence: number;
   peer: string;
   records: number;
+  /** Bytes of the Send as received. */
   length: number;
   /** In memory; undefined when held only in the spool, at `offset`. */
-  bytes?: Buffer;
+  columns?: ColumnarRecords;
+  /** What `columns` count against BRIDGE_BUFFER_BYTES. */
+  memoryBytes?: number;
   /** Where the frame's body starts in the spool file; undefined without a spool. */
   offset?: number;
   /** Where the next frame starts: the spool's done offset once this one is published. */
@@ -37,12 +44,22 @@ export interface HeldSend {
 export interface HoldStats {
   /** Sends waiting for NATS. */
   held: number;
-  /** Bytes of them in memory. */
+  /** Bytes of them in memory (their columns). */
   memoryBytes: number;
   /** Bytes of the spool file not yet published. */
   spoolBytes: number;
   /** Records refused because memory (or the spool) was full. */
   droppedRecords: number;
+}
+
+/**
+ * The memory of a Send held as columns: the typed arrays, and, for NetObserv's optional features
+ * (an object per flow that has any), the Send's size on the wire as an estimate.
+ */
+function heldBytes({ flows }: ColumnarRecords, length: number): number {
+  let bytes = 0;
+  for (const column of Object.values(flows)) if (ArrayBuffer.isView(column)) bytes += column.byteLength;
+  return flows.features.size > 0 ? bytes + length : bytes;
 }
 
 /** A frame: u32 header length, u32 body length, header (JSON: run, sequence, peer, records), body. */
@@ -132,6 +149,10 @@ class Spool {
 
 export class HeldSends {
   private readonly queue: HeldSend[] = [];
+  /** How many of the oldest held Sends next() handed out (published, or being published). */
+  private handedOut = 0;
+  /** Held Sends that are in the spool only. */
+  private spoolOnly = 0;
   private readonly spool?: Spool;
   private memoryBytes = 0;
   private droppedRecords = 0;
@@ -141,7 +162,8 @@ export class HeldSends {
   constructor(private readonly limits: { memoryBytes: number; spoolDir?: string; spoolBytes: number }) {
     if (limits.spoolDir) {
       this.spool = new Spool(limits.spoolDir);
-      for (const send of this.spool.replay()) this.enqueue(send, this.memoryBytes + send.length <= limits.memoryBytes ? this.spool.read(send) : undefined);
+      for (const send of this.spool.replay()) this.enqueue(send);
+      this.takeIntoMemory();
     }
   }
 
@@ -154,17 +176,22 @@ export class HeldSends {
     };
   }
 
-  /** Holds a received Send; false (and its records counted as dropped) when there is no room. */
-  hold(send: Omit<HeldSend, 'bytes' | 'offset' | 'end' | 'length'>, body: Buffer): boolean {
-    const held: HeldSend = { ...send, length: body.length };
-    const inMemory = this.memoryBytes + body.length <= this.limits.memoryBytes;
+  /**
+   * Holds a received Send (`body` as received, `columns` what it was read into); false (and its
+   * records counted as dropped) when there is no room.
+   */
+  hold(send: Pick<HeldSend, 'runId' | 'sequence' | 'peer'>, body: Buffer, columns: ColumnarRecords): boolean {
+    const held: HeldSend = { ...send, records: columns.flows.length, length: body.length };
+    const memoryBytes = heldBytes(columns, body.length);
+    const inMemory = this.memoryBytes + memoryBytes <= this.limits.memoryBytes;
     if (this.spool) {
-      if (this.spool.size + body.length > this.limits.spoolBytes) return this.drop(send.records);
+      if (this.spool.size + body.length > this.limits.spoolBytes) return this.drop(held.records);
       Object.assign(held, this.spool.append(held, body));
     } else if (!inMemory) {
-      return this.drop(send.records);
+      return this.drop(held.records);
     }
-    this.enqueue(held, inMemory ? Buffer.from(body) : undefined);
+    if (inMemory) this.keep(held, columns, memoryBytes);
+    this.enqueue(held);
     return true;
   }
 
@@ -173,34 +200,65 @@ export class HeldSends {
     return false;
   }
 
-  private enqueue(send: HeldSend, bytes: Buffer | undefined): void {
-    send.bytes = bytes;
-    if (bytes) this.memoryBytes += bytes.length;
+  private keep(send: HeldSend, columns: ColumnarRecords, memoryBytes: number): void {
+    send.columns = columns;
+    send.memoryBytes = memoryBytes;
+    this.memoryBytes += memoryBytes;
+  }
+
+  private enqueue(send: HeldSend): void {
+    if (!send.columns) this.spoolOnly++;
     this.queue.push(send);
     this.wake?.();
   }
 
-  /** The oldest held Send and its bytes, waiting for one if none is held; undefined once closed. */
-  async next(): Promise<{ send: HeldSend; body: Buffer } | undefined> {
-    while (this.queue.length === 0 && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+  /**
+   * Sends held only in the spool (replayed, or received while memory was full) are read into
+   * memory, oldest first, while there is room: the publisher then finds them decoded.
+   */
+  private takeIntoMemory(): void {
+    for (let index = this.handedOut; this.spoolOnly > 0 && index < this.queue.length; index++) {
+      const waiting = this.queue[index];
+      if (waiting.columns) continue;
+      // Columns take more than the wire bytes: no room for these, none for the columns.
+      if (this.memoryBytes + waiting.length > this.limits.memoryBytes) break;
+      let columns: ColumnarRecords;
+      try {
+        columns = readRecords(this.spool!.read(waiting));
+      } catch {
+        continue; // the publisher reads it again, and reports it (see columnsOf)
+      }
+      const memoryBytes = heldBytes(columns, waiting.length);
+      if (this.memoryBytes + memoryBytes > this.limits.memoryBytes) break;
+      this.keep(waiting, columns, memoryBytes);
+      this.spoolOnly--;
+    }
+  }
+
+  /**
+   * The oldest held Send not handed out yet, waiting for one if there is none; undefined once
+   * stopped. Several can be out at once; release() takes them back oldest first.
+   */
+  async next(): Promise<HeldSend | undefined> {
+    while (this.queue.length === this.handedOut && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
     this.wake = undefined;
     if (this.closed) return undefined;
-    const send = this.queue[0];
-    return { send, body: send.bytes ?? this.spool!.read(send) };
+    return this.queue[this.handedOut++];
+  }
+
+  /** A held Send's records; read from the spool when it is held there only (throws what the reader throws). */
+  columnsOf(send: HeldSend): ColumnarRecords {
+    return send.columns ?? readRecords(this.spool!.read(send));
   }
 
   /** The oldest held Send is published (or could never be): it leaves. */
   release(): void {
     const send = this.queue.shift()!;
-    if (send.bytes) this.memoryBytes -= send.bytes.length;
+    this.handedOut--;
+    if (send.memoryBytes !== undefined) this.memoryBytes -= send.memoryBytes;
+    else this.spoolOnly--;
     if (this.spool && send.end !== undefined) this.spool.markDone(send.end, this.queue.length === 0);
-    // A Send held only on disk takes memory once there is room again.
-    for (const waiting of this.queue) {
-      if (waiting.bytes) continue;
-      if (this.memoryBytes + waiting.length > this.limits.memoryBytes) break;
-      waiting.bytes = this.spool!.read(waiting);
-      this.memoryBytes += waiting.length;
-    }
+    if (this.spool) this.takeIntoMemory();
   }
 
   /** next() returns undefined from now on. */

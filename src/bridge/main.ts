@@ -12,10 +12,10 @@ import { connect } from '@nats-io/transport-node';
 
 import { CollectorError } from '../collector/errors.js';
 import { startGrpcCollector } from '../collector/grpc.js';
-import { startNatsCollector } from '../collector/nats.js';
+import { startNatsCollector, type EventAttributes } from '../collector/nats.js';
 import type { Config } from '../config/index.js';
 import { createEventEncoder, type EventEncoder } from '../encode/cloudevent.js';
-import { readRecords, type ColumnarRecords } from '../encode/pbflow-reader.js';
+import type { ColumnarRecords } from '../encode/pbflow-reader.js';
 import { PbflowClient } from '../export/grpc.js';
 import { NatsExporter } from '../export/nats.js';
 import type { ColumnarFlowBatch } from '../model/index.js';
@@ -23,10 +23,20 @@ import { invalidConfiguration, startCommand } from '../runtime/cli.js';
 import type { Logger } from '../runtime/log.js';
 import { connectionOptions } from '../runtime/nats.js';
 import { stopSignal } from '../runtime/signals.js';
-import { HeldSends } from './hold.js';
+import { HeldSends, type HeldSend } from './hold.js';
 import { startBridgeMetrics } from './metrics.js';
 import { ProgressStore } from './progress.js';
 
+/**
+ * nats-to-grpc: events forwarded at once. One event's round trips (its Send, the progress put, the
+ * acknowledgement) left the bridge idle 43% of the time, one event after the other (docs/benchmarks.md).
+ */
+const EVENTS_IN_FLIGHT = 8;
+/**
+ * grpc-to-nats: held Sends published at once (their NATS answers awaited together). While a
+ * publish fails, no other starts: one Send at a time finds out when NATS is back.
+ */
+const PUBLISHES_IN_FLIGHT = 8;
 /** How long a stop waits for held Sends to reach NATS. */
 const STOP_DEADLINE_MS = 10_000;
 const BACKOFF_MAX_MS = 5000;
@@ -46,27 +56,47 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
   const client = new PbflowClient(config.target.host!, config.target.port!, config.grpc);
   const nc = await connect(connectionOptions(config.nats, 'flowcast-bridge-progress'));
   const progress = await ProgressStore.open(nc, `${config.nats.bridgeDurable}-progress`, config.nats.streamMaxAgeMs);
-  // Events whose handler succeeded; their entries go once the next event starts (the consumer
-  // awaits each acknowledgement before it delivers the next), or at stop, or with the TTL.
-  let finished: string[] = [];
-  const forget = async () => {
-    for (const key of finished) await progress.delete(key).catch((error) => log.warn({ err: error }, "cannot delete an event's progress; it expires"));
-    finished = [];
+  const keyOf = (event: EventAttributes) => `${event.source} ${event.id}`;
+  // Events with an entry in the bucket: it goes once the server confirmed the event's
+  // acknowledgement (before, a crash would resend the event whole), else with the TTL.
+  const recorded = new Set<string>();
+  const deletions = new Set<Promise<void>>();
+  const forget = (key: string) => {
+    const deletion = progress
+      .delete(key)
+      .catch((error) => log.warn({ err: error }, "cannot delete an event's progress; it expires"))
+      .finally(() => deletions.delete(deletion));
+    deletions.add(deletion);
   };
   const collector = await startNatsCollector({
     nats: config.nats,
     durable: { stream: config.nats.stream, name: config.nats.bridgeDurable },
+    concurrency: EVENTS_IN_FLIGHT,
     // Avro to pbflow from Buffer to Buffer: the batch is read into columns, which the Records writer reads.
-    onColumns: async (batch, event) => {
-      await forget();
-      const key = `${event.source} ${event.id}`;
-      // Always the bucket, never a copy in memory: bridges sharing the durable take turns on a
-      // redelivered event, and only the bucket knows how far the other one got.
-      const from = await progress.get(key);
-      if (from > 0) log.info({ id: event.id, from, flows: batch.flows.length }, 'resuming an event the target took in part');
-      await client.sendFlows(batch.flows, batch.agentIp, config.grpc.maxFlows, from, (flows) => progress.put(key, flows));
-      finished.push(key);
+    onColumns: async (batch, event, delivery) => {
+      const key = keyOf(event);
+      // A first delivery was never handled, so nothing of it was taken. A redelivery reads the
+      // bucket, never a copy in memory: bridges sharing the durable take turns on a redelivered
+      // event, and only the bucket knows how far the other one got.
+      const from = delivery.count > 1 ? await progress.get(key) : 0;
+      if (from > 0) {
+        recorded.add(key);
+        log.info({ id: event.id, from, flows: batch.flows.length }, 'resuming an event the target took in part');
+      }
+      try {
+        await client.sendFlows(batch.flows, batch.agentIp, config.grpc.maxFlows, from, (flows) => {
+          recorded.add(key);
+          return progress.put(key, flows);
+        });
+      } catch (error) {
+        recorded.delete(key); // kept for the redelivery, whichever bridge gets it
+        throw error;
+      }
       log.debug({ id: event.id, flows: batch.flows.length }, 'forwarded');
+    },
+    onAcknowledged: (event) => {
+      const key = keyOf(event);
+      if (recorded.delete(key)) forget(key);
     },
     onError: (error) =>
       log.warn(
@@ -81,12 +111,15 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
   log.info({ stream: config.nats.stream, durable: config.nats.bridgeDurable, target: `${config.target.host}:${config.target.port}` }, 'bridging');
   await stopSignal();
   await collector.close();
-  await forget();
+  await Promise.all(deletions);
   await nc.drain();
   client.close();
   log.info('stopped');
   return 0;
 }
+
+/** A held Send's batch, with the run whose event ids it gets. */
+type RunBatch = ColumnarFlowBatch & { runId: string };
 
 /** One Send as a flowcast batch; the agent's IP names it, else the peer. */
 function toBatch({ flows, agentIp }: ColumnarRecords, peer: string, sequence: number): ColumnarFlowBatch {
@@ -104,64 +137,101 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
   // Event ids are <run id>-<sequence>: a Send replayed from the spool keeps the id of the run that
   // received it, so JetStream stores it once whichever run publishes it.
   const runId = randomUUID();
-  const encoders = new Map<string, Promise<EventEncoder>>();
-  const encoderFor = (run: string) => {
-    let encoder = encoders.get(run);
-    if (!encoder) {
-      encoder = createEventEncoder(
+  const encoders = new Map<string, EventEncoder>();
+  const encoderFor = async (run: string) => {
+    const encoder =
+      encoders.get(run) ??
+      (await createEventEncoder(
         config.cloudEvents.mode,
         { source: `/flowcast/${config.agent.nodeName}`, runId: run, extensions: config.cloudEvents.extensions },
         config.cloudEvents.avroSingleObject,
-      );
-      encoders.set(run, encoder);
-    }
+      ));
+    encoders.set(run, encoder);
     return encoder;
   };
-  const encode = await encoderFor(runId);
-  let publishing: EventEncoder = encode;
-  const exporter = new NatsExporter({ nats: config.nats, encode: (batch) => publishing(batch) }, log.child({ component: 'export' }));
+  await encoderFor(runId);
+  // Batches carry the run that received them (the parts of a split keep it): several are published
+  // at once, from this run and from spooled earlier ones.
+  const exporter = new NatsExporter(
+    { nats: config.nats, encode: (batch) => encoders.get((batch as RunBatch).runId)!(batch) },
+    log.child({ component: 'export' }),
+  );
   const hold = new HeldSends({ memoryBytes: bridge.bufferBytes, spoolDir: bridge.spoolDir, spoolBytes: bridge.spoolMaxBytes });
   if (hold.stats.held > 0) log.info({ sends: hold.stats.held, bytes: hold.stats.spoolBytes }, 'replaying the spool');
   const totals = { receivedRecords: 0, publishedRecords: 0, refusedSends: 0 };
   exporter.start();
 
   let stopping = false;
-  let wakeBackoff = () => undefined as void;
-  const publisher = (async () => {
-    for (;;) {
-      const next = await hold.next();
-      if (!next) return;
-      let batch: ColumnarFlowBatch;
-      try {
-        const records = readRecords(next.body);
-        if (records.unrepresentable) throw new Error(records.unrepresentable);
-        batch = toBatch(records, next.send.peer, next.send.sequence);
-        publishing = await encoderFor(next.send.runId);
-      } catch (error) {
-        // Checked when received: only a spool written by another version could get here.
-        log.error({ err: error, run: next.send.runId, sequence: next.send.sequence }, 'dropped a held Send that cannot be converted');
-        hold.release();
-        continue;
+  /** What the publisher waits on (a free place in flight, a backoff): woken at stop. */
+  const waits = new Set<() => void>();
+  const wait = (ms?: number) =>
+    new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(wake, ms);
+      function wake() {
+        clearTimeout(timer);
+        waits.delete(wake);
+        resolve();
       }
+      waits.add(wake);
+    });
+  const wakeAll = () => [...waits].forEach((wake) => wake());
+  let failing = 0;
+  /** Publishes a held Send, trying again until NATS takes it; false when it cannot be an event or the bridge stops. */
+  const publish = async (send: HeldSend): Promise<boolean> => {
+    let batch: RunBatch;
+    try {
+      const records = hold.columnsOf(send);
+      if (records.unrepresentable) throw new Error(records.unrepresentable);
+      await encoderFor(send.runId);
+      batch = { ...toBatch(records, send.peer, send.sequence), runId: send.runId };
+    } catch (error) {
+      // Checked when received: only a spool written by another version could get here.
+      log.error({ err: error, run: send.runId, sequence: send.sequence }, 'dropped a held Send that cannot be converted');
+      return false;
+    }
+    let failed = false;
+    try {
       // The same batch object on every attempt: the exporter resumes at its first part not taken.
       for (let backoff = 100; ; backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)) {
         try {
           await exporter.send(batch);
-          break;
+          totals.publishedRecords += batch.flows.length;
+          return true;
         } catch (error) {
-          if (stopping) return;
+          if (stopping) return false;
+          if (!failed) failing++;
+          failed = true;
           log.warn({ err: error, held: hold.stats.held }, 'NATS did not take a held Send; holding it and trying again');
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, backoff);
-            wakeBackoff = () => (clearTimeout(timer), resolve());
-          });
-          if (stopping) return;
+          await wait(backoff);
+          if (stopping) return false;
         }
       }
-      totals.publishedRecords += batch.flows.length;
-      if (stopping) return; // the spool is left as it is; its next replay is deduplicated by JetStream
-      hold.release();
+    } finally {
+      if (failed) failing--;
     }
+  };
+  const publisher = (async () => {
+    // Published in parallel, released in order (the spool's done offset moves only forward):
+    // each release waits for the one before it.
+    let released = Promise.resolve();
+    let inFlight = 0;
+    // Cleared at the first Send not published because the bridge stops: it, and every one after
+    // it, stays held (in the spool, replayed and deduplicated by JetStream).
+    let releasing = true;
+    for (;;) {
+      while (inFlight >= (failing > 0 ? 1 : PUBLISHES_IN_FLIGHT) && !stopping) await wait();
+      const send = stopping ? undefined : await hold.next();
+      if (!send) break;
+      inFlight++;
+      const published = publish(send);
+      released = Promise.all([released, published]).then(([, done]) => {
+        releasing &&= done || !stopping;
+        if (releasing) hold.release();
+        inFlight--;
+        wakeAll();
+      });
+    }
+    await released;
   })();
 
   let sequence = 0;
@@ -171,13 +241,13 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
     tls: bridge.tls,
     maxMessageBytes: bridge.maxMessageBytes,
     maxRecords: bridge.maxRecords,
-    // pbflow to Avro from Buffer to Buffer: the Send is read into columns (here to check it, at
-    // publish again from what is held), which the Avro writer reads.
+    // pbflow to Avro from Buffer to Buffer: the Send is read into columns once, here (to check it),
+    // held as columns, and the Avro writer reads them.
     onFlows: (records, peer, message) => {
       if (records.flows.length === 0) return; // nothing to publish
       // What cannot be an event now never will be: refuse it, hold nothing.
       if (records.unrepresentable) throw new CollectorError('invalid', `the records cannot be a flowcast event: ${records.unrepresentable}`);
-      if (!hold.hold({ runId, sequence, peer, records: records.flows.length }, message)) {
+      if (!hold.hold({ runId, sequence, peer }, message, records)) {
         throw new Error(
           `the bridge is full (BRIDGE_BUFFER_BYTES ${bridge.bufferBytes}${bridge.spoolDir ? `, BRIDGE_SPOOL_MAX_BYTES ${bridge.spoolMaxBytes}` : ''}): NATS has not taken what it holds`,
         );
@@ -208,7 +278,7 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
   }
   stopping = true;
   hold.stop();
-  wakeBackoff();
+  wakeAll();
   await publisher;
   const { held } = hold.stats;
   hold.close();

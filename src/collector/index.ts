@@ -8,6 +8,7 @@ export {
   type NatsCollectorOptions,
   type RunningNatsCollector,
   type EventAttributes,
+  type Delivery,
 } from './nats.js';
 export { CollectorError, type CollectorErrorKind } from './errors.js';
 export type { ColumnarFlowBatch, DecodedFlowBatch, FlowRecord } from '../model/index.js';

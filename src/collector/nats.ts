@@ -37,11 +37,25 @@ export interface NatsCollectorOptions {
    * one; default 10,000. `false`: every message reaches the handler.
    */
   dedupe?: number | false;
+  /**
+   * With `durable`: how many messages are handled at once (default 1: one after the other). Above
+   * 1, handlers overlap and messages are acknowledged as their handler finishes, so events are
+   * handled out of the stream's order.
+   */
+  concurrency?: number;
   /** The batch with flow objects. Give this or onColumns. */
-  onBatch?: (batch: DecodedFlowBatch, event: EventAttributes) => void | Promise<void>;
+  onBatch?: (batch: DecodedFlowBatch, event: EventAttributes, delivery: Delivery) => void | Promise<void>;
   /** The batch with its flows as columns, decoded without an object per flow (docs/collector.md, "Fast"). */
-  onColumns?: (batch: ColumnarFlowBatch, event: EventAttributes) => void | Promise<void>;
+  onColumns?: (batch: ColumnarFlowBatch, event: EventAttributes, delivery: Delivery) => void | Promise<void>;
+  /** With `durable`: the server confirmed the acknowledgement of this event's message (its handler resolved). */
+  onAcknowledged?: (event: EventAttributes) => void;
   onError?: (error: CollectorError) => void;
+}
+
+/** How the message reached the handler. */
+export interface Delivery {
+  /** How many times JetStream delivered this message: 1 the first time (always 1 on core NATS). */
+  count: number;
 }
 
 export interface RunningNatsCollector {
@@ -65,7 +79,7 @@ class RecentIds {
 }
 
 export const DEFAULT_DEDUPE_WINDOW = 10_000;
-/** JetStream messages pulled at once, handled before the next pull. */
+/** JetStream messages pulled at once, handled before the next pull (with concurrency n: max(10, 2n), pulled again below n). */
 const PULL_AHEAD = 10;
 /** How long a pull waits for messages on the server. */
 const PULL_EXPIRES_MS = 5000;
@@ -98,26 +112,45 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
   if (!onBatch === !onColumns) throw new TypeError('startNatsCollector needs onBatch or onColumns (one of them)');
   const nc: NatsConnection = await connect(connectionOptions(options.nats, 'flowcast-collector'));
   const seen = options.dedupe === false ? undefined : new RecentIds(options.dedupe ?? DEFAULT_DEDUPE_WINDOW);
+  // Events whose handler runs (with concurrency above 1): another copy waits for its outcome
+  // instead of reaching a second handler at the same time.
+  const running = new Map<string, Promise<boolean>>();
 
-  const handle = async (message: Msg | JsMsg): Promise<'ack' | 'term' | 'nak'> => {
+  const handle = async (message: Msg | JsMsg): Promise<{ outcome: 'ack' | 'term' | 'nak'; event?: EventAttributes }> => {
     let decoded: { batch: DecodedFlowBatch | ColumnarFlowBatch; event: EventAttributes };
     try {
       decoded = onColumns ? decodeEventColumns(message.data, message.headers) : decodeEvent(message.data, message.headers);
     } catch (error) {
       report(error as CollectorError);
-      return 'term';
+      return { outcome: 'term' };
     }
+    const { event } = decoded;
     // CloudEvents ids are unique per source; flowcast's are stable across retries.
-    const key = `${decoded.event.source} ${decoded.event.id}`;
-    if (seen?.has(key)) return 'ack';
+    const key = `${event.source} ${event.id}`;
+    if (seen) for (let other = running.get(key); other; other = running.get(key)) if (await other) return { outcome: 'ack', event };
+    if (seen?.has(key)) return { outcome: 'ack', event };
+    const delivery: Delivery = { count: 'info' in message ? message.info.deliveryCount : 1 };
+    const handled = (async () => {
+      if (onColumns) await onColumns(decoded.batch as ColumnarFlowBatch, event, delivery);
+      else await onBatch!(decoded.batch as DecodedFlowBatch, event, delivery);
+    })();
+    if (seen)
+      running.set(
+        key,
+        handled.then(
+          () => true,
+          () => false,
+        ),
+      );
     try {
-      if (onColumns) await onColumns(decoded.batch as ColumnarFlowBatch, decoded.event);
-      else await onBatch!(decoded.batch as DecodedFlowBatch, decoded.event);
+      await handled;
       seen?.add(key);
-      return 'ack';
+      return { outcome: 'ack', event };
     } catch (error) {
       report(new CollectorError('handler', `the batch handler failed: ${(error as Error).message}`, { cause: error }));
-      return 'nak';
+      return { outcome: 'nak', event };
+    } finally {
+      running.delete(key);
     }
   };
 
@@ -145,6 +178,8 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
       ));
     const consumer = await untilAnswered(() => jetstream(nc).consumers.get(stream, name));
     const ackWaitMs = (config.ack_wait ?? 30e9) / 1e6; // the server's default when it names none
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    const pullSize = Math.max(PULL_AHEAD, 2 * concurrency);
     let stopping = false;
     let pull: ConsumerMessages | undefined;
     // Delivered to this process and neither acknowledged nor given back. JetStream runs the ack
@@ -162,35 +197,54 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
           // Given back at once: another member need not wait for the ack wait.
           message.nak();
         } else {
-          const outcome = await handle(message);
-          if (outcome === 'ack') await message.ackAck().catch(() => message.ack());
-          else if (outcome === 'term') message.term();
+          const { outcome, event } = await handle(message);
+          if (outcome === 'ack') {
+            const confirmed = await message.ackAck().catch(() => (message.ack(), false));
+            if (confirmed && event) options.onAcknowledged?.(event);
+          } else if (outcome === 'term') message.term();
           else message.nak(1000);
         }
       } finally {
         held.delete(message);
       }
     };
+    // Delivered, waiting for one of the `concurrency` handler slots, in delivery order.
+    const waiting: JsMsg[] = [];
+    let handling = 0;
+    let wakeLoop = () => undefined as void;
+    /** Until a handler finishes, or the collector stops. */
+    const handlerFinished = () => new Promise<void>((resolve) => (wakeLoop = resolve));
+    const startHandlers = () => {
+      while (handling < concurrency && waiting.length > 0) {
+        handling++;
+        void settle(waiting.shift()!).finally(() => {
+          handling--;
+          startHandlers();
+          wakeLoop();
+        });
+      }
+    };
     const done = (async () => {
       while (!stopping) {
-        let handled = Promise.resolve();
         try {
-          // Pulled a few at a time and handled before the next pull (consume() would keep pulling
-          // while a handler runs): a busy member does not take what the others could handle.
-          pull = await consumer.fetch({ max_messages: PULL_AHEAD, expires: PULL_EXPIRES_MS });
+          // Pulled a few at a time, the next pull once fewer than `concurrency` are held (with 1:
+          // once all are handled; consume() would keep pulling while handlers run): a busy member
+          // does not take what the others could handle.
+          while (held.size >= concurrency && !stopping) await handlerFinished();
+          if (stopping) break;
+          pull = await consumer.fetch({ max_messages: pullSize - held.size, expires: PULL_EXPIRES_MS });
           // A stop while the pull was being set up found the previous one to close. Not awaited:
           // it resolves once the loop below has read what the pull got.
           if (stopping) void pull.close();
-          // Read as they arrive, handled one after the other: a message is held (and claimed) from
-          // its delivery, handled as soon as those before it are.
+          // Read as they arrive: a message is held (and claimed) from its delivery, handled as soon
+          // as a handler slot is free and those before it have started.
           for await (const message of pull) {
             held.add(message);
-            handled = handled.then(() => settle(message));
+            waiting.push(message);
+            startHandlers();
           }
-          await handled;
         } catch (error) {
-          // The messages delivered before the failure are still this member's to handle.
-          await handled.catch(() => undefined);
+          // The messages delivered before the failure are still this member's, handled as they are.
           if (stopping) break;
           // No consumer leader (a server of the cluster gone), missed heartbeats, the consumer
           // deleted: reported, and the next pull goes to wherever the consumer is now.
@@ -198,9 +252,12 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
           await new Promise((resolve) => setTimeout(resolve, PULL_RETRY_MS));
         }
       }
+      // The running handlers finish; those waiting are given back (settle).
+      while (held.size > 0) await handlerFinished();
     })();
     stop = async () => {
       stopping = true;
+      wakeLoop();
       await pull?.close();
       await done;
       clearInterval(heartbeat);

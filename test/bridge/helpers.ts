@@ -111,3 +111,33 @@ export async function startSlowCollector(onArrival: (arrivals: number) => void) 
   );
   return { port, taken, state, close: () => server.forceShutdown() };
 }
+
+/**
+ * A collector that answers a Send only when told (`pending[i].answer()`), or at once after
+ * `answerAll()`; it takes a Send's records when it answers. A Send whose sender died first was
+ * never taken.
+ */
+export async function startManualCollector() {
+  const taken: PbflowRecord[] = [];
+  const pending: { records: PbflowRecord[]; answer(): void }[] = [];
+  let automatic = false;
+  const server = new grpc.Server();
+  server.addService(COLLECTOR_SERVICE, {
+    Send: (call: grpc.ServerUnaryCall<Buffer, object>, callback: grpc.sendUnaryData<object>) => {
+      const records = decodeRecords(call.request);
+      let cancelled = false;
+      call.once('cancelled', () => (cancelled = true));
+      const answer = () => {
+        if (cancelled) return;
+        taken.push(...records);
+        callback(null, {});
+      };
+      if (automatic) answer();
+      else pending.push({ records, answer });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return { port, taken, pending, answerAll: () => void (automatic = true), close: () => server.forceShutdown() };
+}

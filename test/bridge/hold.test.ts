@@ -162,7 +162,7 @@ test('grpc-to-nats: past BRIDGE_BUFFER_BYTES a Send is refused (UNAVAILABLE) and
   try {
     await waitForLog(bridge, 'created JetStream stream');
     await nats.kill();
-    // 50 flows a Send, about 5 KB: the buffer holds 12 or 13 of them.
+    // 50 flows a Send, about 5 KB on the wire and 9 KB as held columns: the buffer holds 7 of them.
     const statuses: grpc.status[] = [];
     for (let i = 0; i < 4; i++) statuses.push(await agent.send(send(i, 50)));
     const big = Buffer.concat(Array.from({ length: 12 }, () => send(0, 50)));
@@ -184,5 +184,35 @@ test('grpc-to-nats: past BRIDGE_BUFFER_BYTES a Send is refused (UNAVAILABLE) and
     agent.close();
     bridge.process.kill('SIGKILL');
     await nats.stop();
+  }
+});
+
+test('grpc-to-nats with BRIDGE_SPOOL_DIR: stopped (SIGTERM) while NATS is down, it keeps the held Sends in the spool; the next start publishes each once', async () => {
+  const spool = mkdtempSync(join(tmpdir(), 'flowcast-spool-'));
+  const nats = await NatsServer.start({ jetstream: true });
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  let bridge: Bridge = startBridge(bridgeEnv(nats, port, metricsPort, { BRIDGE_SPOOL_DIR: spool }));
+  const agent = new OneShotSender(`127.0.0.1:${port}`);
+  try {
+    await waitForLog(bridge, 'created JetStream stream');
+    await nats.kill();
+    for (let i = 0; i < 4; i++) assert.equal(await agent.send(send(i)), grpc.status.OK, `Send ${i} while NATS is down`);
+    await waitForLog(bridge, 'NATS did not take a held Send');
+    // The stop waits its 10 s for NATS, then leaves what it holds where it is.
+    bridge.process.kill('SIGTERM');
+    assert.deepEqual(await bridge.exited, [0, null], bridge.log());
+    assert.match(bridge.log(), /"held":4,"spooled":true,"msg":"stopped; held Sends stay in the spool"/);
+
+    await nats.resume();
+    bridge = startBridge(bridgeEnv(nats, port, metricsPort, { BRIDGE_SPOOL_DIR: spool }));
+    await waitForLog(bridge, '"sends":4,');
+    assert.deepEqual(sourcePorts(await readStream(nats.url, 'HOLD', 'hold.flows', 4)), range(20));
+    bridge.process.kill('SIGTERM');
+    assert.deepEqual(await bridge.exited, [0, null]);
+  } finally {
+    agent.close();
+    bridge.process.kill('SIGKILL');
+    await nats.stop();
+    rmSync(spool, { recursive: true, force: true });
   }
 });
