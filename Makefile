@@ -90,6 +90,7 @@ run: build
 
 bench: build build/.apt-test-ok
 	node --import tsx bench/capture.ts
+	node --import tsx bench/kernel-cost.ts
 	node --import tsx bench/cost.ts
 	node --import tsx bench/pipeline.ts
 	node --import tsx bench/grpc.ts

@@ -5,11 +5,13 @@
 // so other users of the machine are not affected. Then, less exposed to the machine's load, the
 // same object run by the kernel on one packet 2,000,000 times (BPF_PROG_TEST_RUN through bpftool:
 // one flow, so the cache-hot path: what the program costs besides its cache misses).
-// Usage: node --import tsx bench/kernel-cost.ts [KEY=VALUE ...] (the settings go to the agent)
+// Usage: node --import tsx bench/kernel-cost.ts [KEY=VALUE ...] (the settings go to the agent);
+// without settings (make bench), a row per optional feature, written to docs/benchmarks.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 
 import { AgentProcess } from '../test/helpers/agent.js';
+import { machineLine, median, writeSection } from './report.js';
 import { PROJECT_ROOT, TestNet, UDPGEN, exec } from '../test/helpers/netns.js';
 
 const PACKETS = 1_000_000;
@@ -27,43 +29,94 @@ print('held', flush=True)
 sys.stdin.read()
 `;
 
-/** The run statistics of the agent's own egress program, found through its file descriptors. */
-async function programStats(pid: number): Promise<{ runs: number; ns: number }> {
+/** The run statistics of one of the agent's own programs (by name), found through its file descriptors. */
+async function programStats(pid: number, name = 'flowcast_egress'): Promise<{ runs: number; ns: number } | undefined> {
   for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
     const id = /prog_id:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1];
     if (!id) continue;
     const prog = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'id', id], { encoding: 'utf8' }));
-    if (prog.name === 'flowcast_egress') return { runs: prog.run_cnt ?? 0, ns: prog.run_time_ns ?? 0 };
+    if (prog.name === name) return { runs: prog.run_cnt ?? 0, ns: prog.run_time_ns ?? 0 };
   }
-  throw new Error(`process ${pid} holds no flowcast_egress program`);
+  return undefined;
+}
+
+const perRun = (before: { runs: number; ns: number } | undefined, after: { runs: number; ns: number } | undefined) =>
+  before && after && after.runs > before.runs ? (after.ns - before.ns) / (after.runs - before.runs) : undefined;
+
+/** The rows of make bench: each optional feature on its own, over the same traffic. */
+const FEATURES: [string, Record<string, string>][] = [
+  ['defaults (DEDUPER=firstCome)', {}],
+  ['DEDUPER=none', { DEDUPER: 'none' }],
+  ['ENABLE_DNS_TRACKING=true (the traffic is not DNS: the port check)', { ENABLE_DNS_TRACKING: 'true' }],
+  [
+    'FLOW_FILTER_RULES, two rules (every packet looked up and accepted)',
+    { FLOW_FILTER_RULES: '[{"ip_cidr":"198.18.0.0/24","protocol":"UDP","action":"Accept"},{"ip_cidr":"10.0.0.0/8","action":"Reject"}]' },
+  ],
+  ['ENABLE_PKT_DROPS=true, ENABLE_RTT=true (every packet is a NO_SOCKET drop at the receiver)', { ENABLE_PKT_DROPS: 'true', ENABLE_RTT: 'true' }],
+];
+
+interface Cost {
+  egress: number[];
+  dropHook: number[];
+}
+
+async function measure(net: TestNet, settings: Record<string, string>, firstPort: number): Promise<Cost> {
+  const agent = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', STDOUT_FORMAT: 'json', ...settings }, true);
+  try {
+    await agent.waitForLog('capturing');
+    const cost: Cost = { egress: [], dropHook: [] };
+    for (let run = 0; run < RUNS; run++) {
+      const [before, dropsBefore] = [await programStats(agent.pid), await programStats(agent.pid, 'flowcast_kfree_skb')];
+      await exec(net.a.ns, UDPGEN, net.b.ipv4, '20000', String(FLOWS), String(PACKETS), '18', String(firstPort + run));
+      const [after, dropsAfter] = [await programStats(agent.pid), await programStats(agent.pid, 'flowcast_kfree_skb')];
+      const egress = perRun(before, after);
+      if (egress === undefined) throw new Error('the agent holds no flowcast_egress program, or it did not run');
+      cost.egress.push(egress);
+      const drops = perRun(dropsBefore, dropsAfter);
+      if (drops !== undefined) cost.dropHook.push(drops);
+      console.log(`${JSON.stringify(settings)} run ${run + 1}: ${egress.toFixed(0)} ns/packet${drops ? `, drop hook ${drops.toFixed(0)} ns/run` : ''}`);
+    }
+    return cost;
+  } finally {
+    await agent.stop('SIGTERM');
+  }
 }
 
 async function main(): Promise<void> {
   const settings = Object.fromEntries(process.argv.slice(2).map((pair) => pair.split('=', 2) as [string, string]));
+  const table = process.argv.length <= 2;
   const holder = spawn('python3', ['-c', HOLD_STATS], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     holder.stdout.once('data', resolve);
     holder.once('exit', reject);
   });
   const net = await TestNet.create();
-  const agent = AgentProcess.start(net.a.ns, { INTERFACES: 'fca', STDOUT_FORMAT: 'json', ...settings }, true);
   try {
-    await agent.waitForLog('capturing');
-    const costs: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      const before = await programStats(agent.pid);
-      await exec(net.a.ns, UDPGEN, net.b.ipv4, '20000', String(FLOWS), String(PACKETS), '18', String(40000 + run));
-      const after = await programStats(agent.pid);
-      costs.push((after.ns - before.ns) / (after.runs - before.runs));
-      console.log(`run ${run + 1}: ${costs.at(-1)!.toFixed(0)} ns/packet over ${after.runs - before.runs} packets`);
+    const rows: string[] = [];
+    for (const [index, [label, row]] of (table ? FEATURES : [['settings', settings] as [string, Record<string, string>]]).entries()) {
+      const cost = await measure(net, row, 40000 + index * 100);
+      // The least of the runs too: on a shared machine other work only ever adds to a run.
+      const line = `| ${label} | ${median(cost.egress).toFixed(0)} | ${Math.min(...cost.egress).toFixed(0)} | ${cost.dropHook.length ? median(cost.dropHook).toFixed(0) : '–'} |`;
+      console.log(line);
+      rows.push(line);
     }
-    costs.sort((x, y) => x - y);
-    // The least of the runs too: on a shared machine other work only ever adds to a run.
-    console.log(
-      `median ${costs[RUNS >> 1].toFixed(0)} ns/packet, least ${costs[0].toFixed(0)} (bpf_stats' own overhead included), settings ${JSON.stringify(settings)}`,
-    );
+    const hot = hotCost();
+    console.log(`one packet, cache hot (BPF_PROG_TEST_RUN, the object's defaults): ${hot} ns/packet`);
+    if (table) {
+      writeSection(
+        'kernel-cost',
+        [
+          `Machine: ${machineLine()}. ${PACKETS.toLocaleString('en-US')} UDP packets over ${FLOWS.toLocaleString('en-US')} flows round-robin, ${RUNS} runs per row; ns per run of the agent's own programs from bpf_stats (\`BPF_ENABLE_STATS\`, its own overhead of about 73 ns included).`,
+          '',
+          '| agent settings | egress program, ns/packet (median) | least | drop hook (kfree_skb), ns/run (median) |',
+          '| --- | --- | --- | --- |',
+          ...rows,
+          '',
+          `One packet, cache hot (the object run by the kernel 2,000,000 times, \`BPF_PROG_TEST_RUN\`, no bpf_stats overhead): ${hot} ns.`,
+        ].join('\n'),
+      );
+    }
   } finally {
-    await agent.stop('SIGTERM');
     await net.destroy();
     holder.stdin.end();
   }
@@ -101,4 +154,3 @@ function hotCost(): number {
 }
 
 await main();
-console.log(`one packet, cache hot (BPF_PROG_TEST_RUN, the object's defaults): ${hotCost()} ns/packet`);
