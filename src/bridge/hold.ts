@@ -23,6 +23,7 @@ import {
 import { join } from 'node:path';
 
 import { readRecords, type ColumnarRecords } from '../encode/pbflow-reader.js';
+import type { FlowColumnsPool } from '../model/index.js';
 
 export interface HeldSend {
   runId: string;
@@ -53,12 +54,12 @@ export interface HoldStats {
 }
 
 /**
- * The memory of a Send held as columns: the typed arrays, and, for NetObserv's optional features
- * (an object per flow that has any), the Send's size on the wire as an estimate.
+ * The memory of a Send held as columns: the typed arrays (all of a pool's storage they view), and,
+ * for NetObserv's optional features (an object per flow that has any), the Send's size on the wire
+ * as an estimate.
  */
 function heldBytes({ flows }: ColumnarRecords, length: number): number {
-  let bytes = 0;
-  for (const column of Object.values(flows)) if (ArrayBuffer.isView(column)) bytes += column.byteLength;
+  const bytes = flows.retainedBytes();
   return flows.features.size > 0 ? bytes + length : bytes;
 }
 
@@ -159,7 +160,8 @@ export class HeldSends {
   private wake: (() => void) | undefined;
   private closed = false;
 
-  constructor(private readonly limits: { memoryBytes: number; spoolDir?: string; spoolBytes: number }) {
+  /** `columnsPool`: where the columns of held Sends come from, and go back to once published. */
+  constructor(private readonly limits: { memoryBytes: number; spoolDir?: string; spoolBytes: number; columnsPool?: FlowColumnsPool }) {
     if (limits.spoolDir) {
       this.spool = new Spool(limits.spoolDir);
       for (const send of this.spool.replay()) this.enqueue(send);
@@ -191,6 +193,7 @@ export class HeldSends {
       return this.drop(held.records);
     }
     if (inMemory) this.keep(held, columns, memoryBytes);
+    else this.limits.columnsPool?.give(columns.flows); // held in the spool only
     this.enqueue(held);
     return true;
   }
@@ -224,12 +227,15 @@ export class HeldSends {
       if (this.memoryBytes + waiting.length > this.limits.memoryBytes) break;
       let columns: ColumnarRecords;
       try {
-        columns = readRecords(this.spool!.read(waiting));
+        columns = readRecords(this.spool!.read(waiting), this.limits.columnsPool);
       } catch {
         continue; // the publisher reads it again, and reports it (see columnsOf)
       }
       const memoryBytes = heldBytes(columns, waiting.length);
-      if (this.memoryBytes + memoryBytes > this.limits.memoryBytes) break;
+      if (this.memoryBytes + memoryBytes > this.limits.memoryBytes) {
+        this.limits.columnsPool?.give(columns.flows);
+        break;
+      }
       this.keep(waiting, columns, memoryBytes);
       this.spoolOnly--;
     }
@@ -251,12 +257,17 @@ export class HeldSends {
     return send.columns ?? readRecords(this.spool!.read(send));
   }
 
-  /** The oldest held Send is published (or could never be): it leaves. */
+  /**
+   * The oldest held Send is published (or could never be): it leaves, and its columns go back to
+   * the pool. The publisher is done with them: it encodes them before its publish is answered.
+   */
   release(): void {
     const send = this.queue.shift()!;
     this.handedOut--;
     if (send.memoryBytes !== undefined) this.memoryBytes -= send.memoryBytes;
     else this.spoolOnly--;
+    if (send.columns) this.limits.columnsPool?.give(send.columns.flows);
+    send.columns = undefined;
     if (this.spool && send.end !== undefined) this.spool.markDone(send.end, this.queue.length === 0);
     if (this.spool) this.takeIntoMemory();
   }

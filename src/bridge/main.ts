@@ -16,9 +16,10 @@ import { startNatsCollector, type EventAttributes } from '../collector/nats.js';
 import type { Config } from '../config/index.js';
 import { createEventEncoder, type EventEncoder } from '../encode/cloudevent.js';
 import type { ColumnarRecords } from '../encode/pbflow-reader.js';
+import { scratchPool, type Scratch } from '../encode/scratch.js';
 import { PbflowClient } from '../export/grpc.js';
 import { NatsExporter } from '../export/nats.js';
-import type { ColumnarFlowBatch } from '../model/index.js';
+import { FlowColumnsPool, type ColumnarFlowBatch, type ReusePool } from '../model/index.js';
 import { invalidConfiguration, startCommand } from '../runtime/cli.js';
 import type { Logger } from '../runtime/log.js';
 import { connectionOptions } from '../runtime/nats.js';
@@ -53,7 +54,12 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 async function natsToGrpc(config: Config, log: Logger): Promise<number> {
-  const client = new PbflowClient(config.target.host!, config.target.port!, config.grpc);
+  // Each event is read into pooled columns (given back once its handler settled, by the collector)
+  // and written into a pooled buffer that grpc-js gets as it is (given back once the Send was
+  // answered, by the client): no megabytes allocated per event. The pools keep at most what the
+  // events in flight used, within BRIDGE_BUFFER_BYTES.
+  const columnsPool = new FlowColumnsPool(config.bridge.bufferBytes);
+  const client = new PbflowClient(config.target.host!, config.target.port!, config.grpc, scratchPool(config.bridge.bufferBytes));
   const nc = await connect(connectionOptions(config.nats, 'flowcast-bridge-progress'));
   const progress = await ProgressStore.open(nc, `${config.nats.bridgeDurable}-progress`, config.nats.streamMaxAgeMs);
   const keyOf = (event: EventAttributes) => `${event.source} ${event.id}`;
@@ -72,6 +78,7 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
     nats: config.nats,
     durable: { stream: config.nats.stream, name: config.nats.bridgeDurable },
     concurrency: EVENTS_IN_FLIGHT,
+    columnsPool,
     // Avro to pbflow from Buffer to Buffer: the batch is read into columns, which the Records writer reads.
     onColumns: async (batch, event, delivery) => {
       const key = keyOf(event);
@@ -118,8 +125,11 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
   return 0;
 }
 
-/** A held Send's batch, with the run whose event ids it gets. */
-type RunBatch = ColumnarFlowBatch & { runId: string };
+/**
+ * A held Send's batch, with the run whose event ids it gets, and the buffers its events were
+ * encoded into while it is being published (its parts share the list).
+ */
+type RunBatch = ColumnarFlowBatch & { runId: string; buffers: Scratch[] };
 
 /** One Send as a flowcast batch; the agent's IP names it, else the peer. */
 function toBatch({ flows, agentIp }: ColumnarRecords, peer: string, sequence: number): ColumnarFlowBatch {
@@ -150,13 +160,29 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
     return encoder;
   };
   await encoderFor(runId);
+  // A Send is read into pooled columns, held in them and given back once published; its events
+  // are written into pooled buffers that the NATS client gets as they are. What the pools keep
+  // counts against BRIDGE_BUFFER_BYTES with what is held.
+  let constructed: HeldSends | undefined; // while it replays the spool, the pools keep nothing
+  const room = (): number => (constructed ? bridge.bufferBytes - constructed.stats.memoryBytes : 0);
+  const columnsPool: FlowColumnsPool = new FlowColumnsPool(() => room() - buffers.bytes);
+  const buffers: ReusePool<Scratch> = scratchPool(() => room() - columnsPool.bytes);
   // Batches carry the run that received them (the parts of a split keep it): several are published
   // at once, from this run and from spooled earlier ones.
   const exporter = new NatsExporter(
-    { nats: config.nats, encode: (batch) => encoders.get((batch as RunBatch).runId)!(batch) },
+    {
+      nats: config.nats,
+      encode: (batch) => {
+        const { runId, buffers: used } = batch as RunBatch;
+        const into = buffers.take();
+        used.push(into);
+        return encoders.get(runId)!(batch, into);
+      },
+    },
     log.child({ component: 'export' }),
   );
-  const hold = new HeldSends({ memoryBytes: bridge.bufferBytes, spoolDir: bridge.spoolDir, spoolBytes: bridge.spoolMaxBytes });
+  const hold = new HeldSends({ memoryBytes: bridge.bufferBytes, spoolDir: bridge.spoolDir, spoolBytes: bridge.spoolMaxBytes, columnsPool });
+  constructed = hold;
   if (hold.stats.held > 0) log.info({ sends: hold.stats.held, bytes: hold.stats.spoolBytes }, 'replaying the spool');
   const totals = { receivedRecords: 0, publishedRecords: 0, refusedSends: 0 };
   exporter.start();
@@ -183,7 +209,7 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
       const records = hold.columnsOf(send);
       if (records.unrepresentable) throw new Error(records.unrepresentable);
       await encoderFor(send.runId);
-      batch = { ...toBatch(records, send.peer, send.sequence), runId: send.runId };
+      batch = { ...toBatch(records, send.peer, send.sequence), runId: send.runId, buffers: [] };
     } catch (error) {
       // Checked when received: only a spool written by another version could get here.
       log.error({ err: error, run: send.runId, sequence: send.sequence }, 'dropped a held Send that cannot be converted');
@@ -195,9 +221,16 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
       for (let backoff = 100; ; backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)) {
         try {
           await exporter.send(batch);
+          // Every event of it was answered (JetStream's ack, or core NATS's flush): the client
+          // copied each into its outbound buffer when it wrote it out, so its buffers are free.
+          for (const used of batch.buffers) buffers.give(used);
+          batch.buffers.length = 0;
           totals.publishedRecords += batch.flows.length;
           return true;
         } catch (error) {
+          // Left to the GC: while disconnected, the client keeps a publish in its outbound buffer
+          // as it is, to write it out after reconnecting.
+          batch.buffers.length = 0;
           if (stopping) return false;
           if (!failed) failing++;
           failed = true;
@@ -236,6 +269,7 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
 
   let sequence = 0;
   const server = await startGrpcCollector({
+    columnsPool,
     port: bridge.listenPort,
     host: bridge.listenAddress,
     tls: bridge.tls,
@@ -244,7 +278,7 @@ async function grpcToNats(config: Config, log: Logger): Promise<number> {
     // pbflow to Avro from Buffer to Buffer: the Send is read into columns once, here (to check it),
     // held as columns, and the Avro writer reads them.
     onFlows: (records, peer, message) => {
-      if (records.flows.length === 0) return; // nothing to publish
+      if (records.flows.length === 0) return columnsPool.give(records.flows); // nothing to publish
       // What cannot be an event now never will be: refuse it, hold nothing.
       if (records.unrepresentable) throw new CollectorError('invalid', `the records cannot be a flowcast event: ${records.unrepresentable}`);
       if (!hold.hold({ runId, sequence, peer }, message, records)) {

@@ -4,7 +4,7 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { CloudEvent, HTTP } from 'cloudevents';
 
-import type { ColumnarFlowBatch, DecodedFlowBatch } from '../model/index.js';
+import type { ColumnarFlowBatch, DecodedFlowBatch, FlowColumnsPool } from '../model/index.js';
 import { decodeFlowBatch } from '../encode/avro.js';
 import { readFlowBatch } from '../encode/avro-reader.js';
 import { DATA_CONTENT_TYPE, schemaFingerprintOf } from '../encode/cloudevent.js';
@@ -54,11 +54,16 @@ export function decodeEvent(data: Uint8Array, natsHeaders: MsgHdrs | undefined):
 /**
  * Decodes one NATS message into the flow batch it carries, the flows as columns (no object per
  * flow: `batch.flows.flow(i)` makes one); the same messages decode, and fail, as with decodeEvent.
+ * With `pool`, the columns are taken from it: give them back once done with them.
  */
-export function decodeEventColumns(data: Uint8Array, natsHeaders: MsgHdrs | undefined): { batch: ColumnarFlowBatch; event: EventAttributes } {
+export function decodeEventColumns(
+  data: Uint8Array,
+  natsHeaders: MsgHdrs | undefined,
+  pool?: FlowColumnsPool,
+): { batch: ColumnarFlowBatch; event: EventAttributes } {
   const { event, avro, fingerprint } = parseEvent(data, natsHeaders);
   try {
-    return { batch: readFlowBatch(avro, fingerprint), event };
+    return { batch: readFlowBatch(avro, fingerprint, pool), event };
   } catch (error) {
     throw new CollectorError('avro', (error as Error).message, { cause: error });
   }

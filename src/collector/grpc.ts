@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 
 import { COLLECTOR_SERVICE, decodeRecords, type PbflowRecord } from '../encode/pbflow.js';
 import { readRecords, type ColumnarRecords } from '../encode/pbflow-reader.js';
+import type { FlowColumnsPool } from '../model/index.js';
 import { CollectorError } from './errors.js';
 
 /** gRPC's own default; a larger message is refused by grpc-js before it is buffered whole. */
@@ -36,6 +37,12 @@ export interface GrpcCollectorOptions {
    * object per record (docs/collector.md, "Fast"); the same answers as onRecords.
    */
   onFlows?: (records: ColumnarRecords, peer: string, message: Buffer) => void | Promise<void>;
+  /**
+   * With onFlows: read each message into columns lent by this pool. Once onFlows resolved they are
+   * the handler's, to give back when done with them; the collector gives them back when it refuses
+   * the message or the handler throws.
+   */
+  columnsPool?: FlowColumnsPool;
   onError?: (error: CollectorError) => void;
 }
 
@@ -110,28 +117,32 @@ export async function startGrpcCollector(options: GrpcCollectorOptions): Promise
       }
       let records: PbflowRecord[] | ColumnarRecords;
       try {
-        records = onFlows ? readRecords(call.request) : decodeRecords(call.request);
+        records = onFlows ? readRecords(call.request, options.columnsPool) : decodeRecords(call.request);
       } catch (error) {
         refuse(callback, grpc.status.INVALID_ARGUMENT, new CollectorError('protobuf', (error as Error).message, { cause: error }));
         return;
       }
+      const giveBack = () => Array.isArray(records) || options.columnsPool?.give(records.flows);
       const problem = Array.isArray(records) ? records.map(invalidTime).find(Boolean) : records.invalid;
       if (problem) {
+        giveBack();
         refuse(callback, grpc.status.INVALID_ARGUMENT, new CollectorError('invalid', problem));
         return;
       }
       try {
         if (Array.isArray(records)) await onRecords!(records, call.getPeer(), call.request);
         else await onFlows!(records, call.getPeer(), call.request);
-        callback(null, {});
       } catch (error) {
+        giveBack();
         if (error instanceof CollectorError && error.kind === 'invalid') {
           refuse(callback, grpc.status.INVALID_ARGUMENT, error);
           return;
         }
         report(new CollectorError('handler', `the records handler failed: ${(error as Error).message}`, { cause: error }));
         callback({ code: grpc.status.UNAVAILABLE, details: 'the collector could not take the records; retry' });
+        return;
       }
+      callback(null, {});
     },
   });
   const credentials = options.tls

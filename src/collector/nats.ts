@@ -13,7 +13,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 
-import type { ColumnarFlowBatch, DecodedFlowBatch } from '../model/index.js';
+import type { ColumnarFlowBatch, DecodedFlowBatch, FlowColumnsPool } from '../model/index.js';
 import { connectionOptions, type NatsConnectionSettings } from '../runtime/nats.js';
 import { CollectorError } from './errors.js';
 import { decodeEvent, decodeEventColumns, type EventAttributes } from './event.js';
@@ -47,6 +47,11 @@ export interface NatsCollectorOptions {
   onBatch?: (batch: DecodedFlowBatch, event: EventAttributes, delivery: Delivery) => void | Promise<void>;
   /** The batch with its flows as columns, decoded without an object per flow (docs/collector.md, "Fast"). */
   onColumns?: (batch: ColumnarFlowBatch, event: EventAttributes, delivery: Delivery) => void | Promise<void>;
+  /**
+   * With onColumns: read each message into columns lent by this pool, given back once its handler
+   * settled, so the handler must not keep them (nor a slice of them) past that.
+   */
+  columnsPool?: FlowColumnsPool;
   /** With `durable`: the server confirmed the acknowledgement of this event's message (its handler resolved). */
   onAcknowledged?: (event: EventAttributes) => void;
   onError?: (error: CollectorError) => void;
@@ -119,11 +124,22 @@ export async function startNatsCollector(options: NatsCollectorOptions): Promise
   const handle = async (message: Msg | JsMsg): Promise<{ outcome: 'ack' | 'term' | 'nak'; event?: EventAttributes }> => {
     let decoded: { batch: DecodedFlowBatch | ColumnarFlowBatch; event: EventAttributes };
     try {
-      decoded = onColumns ? decodeEventColumns(message.data, message.headers) : decodeEvent(message.data, message.headers);
+      decoded = onColumns ? decodeEventColumns(message.data, message.headers, options.columnsPool) : decodeEvent(message.data, message.headers);
     } catch (error) {
       report(error as CollectorError);
       return { outcome: 'term' };
     }
+    try {
+      return await handleDecoded(message, decoded);
+    } finally {
+      if (onColumns) options.columnsPool?.give((decoded.batch as ColumnarFlowBatch).flows);
+    }
+  };
+
+  const handleDecoded = async (
+    message: Msg | JsMsg,
+    decoded: { batch: DecodedFlowBatch | ColumnarFlowBatch; event: EventAttributes },
+  ): Promise<{ outcome: 'ack' | 'nak'; event: EventAttributes }> => {
     const { event } = decoded;
     // CloudEvents ids are unique per source; flowcast's are stable across retries.
     const key = `${event.source} ${event.id}`;

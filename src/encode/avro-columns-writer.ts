@@ -142,13 +142,22 @@ const FLOW_BOUND = 44 + 30 * 10;
 
 /** The batch in Avro (this revision of the schema), as avsc's toBuffer writes it; throws for a value the schema cannot hold. */
 
-/** The writer for this revision of the schema (`batchType`); throws when its fields are not FLOW_FIELDS. */
-export function createColumnsWriter(batchType: avro.Type): (batch: ColumnarFlowBatch) => Buffer {
+/**
+ * The writer for this revision of the schema (`batchType`); throws when its fields are not
+ * FLOW_FIELDS. It returns a copy of its own, or with `into` a view of that scratch (no copy).
+ */
+export function createColumnsWriter(batchType: avro.Type): (batch: ColumnarFlowBatch, into?: Scratch) => Buffer {
   const { header, flow, DUP_LIST, NETWORK_EVENTS, UNIONS } = flowFieldsOf(batchType);
   if (shape(flow).join() !== FLOW_FIELDS.join() || header.join() !== HEADER_FIELDS.join()) {
     throw new Error(`the Avro columns reader and writer do not match schemas/flow-batch.avsc: ${header.join()} / ${shape(flow).join()}`);
   }
-  return function writeFlowBatchColumns(batch: ColumnarFlowBatch): Buffer {
+  return (batch, into) => {
+    if (into) return scratch.writeInto(into, () => writeFlowBatchColumns(batch));
+    writeFlowBatchColumns(batch);
+    return scratch.copy();
+  };
+
+  function writeFlowBatchColumns(batch: ColumnarFlowBatch): void {
     const { flows } = batch;
     const names = flows.names.map((name) => Buffer.from(name, 'utf8'));
     scratch.pos = 0;
@@ -211,6 +220,5 @@ export function createColumnsWriter(batchType: avro.Type): (batch: ColumnarFlowB
     }
     scratch.ensure(1);
     scratch.buffer[scratch.pos++] = 0; // end of the flows array
-    return scratch.copy();
-  };
+  }
 }

@@ -10,7 +10,7 @@
 // fit are errors (AvroDecodeError); an int of more than 32 bits is read as avsc reads it.
 // test/collector/fast-decoders.test.ts compares its output with avsc's, both schema revisions.
 import * as model from '../model/flow-columns.js';
-import { FlowColumns, type FlowFeatures } from '../model/flow-columns.js';
+import { FlowColumns, type FlowColumnsPool, type FlowFeatures } from '../model/flow-columns.js';
 import { AvroDecodeError, EARLIER_WRITERS, flowBatchBody, flowBatchType, minimumBytes } from './avro.js';
 import { FLOW_FIELDS, flowFieldsOf, HEADER_FIELDS, isAvroLong, shape, type ColumnarFlowBatch, type FieldType } from './avro-columns-writer.js';
 
@@ -198,13 +198,15 @@ function readFlows(columns: FlowColumns, at: number, count: number, fields: numb
 
 /**
  * Decodes plain or single-object Avro into a FlowBatch with FlowColumns; the same inputs and the
- * same errors as decodeFlowBatch (src/encode/avro.ts), which builds objects.
+ * same errors as decodeFlowBatch (src/encode/avro.ts), which builds objects. With `pool`, the
+ * columns are taken from it (the caller gives them back; on an error they are given back here).
  */
-export function readFlowBatch(data: Uint8Array, writerFingerprint?: string): ColumnarFlowBatch {
+export function readFlowBatch(data: Uint8Array, writerFingerprint?: string, pool?: FlowColumnsPool): ColumnarFlowBatch {
   const { body, writer } = flowBatchBody(data, writerFingerprint);
   const fields = writer === undefined ? FLOW_FIELDS.length : EARLIER_FIELD_COUNTS.get(writer)!;
   buf = body;
   pos = 0;
+  let columns: FlowColumns | undefined;
   try {
     const agentName = readString();
     const agentIp = readString();
@@ -218,19 +220,20 @@ export function readFlowBatch(data: Uint8Array, writerFingerprint?: string): Col
     if (pos > buf.length) fail('truncated buffer');
     // The first block is read into columns of its size (flowcast writes one block); further blocks grow them.
     const first = blockCount(SMALLEST_FLOW);
-    let columns = new FlowColumns(first);
+    columns = pool ? pool.take(first) : new FlowColumns(first);
     if (first > 0) {
       readFlows(columns, 0, first, fields);
       for (let count; (count = blockCount(SMALLEST_FLOW));) {
-        const grown = grow(columns, columns.length + count);
-        readFlows(grown, columns.length, count, fields);
-        columns = grown;
+        const at = columns.length;
+        columns = grow(columns, at + count, pool);
+        readFlows(columns, at, count, fields);
       }
     }
     if (pos > buf.length) fail('truncated buffer');
     if (pos < buf.length) fail('trailing data');
     return { agentName, agentIp, sequence, part, parts, intervalStart, intervalEnd, ringBufferPackets, lostPackets, flows: columns };
   } catch (error) {
+    if (columns) pool?.give(columns);
     if (error instanceof AvroDecodeError) throw error;
     throw new AvroDecodeError(`not a FlowBatch in Avro: ${(error as Error).message}`);
   } finally {
@@ -240,14 +243,13 @@ export function readFlowBatch(data: Uint8Array, writerFingerprint?: string): Col
 
 const EMPTY = Buffer.alloc(0);
 
-/** `columns` copied into columns of `length` flows (an array written in several blocks). */
-function grow(columns: FlowColumns, length: number): FlowColumns {
-  const grown = new FlowColumns(length);
+/** `columns` copied into columns of `length` flows (an array written in several blocks); the old ones go back to `pool`. */
+function grow(columns: FlowColumns, length: number, pool: FlowColumnsPool | undefined): FlowColumns {
+  const grown = pool ? pool.take(length) : new FlowColumns(length);
   grown.names.push(...columns.names);
-  for (const key of Object.keys(columns) as (keyof FlowColumns)[]) {
-    const column = columns[key];
-    if (ArrayBuffer.isView(column)) (grown[key] as unknown as Uint8Array).set(column as unknown as Uint8Array);
-  }
+  const from = columns.arrays();
+  grown.arrays().forEach((column, index) => (column as Uint8Array).set(from[index] as Uint8Array));
   for (const [index, features] of columns.features) grown.features.set(index, features);
+  pool?.give(columns);
   return grown;
 }

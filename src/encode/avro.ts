@@ -6,6 +6,7 @@ import { isColumnarBatch, isDrainedBatch, type AnyFlowBatch, type DecodedFlowBat
 import { crc64Avro } from './crc64-avro.js';
 import { createColumnsWriter } from './avro-columns-writer.js';
 import { createFlowBatchWriter } from './flow-batch-writer.js';
+import type { Scratch } from './scratch.js';
 
 const FLOW_BATCH_SCHEMA_PATH = new URL('../../schemas/flow-batch.avsc', import.meta.url);
 /** What avsc's parsed types and its reading cursor expose that the guard below needs. */
@@ -134,9 +135,17 @@ const SINGLE_OBJECT_HEADER = Buffer.concat([SINGLE_OBJECT_MARKER, FLOW_BATCH_FIN
 const writeFlowBatch = createFlowBatchWriter(flowBatchType);
 const writeColumns = createColumnsWriter(flowBatchType);
 
-/** A batch of drained structs or of columns through a Buffer writer; one of flow objects through avsc. */
-export function encodeFlowBatch(batch: AnyFlowBatch, singleObject: boolean): Buffer {
-  const body = isDrainedBatch(batch) ? writeFlowBatch(batch) : isColumnarBatch(batch) ? writeColumns(batch) : flowBatchType.toBuffer(batch);
+/**
+ * A batch of drained structs or of columns through a Buffer writer; one of flow objects through
+ * avsc. A new Buffer; but plain Avro of columns given `into` is written there, and the result is a
+ * view of it (valid until it is written again: see src/bridge/main.ts).
+ */
+export function encodeFlowBatch(batch: AnyFlowBatch, singleObject: boolean, into?: Scratch): Buffer {
+  const body = isDrainedBatch(batch)
+    ? writeFlowBatch(batch)
+    : isColumnarBatch(batch)
+      ? writeColumns(batch, singleObject ? undefined : into)
+      : flowBatchType.toBuffer(batch);
   return singleObject ? Buffer.concat([SINGLE_OBJECT_HEADER, body]) : body;
 }
 

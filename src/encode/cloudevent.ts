@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { AnyFlowBatch } from '../model/index.js';
 import { FIRST_SCHEMA_FINGERPRINT, FLOW_BATCH_FINGERPRINT, encodeFlowBatch } from './avro.js';
+import type { Scratch } from './scratch.js';
 
 export const EVENT_TYPE = 'dev.flowcast.flow.batch.v1';
 export const DATA_CONTENT_TYPE = 'application/avro';
@@ -64,7 +65,11 @@ export function eventAttributes(batch: AnyFlowBatch, identity: EventIdentity): R
   };
 }
 
-export type EventEncoder = (batch: AnyFlowBatch) => EventMessage;
+/**
+ * A batch as an event. `into`: where a batch of columns in plain binary Avro is written, the body a
+ * view of it (no copy), valid until it is written again; other batches get a body of their own.
+ */
+export type EventEncoder = (batch: AnyFlowBatch, into?: Scratch) => EventMessage;
 
 /**
  * The batch as one CloudEvent on the wire. Binary mode: the attributes as ce- headers (the
@@ -76,13 +81,13 @@ export type EventEncoder = (batch: AnyFlowBatch) => EventMessage;
  */
 export async function createEventEncoder(mode: ContentMode, identity: EventIdentity, singleObject: boolean): Promise<EventEncoder> {
   if (mode === 'binary') {
-    return (batch) => {
+    return (batch, into) => {
       const attributes = eventAttributes(batch, identity);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(attributes)) {
         headers[name === 'datacontenttype' ? 'content-type' : `ce-${name}`] = value;
       }
-      return { id: attributes.id, headers, body: encodeFlowBatch(batch, singleObject) };
+      return { id: attributes.id, headers, body: encodeFlowBatch(batch, singleObject, into) };
     };
   }
   const { CloudEvent, HTTP } = await import('cloudevents');

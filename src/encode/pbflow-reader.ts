@@ -11,7 +11,7 @@
 import ipaddr from 'ipaddr.js';
 
 import * as model from '../model/flow-columns.js';
-import { FlowColumns, type FlowFeatures } from '../model/flow-columns.js';
+import { FlowColumns, type FlowColumnsPool, type FlowFeatures } from '../model/flow-columns.js';
 import { isAvroLong } from './avro-columns-writer.js';
 import { headerFlagsOf, PbflowDecodeError } from './pbflow.js';
 
@@ -186,9 +186,11 @@ const directionOf = (value: number): 'ingress' | 'egress' | 'both' => (value ===
 /** Scratch for the fields of one Record that are not columns. */
 const ipScratch = new Uint8Array(16);
 
-export function readRecords(data: Uint8Array): ColumnarRecords {
+/** With `pool`, the columns are taken from it (the caller gives them back; on an error they are given back here). */
+export function readRecords(data: Uint8Array, pool?: FlowColumnsPool): ColumnarRecords {
   buf = data;
   pos = 0;
+  let flows: FlowColumns | undefined;
   try {
     // First pass: where each Record is (and the top level is well formed).
     const starts: number[] = [];
@@ -203,7 +205,7 @@ export function readRecords(data: Uint8Array): ColumnarRecords {
         pos = end;
       } else skip(tag & 7);
     }
-    const flows = new FlowColumns(starts.length);
+    flows = pool ? pool.take(starts.length) : new FlowColumns(starts.length);
     const result: ColumnarRecords = { flows, agentIp: '' };
     for (let index = 0; index < starts.length; index++) {
       pos = starts[index];
@@ -211,6 +213,7 @@ export function readRecords(data: Uint8Array): ColumnarRecords {
     }
     return result;
   } catch (error) {
+    if (flows) pool?.give(flows);
     if (error instanceof PbflowDecodeError) throw error;
     throw new PbflowDecodeError(`not a pbflow Records message: ${(error as Error).message}`);
   } finally {
@@ -237,8 +240,13 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
   let interfaceLength = 0;
   let flags = 0;
   let sampling = 0;
-  let startTime: number[] | undefined;
-  let endTime: number[] | undefined;
+  // Scalars, not arrays: a record allocates nothing unless it has a rare field.
+  let hasStart = false,
+    startSeconds = 0,
+    startNanos = 0;
+  let hasEnd = false,
+    endSeconds = 0,
+    endNanos = 0;
   let rtt = 0;
   let dropBytes = 0,
     dropPackets = 0,
@@ -258,9 +266,11 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
     tlsCipher = 0,
     tlsKeyShare = 0;
   let dupCount = 0;
-  let firstName = [0, 0];
+  let firstNameStart = 0,
+    firstNameLength = 0;
   let firstDirection: 'ingress' | 'egress' | 'both' = 'both';
-  let firstUdn = [0, 0];
+  let firstUdnStart = 0,
+    firstUdnLength = 0;
   let dupRest: { interface: string; direction: 'ingress' | 'egress' | 'both'; udn: string }[] | undefined;
   let networkEvents: Record<string, string>[] | undefined;
   let xlat: FlowFeatures['xlat'];
@@ -291,8 +301,15 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
       case 4:
         expect(wireType, LENGTH_DELIMITED, field);
         readTime();
-        if (field === 3) startTime = [time[0], time[1]];
-        else endTime = [time[0], time[1]];
+        if (field === 3) {
+          hasStart = true;
+          startSeconds = time[0];
+          startNanos = time[1];
+        } else {
+          hasEnd = true;
+          endSeconds = time[0];
+          endNanos = time[1];
+        }
         break;
       case 5: {
         expect(wireType, LENGTH_DELIMITED, field);
@@ -458,9 +475,11 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
         }
         if (pos !== entryEnd) fail('index out of range');
         if (dupCount++ === 0) {
-          firstName = [nameStart, nameLength];
+          firstNameStart = nameStart;
+          firstNameLength = nameLength;
           firstDirection = directionOf(entryDirection);
-          firstUdn = [udnStart, udnLength];
+          firstUdnStart = udnStart;
+          firstUdnLength = udnLength;
         } else {
           (dupRest ??= []).push({ interface: text(nameStart, nameLength), direction: directionOf(entryDirection), udn: text(udnStart, udnLength) });
         }
@@ -577,15 +596,15 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
     }
   }
   if (pos !== end) fail('index out of range');
-  if (startTime) checkTime(result, 'time_flow_start', startTime[0], startTime[1]);
-  if (endTime) checkTime(result, 'time_flow_end', endTime[0], endTime[1]);
+  if (hasStart) checkTime(result, 'time_flow_start', startSeconds, startNanos);
+  if (hasEnd) checkTime(result, 'time_flow_end', endSeconds, endNanos);
 
   // As toFlowRecord: interface and direction from dup_list's first entry, else fields 10 and 2.
   const flowDirection = firstDirection !== 'both' ? firstDirection : direction === 1 ? 'egress' : 'ingress';
   const directionIndex = flowDirection === 'egress' ? 1 : 0;
   const nameIndex =
     dupCount > 0
-      ? flows.nameAt(buf, firstName[0], firstName[1])
+      ? flows.nameAt(buf, firstNameStart, firstNameLength)
       : interfaceStart >= 0
         ? flows.nameAt(buf, interfaceStart, interfaceLength)
         : flows.nameIndex('');
@@ -595,8 +614,8 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
   flows.protocol[index] = protocol & U8;
   flows.srcPort[index] = srcPort & U16;
   flows.dstPort[index] = dstPort & U16;
-  const firstSeen = startTime ? startTime[0] * 1e6 + Math.floor(startTime[1] / 1000) : 0;
-  const lastSeen = endTime ? endTime[0] * 1e6 + Math.floor(endTime[1] / 1000) : 0;
+  const firstSeen = hasStart ? startSeconds * 1e6 + Math.floor(startNanos / 1000) : 0;
+  const lastSeen = hasEnd ? endSeconds * 1e6 + Math.floor(endNanos / 1000) : 0;
   if (!isAvroLong(firstSeen) || !isAvroLong(lastSeen)) unrepresentable(result, `a time of ${Math.max(firstSeen, lastSeen)} µs (past 2^53)`);
   flows.firstSeen[index] = firstSeen;
   flows.lastSeen[index] = lastSeen;
@@ -606,8 +625,8 @@ function readRecord(flows: FlowColumns, index: number, end: number, result: Colu
   flows.sampling[index] = Math.min(sampling, INT_MAX) || 1;
   flows.rtt[index] = rtt;
   let features: FlowFeatures | undefined;
-  if (dupCount > 0 && (dupCount > 1 || firstUdn[1] > 0 || firstDirection !== flowDirection)) {
-    const dupList = [{ interface: flows.names[nameIndex], direction: firstDirection, udn: text(firstUdn[0], firstUdn[1]) }, ...(dupRest ?? [])];
+  if (dupCount > 0 && (dupCount > 1 || firstUdnLength > 0 || firstDirection !== flowDirection)) {
+    const dupList = [{ interface: flows.names[nameIndex], direction: firstDirection, udn: text(firstUdnStart, firstUdnLength) }, ...(dupRest ?? [])];
     features = { dupList };
     flows.dupListKind[index] = DUP_LIST_OTHER;
   } else {

@@ -194,9 +194,16 @@ function writeDuration(field: number, nanoseconds: number): void {
 
 /**
  * One pbflow Records message holding `flows` (objects, or columns: the bridge's Avro decoded fast,
- * written without an object per flow); `agentIp` (text) goes into every record.
+ * written without an object per flow); `agentIp` (text) goes into every record. A copy of its own,
+ * or with `into` a view of that scratch (valid until it is written again: no copy).
  */
-export function encodeRecords(flows: readonly FlowRecord[] | FlowColumns, agentIp: string): Uint8Array {
+export function encodeRecords(flows: readonly FlowRecord[] | FlowColumns, agentIp: string, into?: Scratch): Buffer {
+  if (into) return scratch.writeInto(into, () => writeRecords(flows, agentIp));
+  writeRecords(flows, agentIp);
+  return scratch.copy();
+}
+
+function writeRecords(flows: readonly FlowRecord[] | FlowColumns, agentIp: string): void {
   const columns = isColumns(flows) ? flows : FlowColumns.fromRecords(flows as readonly FlowRecord[]);
   const agentAddress = agentIp ? ipToMapped(agentIp) : undefined;
   const agentIpv6 = agentAddress ? !isMapped(agentAddress) : false;
@@ -298,7 +305,6 @@ export function encodeRecords(flows: readonly FlowRecord[] | FlowColumns, agentI
     }
     close(recordAt, 2);
   }
-  return scratch.copy();
 }
 
 function writeDupEntry(name: Buffer, direction: number, udn: string): void {

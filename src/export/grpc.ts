@@ -6,7 +6,8 @@ import * as grpc from '@grpc/grpc-js';
 
 import type { Config } from '../config/index.js';
 import { COLLECTOR_SERVICE, encodeRecords } from '../encode/pbflow.js';
-import { isDrainedBatch, type AnyFlowBatch, type FlowColumns, type FlowRecord } from '../model/index.js';
+import type { Scratch } from '../encode/scratch.js';
+import { isDrainedBatch, type AnyFlowBatch, type FlowColumns, type FlowRecord, type ReusePool } from '../model/index.js';
 import { ExportError, type FailureKind } from './failure.js';
 import type { Exporter } from './queue.js';
 
@@ -62,7 +63,16 @@ export class PbflowClient {
   /** Encoded bytes per record, learned from each message: where to cut the next one. */
   private bytesPerRecord = 128;
 
-  constructor(host: string, port: number, grpcConfig: ClientSettings) {
+  /**
+   * `buffers`: messages are encoded into buffers lent by this pool and handed to grpc-js as they
+   * are, instead of into a copy each (flowcast-bridge, sending one large message after another).
+   */
+  constructor(
+    host: string,
+    port: number,
+    grpcConfig: ClientSettings,
+    private readonly buffers?: ReusePool<Scratch>,
+  ) {
     const Client = grpc.makeGenericClientConstructor(COLLECTOR_SERVICE, 'Collector');
     const options: grpc.ChannelOptions = grpcConfig.tls?.serverName ? { 'grpc.ssl_target_name_override': grpcConfig.tls.serverName } : {};
     const credentials = channelCredentials(grpcConfig.tls);
@@ -99,24 +109,34 @@ export class PbflowClient {
     taken: (flows: number) => void | Promise<void>,
   ): Promise<void> {
     let start = from;
-    while (start < flows.length) {
-      let count = Math.max(1, Math.min(maxFlows, flows.length - start, Math.floor((this.maxBytes * 0.95) / this.bytesPerRecord)));
-      let message = this.encode(flows, start, count, agentIp);
-      while (message.length > this.maxBytes && count > 1) {
-        count = Math.max(1, Math.min(count - 1, Math.floor((count * this.maxBytes * 0.95) / message.length)));
-        message = this.encode(flows, start, count, agentIp);
-      }
-      try {
-        await this.send(message);
-      } catch (error) {
-        if (error instanceof SendError && error.code === Status.RESOURCE_EXHAUSTED && count > 1) {
-          this.maxBytes = Math.floor(message.length / 2);
-          continue;
+    // Each message is written over the last one once its Send was answered: grpc-js copies a
+    // message into its own framed buffer before the call can be answered (the compression filter's
+    // writeMessage) and holds ours no longer once the call ended. After a failed Send the buffer is
+    // left to the GC instead: a call that ended early (deadline, no connection) may still hold it.
+    let out = this.buffers?.take();
+    try {
+      while (start < flows.length) {
+        let count = Math.max(1, Math.min(maxFlows, flows.length - start, Math.floor((this.maxBytes * 0.95) / this.bytesPerRecord)));
+        let message = this.encode(flows, start, count, agentIp, out);
+        while (message.length > this.maxBytes && count > 1) {
+          count = Math.max(1, Math.min(count - 1, Math.floor((count * this.maxBytes * 0.95) / message.length)));
+          message = this.encode(flows, start, count, agentIp, out);
         }
-        throw error;
+        try {
+          await this.send(message);
+        } catch (error) {
+          out = this.buffers?.take();
+          if (error instanceof SendError && error.code === Status.RESOURCE_EXHAUSTED && count > 1) {
+            this.maxBytes = Math.floor(message.length / 2);
+            continue;
+          }
+          throw error;
+        }
+        start += count;
+        await taken(start); // stored before the next Send: a resume never skips what was not taken
       }
-      start += count;
-      await taken(start); // stored before the next Send: a resume never skips what was not taken
+    } finally {
+      if (out) this.buffers!.give(out);
     }
   }
 
@@ -130,8 +150,8 @@ export class PbflowClient {
     this.client.close();
   }
 
-  private encode(flows: readonly FlowRecord[] | FlowColumns, start: number, count: number, agentIp: string): Uint8Array {
-    const message = encodeRecords(flows.slice(start, start + count), agentIp);
+  private encode(flows: readonly FlowRecord[] | FlowColumns, start: number, count: number, agentIp: string, into?: Scratch): Uint8Array {
+    const message = encodeRecords(flows.slice(start, start + count), agentIp, into);
     this.bytesPerRecord = Math.max(1, message.length / count);
     return message;
   }

@@ -4,6 +4,7 @@
 // built only when asked for (flow(i), decode()). NetObserv's optional features (drops, DNS,
 // network events, xlat, IPsec, TLS, QUIC) and a dupList other than the flow's own one entry are
 // rare: they are kept per flow in a sparse map.
+import { ReusePool } from './pool.js';
 import type { FlowDns, FlowDrops, FlowIpsec, FlowQuic, FlowRecord, FlowTls, FlowXlat, InterfaceDirection } from './record.js';
 
 /** The optional parts of a flow that only some flows have. */
@@ -65,15 +66,18 @@ export class FlowColumns {
   /** By flow index: the flow's optional features, when it has any. */
   readonly features: Map<number, FlowFeatures>;
 
-  /** `length` flows, zero until written (or views of another's columns: see slice). */
+  /**
+   * `length` flows, zero until written; or views of another's columns (see slice), with their own
+   * `names` when given (a pool's storage: see FlowColumnsPool).
+   */
   constructor(
     readonly length: number,
-    from?: { columns: FlowColumns; start: number; features: Map<number, FlowFeatures> },
+    from?: { columns: FlowColumns; start: number; features: Map<number, FlowFeatures>; names?: string[] },
   ) {
     const take = <T extends { subarray(a: number, b: number): T }>(column: T | undefined, make: () => T, width = 1): T =>
       column && from ? column.subarray(from.start * width, (from.start + length) * width) : make();
     const source = from?.columns;
-    this.names = source ? source.names : [];
+    this.names = from?.names ?? (source ? source.names : []);
     this.interfaceIndex = take(source?.interfaceIndex, () => new Uint32Array(length));
     this.ifIndex = take(source?.ifIndex, () => new Float64Array(length));
     this.direction = take(source?.direction, () => new Uint8Array(length));
@@ -126,6 +130,16 @@ export class FlowColumns {
       this.nameBytesIndex.push(index);
     }
     return index;
+  }
+
+  /** Every column (typed arrays and Buffers), for whole-column work: copying, zeroing, sizing. */
+  arrays(): ArrayBufferView[] {
+    return Object.values(this).filter((value): value is ArrayBufferView => ArrayBuffer.isView(value));
+  }
+
+  /** The bytes these columns keep alive (for views: the whole memory they view). */
+  retainedBytes(): number {
+    return this.arrays().reduce((sum, column) => sum + column.buffer.byteLength, 0);
   }
 
   interfaceName(flow: number): string {
@@ -234,5 +248,50 @@ export class FlowColumns {
       if (any) columns.features.set(index, features);
     });
     return columns;
+  }
+}
+
+/**
+ * Columns lent to a decoder and given back once the flows are handled (flowcast-bridge): views of
+ * `length` flows, zeroed as a new FlowColumns is, of storage as large as the largest batch seen.
+ */
+export class FlowColumnsPool {
+  /** The columns lent, and the storage each views. */
+  private readonly lent = new WeakMap<FlowColumns, FlowColumns>();
+  private readonly pool: ReusePool<FlowColumns>;
+
+  /** `maxBytes`: what the pool keeps while nothing borrows it (see ReusePool). */
+  constructor(maxBytes: number | (() => number)) {
+    this.pool = new ReusePool({
+      maxBytes,
+      capacityOf: (storage) => storage.length,
+      bytesOf: (storage) => storage.retainedBytes(),
+      make: (capacity) => new FlowColumns(capacity),
+    });
+  }
+
+  /** Bytes kept for the next borrowers. */
+  get bytes(): number {
+    return this.pool.bytes;
+  }
+
+  take(length: number): FlowColumns {
+    const storage = this.pool.take(length);
+    const columns = new FlowColumns(length, { columns: storage, start: 0, features: new Map(), names: [] });
+    // The readers leave absent fields as they find them: zero, as in new columns.
+    for (const column of columns.arrays()) (column as Uint8Array).fill(0);
+    this.lent.set(columns, storage);
+    return columns;
+  }
+
+  /**
+   * Gives back columns this pool lent (others are left alone, and so is a second give): no one may
+   * read or write them, or a slice of them, afterwards.
+   */
+  give(columns: FlowColumns): void {
+    const storage = this.lent.get(columns);
+    if (!storage) return;
+    this.lent.delete(columns);
+    this.pool.give(storage);
   }
 }

@@ -33,4 +33,5 @@ export {
   type FlowBatch,
   type FlowBatchOf,
 } from './batch.js';
-export { FlowColumns, type FlowFeatures } from './flow-columns.js';
+export { FlowColumns, FlowColumnsPool, type FlowFeatures } from './flow-columns.js';
+export { ReusePool, type ReusePoolOptions } from './pool.js';
