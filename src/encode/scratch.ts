@@ -55,7 +55,7 @@ export class Scratch {
 
 /**
  * Output buffers lent to encoders (`encodeRecords`, the event encoder's `into`) and given back once
- * every library handed the encoded message is done with it: as large as the largest message seen.
+ * every library handed the encoded message is done with it; each grows to the largest message written into it.
  */
 export function scratchPool(maxBytes: number | (() => number)): ReusePool<Scratch> {
   return new ReusePool({

@@ -253,7 +253,7 @@ export class FlowColumns {
 
 /**
  * Columns lent to a decoder and given back once the flows are handled (flowcast-bridge): views of
- * `length` flows, zeroed as a new FlowColumns is, of storage as large as the largest batch seen.
+ * `length` flows, zeroed as a new FlowColumns is, of storage for `length` to twice as many (see ReusePool).
  */
 export class FlowColumnsPool {
   /** The columns lent, and the storage each views. */

@@ -6,18 +6,22 @@
 export interface ReusePoolOptions<T> {
   /** Bytes the pool may keep while nothing borrows them (read at each give: it may shrink). */
   maxBytes: number | (() => number);
-  /** What an item holds (flows, bytes): a borrower asks for at least this much. */
+  /** What an item holds (flows, bytes). */
   capacityOf(item: T): number;
   bytesOf(item: T): number;
   /** A new item of at least `capacity`. */
   make(capacity: number): T;
 }
 
+/**
+ * A borrower asking for a capacity gets a kept item of at least that and at most twice that, the
+ * smallest such (a held Send counts the memory its columns keep: a small one must not keep a large
+ * one's), or a new one. One asking for none gets the item given back last (a buffer that grows).
+ */
 export class ReusePool<T> {
+  /** Oldest given back first. */
   private readonly free: T[] = [];
   private keptBytes = 0;
-  /** The largest capacity asked for or given back: new items are made this large, smaller ones are not kept. */
-  private largest = 0;
 
   constructor(private readonly options: ReusePoolOptions<T>) {}
 
@@ -26,36 +30,31 @@ export class ReusePool<T> {
     return this.keptBytes;
   }
 
-  /** An item of at least `capacity`: a kept one, or a new one as large as the largest seen. */
-  take(capacity = 0): T {
-    const { capacityOf, bytesOf, make } = this.options;
-    this.largest = Math.max(this.largest, capacity);
-    const index = this.free.findIndex((item) => capacityOf(item) >= capacity);
-    if (index < 0) return make(this.largest);
+  take(capacity?: number): T {
+    const { capacityOf, make } = this.options;
+    let index = capacity === undefined ? this.free.length - 1 : -1;
+    if (capacity !== undefined) {
+      for (let at = 0; at < this.free.length; at++) {
+        const size = capacityOf(this.free[at]);
+        if (size >= capacity && size <= 2 * capacity && (index < 0 || size < capacityOf(this.free[index]))) index = at;
+      }
+    }
+    if (index < 0) return make(capacity ?? 0);
     const [item] = this.free.splice(index, 1);
-    this.keptBytes -= bytesOf(item);
+    this.keptBytes -= this.options.bytesOf(item);
     return item;
   }
 
   /**
    * Gives an item back: the caller must be done with it, and so must every library it handed the
-   * item to. Kept unless smaller than the largest seen or over the byte bound (then left to the GC).
+   * item to. Kept within the byte bound, the oldest kept ones let go first (to the GC).
    */
   give(item: T): void {
-    const { capacityOf, bytesOf, maxBytes } = this.options;
-    const capacity = capacityOf(item);
-    this.largest = Math.max(this.largest, capacity);
+    const { bytesOf, maxBytes } = this.options;
     if (this.free.includes(item)) throw new Error('an item was given back to the pool twice');
-    const bytes = bytesOf(item);
-    if (capacity < this.largest || this.keptBytes + bytes > (typeof maxBytes === 'number' ? maxBytes : maxBytes())) return;
     this.free.push(item);
-    this.keptBytes += bytes;
-    // Items smaller than the largest seen will not be asked for again: let them go.
-    for (let index = this.free.length - 1; index >= 0; index--) {
-      const kept = this.free[index];
-      if (capacityOf(kept) >= this.largest) continue;
-      this.free.splice(index, 1);
-      this.keptBytes -= bytesOf(kept);
-    }
+    this.keptBytes += bytesOf(item);
+    const bound = typeof maxBytes === 'number' ? maxBytes : maxBytes();
+    while (this.keptBytes > bound) this.keptBytes -= bytesOf(this.free.shift()!);
   }
 }
