@@ -58,8 +58,9 @@ async function natsToGrpc(config: Config, log: Logger): Promise<number> {
   // and written into a pooled buffer that grpc-js gets as it is (given back once the Send was
   // answered, by the client): no megabytes allocated per event. The pools keep at most what the
   // events in flight used, within BRIDGE_BUFFER_BYTES.
-  const columnsPool = new FlowColumnsPool(config.bridge.bufferBytes);
-  const client = new PbflowClient(config.target.host!, config.target.port!, config.grpc, scratchPool(config.bridge.bufferBytes));
+  const columnsPool: FlowColumnsPool = new FlowColumnsPool(() => config.bridge.bufferBytes - buffers.bytes);
+  const buffers: ReusePool<Scratch> = scratchPool(() => config.bridge.bufferBytes - columnsPool.bytes);
+  const client = new PbflowClient(config.target.host!, config.target.port!, config.grpc, buffers);
   const nc = await connect(connectionOptions(config.nats, 'flowcast-bridge-progress'));
   const progress = await ProgressStore.open(nc, `${config.nats.bridgeDurable}-progress`, config.nats.streamMaxAgeMs);
   const keyOf = (event: EventAttributes) => `${event.source} ${event.id}`;

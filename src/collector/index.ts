@@ -12,7 +12,7 @@ export {
 } from './nats.js';
 export { CollectorError, type CollectorErrorKind } from './errors.js';
 export type { ColumnarFlowBatch, DecodedFlowBatch, FlowRecord } from '../model/index.js';
-export { FlowColumns, type FlowFeatures } from '../model/index.js';
+export { FlowColumns, FlowColumnsPool, type FlowFeatures } from '../model/index.js';
 export type { ColumnarRecords } from '../encode/pbflow-reader.js';
 export type { PbflowRecord, PbflowIp } from '../encode/pbflow.js';
 export { formatAddress, formatMac } from '../model/index.js';
