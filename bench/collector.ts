@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 
@@ -73,11 +74,14 @@ const rows: [string, number][] = process.argv.includes('--bridge-only')
 // The Avro reader alone, without the CloudEvent around it.
 if (rows.length) rows.splice(2, 0, ['Avro FlowBatch → columns (readFlowBatch alone)', cpuPerRecord(forEachEvent((body) => readFlowBatch(body)))]);
 
+/** The bridge's Node flags: what docs/deploy.md gives it; BENCH_BRIDGE_NODE_OPTIONS replaces them (empty: Node's defaults). */
+const BRIDGE_NODE_OPTIONS = process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '';
+
 function startBridge(env: Record<string, string>): { child: ChildProcess; log: () => string } {
   // BENCH_BRIDGE_PROFILE=<dir>: each bridge writes a CPU profile there (node --cpu-prof) when it stops.
   const profile = process.env.BENCH_BRIDGE_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_BRIDGE_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, `${PROJECT_ROOT}bin/flowcast-bridge.js`], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env },
+    env: { PATH: process.env.PATH, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', NODE_OPTIONS: BRIDGE_NODE_OPTIONS, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -105,11 +109,35 @@ function cpuMicroseconds(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
 }
 
-/** Records per second, and the bridge's CPU µs per record over the same records. */
+/** The most resident memory the process had (VmHWM), MB. */
+function peakRssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB$/m);
+  return Number(line![1]) / 1024;
+}
+
+/** CPU µs so far of the bridge, of nats-server and of this process (the sink, or the sender and the subscriber). */
+function cpuOf(bridge: number, nats: number): [number, number, number] {
+  const self = process.cpuUsage();
+  return [cpuMicroseconds(bridge), cpuMicroseconds(nats), self.user + self.system];
+}
+
+/**
+ * Records per second; the CPU µs per record over the same records of the bridge, of nats-server and
+ * of this process (the other end); the bridge's peak RSS.
+ */
 interface EndToEnd {
   rate: number;
   cpuPerRecord: number;
+  natsCpuPerRecord: number;
+  otherEndCpuPerRecord: number;
+  peakRssMb: number;
 }
+
+/** The CPU per record between two cpuOf() readings. */
+const perRecord = (before: number[], after: number[], records: number) => {
+  const [bridge, nats, otherEnd] = after.map((value, index) => (value - before[index]) / records);
+  return { cpuPerRecord: bridge, natsCpuPerRecord: nats, otherEndCpuPerRecord: otherEnd };
+};
 
 /** JetStream events → bridge → gRPC sink: records per second from the first record at the sink to the last. */
 async function natsToGrpc(): Promise<EndToEnd> {
@@ -125,18 +153,19 @@ async function natsToGrpc(): Promise<EndToEnd> {
   let received = 0;
   let first = 0n;
   let last = 0n;
-  let [cpuFirst, cpuLast] = [0, 0];
+  let [cpuFirst, cpuLast] = [[0], [0]];
+  let peakRss: number;
   // The sink reads the records with the fast reader (onFlows): little of the CPU the bridge needs.
   const sink = await startGrpcCollector({
     port: 0,
     onFlows: (batch) => {
       if (!first) {
         first = process.hrtime.bigint();
-        cpuFirst = cpuMicroseconds(bridge.child.pid!);
+        cpuFirst = cpuOf(bridge.child.pid!, nats.pid!);
       }
       received += batch.flows.length;
       last = process.hrtime.bigint();
-      if (received >= BRIDGE_MESSAGES * FLOWS) cpuLast = cpuMicroseconds(bridge.child.pid!);
+      if (received >= BRIDGE_MESSAGES * FLOWS) cpuLast = cpuOf(bridge.child.pid!, nats.pid!);
     },
   });
   const bridge = startBridge({
@@ -152,6 +181,7 @@ async function natsToGrpc(): Promise<EndToEnd> {
       () => `the sink to receive every record (${received}): ${bridge.log()}`,
     );
     if (received !== BRIDGE_MESSAGES * FLOWS) throw new Error(`the sink received ${received} records: ${bridge.log()}`);
+    peakRss = peakRssMb(bridge.child.pid!);
   } finally {
     await stop(bridge.child);
     await sink.close();
@@ -159,7 +189,7 @@ async function natsToGrpc(): Promise<EndToEnd> {
     await nats.stop();
   }
   // The first message's arrival starts the clock.
-  return { rate: (received - FLOWS) / (Number(last - first) / 1e9), cpuPerRecord: (cpuLast - cpuFirst) / (received - FLOWS) };
+  return { rate: (received - FLOWS) / (Number(last - first) / 1e9), ...perRecord(cpuFirst, cpuLast, received - FLOWS), peakRssMb: peakRss };
 }
 
 /** pbflow Sends (4 in flight) → bridge → core NATS: records per second from the first Send to the last event received. */
@@ -190,7 +220,7 @@ async function grpcToNats(): Promise<EndToEnd> {
     );
     received = 0;
     const start = process.hrtime.bigint();
-    const cpuStart = cpuMicroseconds(bridge.child.pid!);
+    const cpuStart = cpuOf(bridge.child.pid!, nats.pid!);
     let next = 0;
     await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -202,7 +232,7 @@ async function grpcToNats(): Promise<EndToEnd> {
       () => `every event on NATS (${received}): ${bridge.log()}`,
     );
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    return { rate: received / seconds, cpuPerRecord: (cpuMicroseconds(bridge.child.pid!) - cpuStart) / received };
+    return { rate: received / seconds, ...perRecord(cpuStart, cpuOf(bridge.child.pid!, nats.pid!), received), peakRssMb: peakRssMb(bridge.child.pid!) };
   } finally {
     client.close();
     await stop(bridge.child);
@@ -212,6 +242,7 @@ async function grpcToNats(): Promise<EndToEnd> {
   }
 }
 
+const loadAverage = loadavg()[0].toFixed(1);
 const endToEnd = { natsToGrpc: await natsToGrpc(), grpcToNats: await grpcToNats() };
 const rate = (value: number) => Math.round(value).toLocaleString('en');
 const markdown = [
@@ -221,9 +252,24 @@ const markdown = [
   '| --- | --- | --- |',
   ...rows.map(([stage, us]) => `| ${stage} | ${us.toFixed(3)} | ${rate(1e6 / us)} |`),
   '',
-  `flowcast-bridge as a process, ${(BRIDGE_MESSAGES * FLOWS).toLocaleString('en')} records, wall clock (and the bridge's own CPU per record): ` +
-    `nats-to-grpc (JetStream durable → gRPC sink) ${rate(endToEnd.natsToGrpc.rate)} records/s (${endToEnd.natsToGrpc.cpuPerRecord.toFixed(2)} µs); ` +
-    `grpc-to-nats (pbflow Sends, 4 in flight → core NATS) ${rate(endToEnd.grpcToNats.rate)} records/s (${endToEnd.grpcToNats.cpuPerRecord.toFixed(2)} µs).`,
+  `flowcast-bridge as a process (NODE_OPTIONS=${JSON.stringify(BRIDGE_NODE_OPTIONS)}), ${(BRIDGE_MESSAGES * FLOWS).toLocaleString('en')} records each way, ` +
+    `on this machine's cores with nats-server and the other end (this process; load average ${loadAverage} at the start). ` +
+    "CPU is each process's own (utime + stime, all its threads) over the same records:",
+  '',
+  '| direction | records/s (wall clock) | bridge CPU µs/record | bridge peak RSS | nats-server µs/record | other end µs/record | the three µs/record | cores the three need for 500,000/s |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...(
+    [
+      ['nats-to-grpc: JetStream durable → bridge → gRPC sink (fast reader)', endToEnd.natsToGrpc],
+      ['grpc-to-nats: pbflow Sends, 4 in flight → bridge → core NATS subscriber', endToEnd.grpcToNats],
+    ] as const
+  ).map(([direction, run]) => {
+    const all = run.cpuPerRecord + run.natsCpuPerRecord + run.otherEndCpuPerRecord;
+    return (
+      `| ${direction} | ${rate(run.rate)} | ${run.cpuPerRecord.toFixed(2)} | ${Math.round(run.peakRssMb)} MB | ${run.natsCpuPerRecord.toFixed(2)} | ` +
+      `${run.otherEndCpuPerRecord.toFixed(2)} | ${all.toFixed(2)} | ${((all * 500_000) / 1e6).toFixed(2)} |`
+    );
+  }),
 ].join('\n');
 console.log(markdown);
 if (!process.argv.includes('--no-write')) writeSection('collector', markdown);

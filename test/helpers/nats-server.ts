@@ -42,6 +42,11 @@ export class NatsServer {
    * `maxPayload`: the server's max_payload (bytes); `config`: more of nats-server's configuration
    * (e.g. `authorization { … }`), both through a configuration file.
    */
+  /** The running server's process id (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   static async start(options: { ns?: string; jetstream?: boolean; port?: number; maxPayload?: number; config?: string } = {}): Promise<NatsServer> {
     const server = new NatsServer(options.port, options.ns, options.jetstream ?? false, options.maxPayload, options.config);
     await server.resume();
