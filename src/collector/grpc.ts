@@ -122,7 +122,9 @@ export async function startGrpcCollector(options: GrpcCollectorOptions): Promise
         refuse(callback, grpc.status.INVALID_ARGUMENT, new CollectorError('protobuf', (error as Error).message, { cause: error }));
         return;
       }
-      const giveBack = () => Array.isArray(records) || options.columnsPool?.give(records.flows);
+      const giveBack = () => {
+        if (!Array.isArray(records)) options.columnsPool?.give(records.flows);
+      };
       const problem = Array.isArray(records) ? records.map(invalidTime).find(Boolean) : records.invalid;
       if (problem) {
         giveBack();
