@@ -8,6 +8,7 @@ import {
   decodeExtras,
   dnsResponseCodeName,
   forEachObserved,
+  hasObserved,
   formatAddress,
   formatAddressAt,
   formatMac,
@@ -198,7 +199,8 @@ export function formatJsonLines(batch: FlowBatch, dropCauseName: DropCauseNamer)
     const name = nameOf(ifIndex);
     const direction = records[base + DIRECTION] === DIRECTION_EGRESS ? '"egress"' : '"ingress"';
     let dupList = `[{"interface":${name},"direction":${direction},"udn":""}`;
-    forEachObserved(records, base, (other, seen) => (dupList += `,{"interface":${nameOf(other)},"direction":"${seen}","udn":""}`));
+    if (hasObserved(records, base))
+      forEachObserved(records, base, (other, seen) => (dupList += `,{"interface":${nameOf(other)},"direction":"${seen}","udn":""}`));
     text +=
       `${head}${ifIndex},"interface":${name},"direction":${direction},"etherType":${records.readUInt16LE(base + ETH_PROTOCOL)}` +
       `,"srcMac":"${formatMacAt(records, base + SRC_MAC)}","dstMac":"${formatMacAt(records, base + DST_MAC)}"` +

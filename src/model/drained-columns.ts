@@ -24,6 +24,7 @@ import {
   TCP_HEADER_FLAGS,
   decodeExtras,
   forEachObserved,
+  hasObserved,
   readNsAsUs,
   readUint64,
 } from './record.js';
@@ -61,7 +62,9 @@ export function decodeColumns(drained: Buffer, interfaceName: (ifIndex: number) 
     columns.sampling[index] = drained.readUInt32LE(base + SAMPLING);
     columns.netobservTcpFlags[index] = drained.readUInt16LE(base + NETOBSERV_TCP_FLAGS);
     columns.dupListKind[index] = DUP_LIST_OWN;
-    const features: FlowFeatures = {};
+    // Most flows crossed no other interface and carry no extras: no features object for them.
+    const features: FlowFeatures | undefined = hasObserved(drained, base) || extras ? {} : undefined;
+    if (features === undefined) continue;
     forEachObserved(drained, base, (other, seen) => {
       features.dupList ??= [{ interface: interfaceName(ifIndex), direction: columns.direction[index] ? 'egress' : 'ingress', udn: '' }];
       features.dupList.push({ interface: interfaceName(other), direction: seen, udn: '' });

@@ -5,6 +5,7 @@ export {
   decodeExtras,
   decodeFlows,
   forEachObserved,
+  hasObserved,
   formatAddress,
   formatAddressAt,
   formatMac,

@@ -158,6 +158,11 @@ const [DNS_NAME, DNS_NAME_SIZE] = EXTRAS_OFFSETS.dns_name;
 /** dup_list directions of an observed slot's direction bits (1 ingress, 2 egress, 3 both). */
 const OBSERVED_DIRECTIONS: readonly (InterfaceDirection['direction'] | undefined)[] = [undefined, 'ingress', 'egress', 'both'];
 
+/** Whether the flow_record at `base` lists other interfaces (slots are taken in order: the first tells). */
+export function hasObserved(records: Buffer, base: number): boolean {
+  return records.readUInt32LE(base + OBSERVED) !== 0;
+}
+
 /**
  * The other interfaces of the flow_record at `base` (metrics.observed, DEDUPER=firstCome): the
  * index and directions of each used slot, in the order the kernel listed them; `visit` is called
