@@ -92,7 +92,7 @@ test: lint build build/.apt-test-ok
 	node --import tsx --test --test-concurrency=1 --test-timeout=300000 $(TESTS)
 
 run: build
-	NODE_OPTIONS="--max-semi-space-size=4 --v8-pool-size=1" node bin/flowcast-agent.js
+	NODE_OPTIONS="--max-semi-space-size=4 --v8-pool-size=1" MALLOC_ARENA_MAX=1 node bin/flowcast-agent.js
 
 bench: build build/.apt-test-ok
 	node --import tsx bench/capture.ts

@@ -20,7 +20,9 @@ const FLOWS = 10_000;
 const RUNS = Number(process.env.BENCH_COST_RUNS ?? 3);
 /** The Node flags deploy/Containerfile and the systemd unit give the agent (NODE_OPTIONS); BENCH_NODE_OPTIONS to compare others. */
 const AGENT_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=4 --v8-pool-size=1';
-const NODE_OPTIONS: Record<string, string> = { NODE_OPTIONS: AGENT_NODE_OPTIONS };
+/** Their environment with it: one malloc arena (BENCH_MALLOC_ARENA_MAX to compare others; empty: glibc's default). */
+const MALLOC_ARENA_MAX = process.env.BENCH_MALLOC_ARENA_MAX ?? '1';
+const NODE_OPTIONS: Record<string, string> = { NODE_OPTIONS: AGENT_NODE_OPTIONS, ...(MALLOC_ARENA_MAX && { MALLOC_ARENA_MAX }) };
 const INTERVAL_MS = 5000; // the default CACHE_ACTIVE_TIMEOUT
 const IDLE_MS = 30_000;
 const SINK_PORT = 9600;
@@ -183,7 +185,7 @@ async function modes(net: TestNet): Promise<string> {
     console.log(rows.at(-1));
   }
   return [
-    `Machine: ${machineLine()}. ${PACKETS.toLocaleString('en')} UDP packets over ${FLOWS.toLocaleString('en')} flows, unpaced; default settings (CACHE_MAX_FLOWS=100000, 5 s interval) but the export, NODE_OPTIONS="${AGENT_NODE_OPTIONS}"; median of ${RUNS} runs (idle: the first run).`,
+    `Machine: ${machineLine()}. ${PACKETS.toLocaleString('en')} UDP packets over ${FLOWS.toLocaleString('en')} flows, unpaced; default settings (CACHE_MAX_FLOWS=100000, 5 s interval) but the export, NODE_OPTIONS="${AGENT_NODE_OPTIONS}"${MALLOC_ARENA_MAX ? ` MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX}` : ''}; median of ${RUNS} runs (idle: the first run).`,
     '',
     '| export | packets accounted | agent CPU, first burst (send → last drain) | same burst again | idle CPU per minute | peak RSS | exported bytes per flow |',
     '| --- | --- | --- | --- | --- | --- | --- |',
