@@ -62,8 +62,14 @@ native/build/Release/flowcast.node: native/binding.gyp $(wildcard native/src/*) 
 	npm run --silent build:native >build/native.log 2>&1 || (cat build/native.log; exit 1)
 
 ts: dist/.built
+# The configuration's validator: ajv standalone code generated from the schema, committed (tools run
+# the sources through tsx; test/config/validator.test.ts fails when it is stale). The agent then
+# neither loads ajv nor compiles the schema at start.
+VALIDATOR := src/config/config-validator.generated.js
+$(VALIDATOR): schemas/config.schema.json src/config/validator-build.ts src/config/schema-keywords.ts src/config/schema.ts | deps
+	node --import tsx src/config/validator-build.ts
 # tsc never removes the output of a source that moved or was deleted: start from an empty dist.
-dist/.built: $(TS_SOURCES) tsconfig.json | deps
+dist/.built: $(TS_SOURCES) $(VALIDATOR) tsconfig.json | deps
 	rm -rf dist
 	npx tsc -p tsconfig.json
 	@touch $@
@@ -86,7 +92,7 @@ test: lint build build/.apt-test-ok
 	node --import tsx --test --test-concurrency=1 --test-timeout=300000 $(TESTS)
 
 run: build
-	NODE_OPTIONS="--max-semi-space-size=4 --v8-pool-size=0" node bin/flowcast-agent.js
+	NODE_OPTIONS="--max-semi-space-size=4 --v8-pool-size=1" MALLOC_ARENA_MAX=1 node bin/flowcast-agent.js
 
 bench: build build/.apt-test-ok
 	node --import tsx bench/capture.ts

@@ -75,7 +75,7 @@ const rows: [string, number][] = process.argv.includes('--bridge-only')
 if (rows.length) rows.splice(2, 0, ['Avro FlowBatch → columns (readFlowBatch alone)', cpuPerRecord(forEachEvent((body) => readFlowBatch(body)))]);
 
 /** The bridge's Node flags, the agent's (docs/deploy.md); BENCH_BRIDGE_NODE_OPTIONS replaces them (empty: Node's defaults). */
-const BRIDGE_NODE_OPTIONS = process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '--max-semi-space-size=4 --v8-pool-size=0';
+const BRIDGE_NODE_OPTIONS = process.env.BENCH_BRIDGE_NODE_OPTIONS ?? '--max-semi-space-size=4 --v8-pool-size=1';
 
 function startBridge(env: Record<string, string>): { child: ChildProcess; log: () => string } {
   // BENCH_BRIDGE_PROFILE=<dir>: each bridge writes a CPU profile there (node --cpu-prof) when it stops.

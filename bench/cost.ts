@@ -19,8 +19,10 @@ const FLOWS = 10_000;
 /** BENCH_COST_RUNS: fewer runs while working on it; the docs' numbers are from 3. */
 const RUNS = Number(process.env.BENCH_COST_RUNS ?? 3);
 /** The Node flags deploy/Containerfile and the systemd unit give the agent (NODE_OPTIONS); BENCH_NODE_OPTIONS to compare others. */
-const AGENT_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=4 --v8-pool-size=0';
-const NODE_OPTIONS: Record<string, string> = { NODE_OPTIONS: AGENT_NODE_OPTIONS };
+const AGENT_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=4 --v8-pool-size=1';
+/** Their environment with it: one malloc arena (BENCH_MALLOC_ARENA_MAX to compare others; empty: glibc's default). */
+const MALLOC_ARENA_MAX = process.env.BENCH_MALLOC_ARENA_MAX ?? '1';
+const NODE_OPTIONS: Record<string, string> = { NODE_OPTIONS: AGENT_NODE_OPTIONS, ...(MALLOC_ARENA_MAX && { MALLOC_ARENA_MAX }) };
 const INTERVAL_MS = 5000; // the default CACHE_ACTIVE_TIMEOUT
 const IDLE_MS = 30_000;
 const SINK_PORT = 9600;
@@ -165,10 +167,14 @@ async function modeRun(net: TestNet, mode: Mode, srcPort: number, measureIdle: b
   }
 }
 
+const ALL_MODES: Mode[] = ['stdout json', 'nats', 'grpc', 'http'];
+/** BENCH_COST_MODES="grpc,http": only these (while working on one); printed, not written to the docs. */
+const SOME_MODES = process.env.BENCH_COST_MODES?.split(',') as Mode[] | undefined;
+
 async function modes(net: TestNet): Promise<string> {
   const rows: string[] = [];
-  const all: Mode[] = ['stdout json', 'nats', 'grpc', 'http'];
-  for (const [index, mode] of all.entries()) {
+  for (const [index, mode] of ALL_MODES.entries()) {
+    if (SOME_MODES && !SOME_MODES.includes(mode)) continue;
     const runs: ModeRun[] = [];
     for (let run = 0; run < RUNS; run++) runs.push(await modeRun(net, mode, 31500 + index * 10 + run, run === 0));
     rows.push(
@@ -179,7 +185,7 @@ async function modes(net: TestNet): Promise<string> {
     console.log(rows.at(-1));
   }
   return [
-    `Machine: ${machineLine()}. ${PACKETS.toLocaleString('en')} UDP packets over ${FLOWS.toLocaleString('en')} flows, unpaced; default settings (CACHE_MAX_FLOWS=100000, 5 s interval) but the export, NODE_OPTIONS="${AGENT_NODE_OPTIONS}"; median of ${RUNS} runs (idle: the first run).`,
+    `Machine: ${machineLine()}. ${PACKETS.toLocaleString('en')} UDP packets over ${FLOWS.toLocaleString('en')} flows, unpaced; default settings (CACHE_MAX_FLOWS=100000, 5 s interval) but the export, NODE_OPTIONS="${AGENT_NODE_OPTIONS}"${MALLOC_ARENA_MAX ? ` MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX}` : ''}; median of ${RUNS} runs (idle: the first run).`,
     '',
     '| export | packets accounted | agent CPU, first burst (send → last drain) | same burst again | idle CPU per minute | peak RSS | exported bytes per flow |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -246,7 +252,10 @@ async function scaling(net: TestNet): Promise<string> {
 const only = process.env.BENCH_COST_ONLY; // "modes" or "scaling": one section (while working on it)
 const net = await TestNet.create();
 try {
-  if (only !== 'scaling') writeSection('cost-modes', await modes(net));
+  if (only !== 'scaling') {
+    const table = await modes(net);
+    if (!SOME_MODES) writeSection('cost-modes', table);
+  }
   if (only !== 'modes') writeSection('cost-scaling', await scaling(net));
 } finally {
   await net.destroy();

@@ -1,16 +1,16 @@
-// Agent configuration from environment variables, validated against schemas/config.schema.json.
-import { accessSync, constants } from 'node:fs';
+// Agent configuration from environment variables, validated against schemas/config.schema.json
+// (by the validator generated from it at build time: config-validator.generated.js).
 import { hostname } from 'node:os';
-import { isIP } from 'node:net';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 
-import { agentAddress, isServerUrl, readableByOthers, type IpType } from './checks.js';
+import { agentAddress, readableByOthers, type IpType } from './checks.js';
 import type { Command } from './command-line.js';
+import { validate as generatedValidate } from './config-validator.generated.js';
 import { parseDuration } from './duration.js';
 import { parseFilterRules, type FilterRule } from './filter-rules.js';
-import { parseCidrs, parseInterfaceList } from './interface-lists.js';
 import { checkNetobservVariables } from './netobserv.js';
 import { CONFIG_SCHEMA, allowedValues } from './schema.js';
+import { commaList, parseCeOverrides } from './schema-keywords.js';
 
 export { parseDuration } from './duration.js';
 
@@ -108,51 +108,8 @@ export function describeIssue({ variable, value, problem }: ConfigIssue): string
   return value === undefined ? `${variable}: ${problem}` : `${variable}=${JSON.stringify(value)}: ${problem}`;
 }
 
-const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true, strictRequired: false });
-ajv.addFormat('duration', { type: 'string', validate: (text: string) => !Number.isNaN(parseDuration(text)) });
-ajv.addFormat('ip', { type: 'string', validate: (text: string) => isIP(text) !== 0 });
-ajv.addKeyword({ keyword: 'x-aliases' });
-ajv.addKeyword({
-  keyword: 'x-min-ms',
-  type: 'string',
-  validate: (minimum: number, text: string) => Number.isNaN(parseDuration(text)) || parseDuration(text) >= minimum,
-});
-ajv.addKeyword({
-  keyword: 'x-max-ms',
-  type: 'string',
-  validate: (maximum: number, text: string) => Number.isNaN(parseDuration(text)) || parseDuration(text) <= maximum,
-});
-ajv.addKeyword({ keyword: 'x-secret' });
-ajv.addKeyword({ keyword: 'x-power-of-two', type: 'integer', validate: (wanted: boolean, value: number) => !wanted || (value & (value - 1)) === 0 });
-ajv.addKeyword({
-  keyword: 'x-format',
-  type: 'string',
-  validate: (format: string, text: string) => {
-    try {
-      if (format === 'ce-overrides') return parseCeOverrides(text) !== undefined;
-      if (format === 'http-url') return isServerUrl(text, ['http', 'https']);
-      if (format === 'nats-urls') return list(text).length > 0 && list(text).every((url) => isServerUrl(url, ['nats', 'tls', 'ws', 'wss']));
-      if (format === 'cidr-list') parseCidrs(text.split(','), '');
-      else parseInterfaceList(text.split(','), '');
-      return true;
-    } catch {
-      return false;
-    }
-  },
-});
-ajv.addKeyword({
-  keyword: 'x-file',
-  type: 'string',
-  validate: (wanted: boolean, path: string) => {
-    try {
-      if (wanted) accessSync(path, constants.R_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-});
-const validate = ajv.compile(CONFIG_SCHEMA);
+// Generated at build time from the schema (validator-build.ts): no ajv and no compiling at start.
+const validate = generatedValidate as ValidateFunction;
 
 const GO_BOOLEANS: Record<string, string> = Object.fromEntries([
   ...['1', 't', 'T', 'TRUE', 'True'].map((spelling) => [spelling, 'true']),
@@ -213,25 +170,6 @@ function conditionOf(schemaPath: string): string {
     .map(([name, rule]) => `${name}=${rule.const}`)
     .join(' and ');
 }
-
-/** K_CE_OVERRIDES' extensions; undefined when it is not {"extensions": {name: string}} per the spec's naming rule. */
-function parseCeOverrides(text: string): Record<string, string> | undefined {
-  try {
-    const extensions = (JSON.parse(text) as { extensions?: unknown }).extensions ?? {};
-    if (typeof extensions !== 'object' || extensions === null || Array.isArray(extensions)) return undefined;
-    const entries = Object.entries(extensions);
-    const valid = entries.every(([name, value]) => /^[a-z0-9]{1,20}$/.test(name) && typeof value === 'string');
-    return valid ? (Object.fromEntries(entries) as Record<string, string>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const list = (text: string) =>
-  text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
 
 /** METRICS_ENABLE=true without a port: NetObserv's METRICS_SERVER_PORT default. */
 const NETOBSERV_METRICS_PORT = 9090;
@@ -365,14 +303,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
         : undefined,
     },
     capture: {
-      interfaces: list(values.INTERFACES),
-      excludeInterfaces: list(values.EXCLUDE_INTERFACES),
+      interfaces: commaList(values.INTERFACES),
+      excludeInterfaces: commaList(values.EXCLUDE_INTERFACES),
       direction: values.DIRECTION,
       sampling: values.SAMPLING,
       maxFlows: values.CACHE_MAX_FLOWS,
       ringBufferBytes: values.RING_BUFFER_SIZE,
       attachMode: values.TC_ATTACH_MODE,
-      interfaceIps: list(values.INTERFACE_IPS),
+      interfaceIps: commaList(values.INTERFACE_IPS),
       listen: values.LISTEN_INTERFACES,
       pollPeriodMs: parseDuration(values.LISTEN_POLL_PERIOD),
       packetDrops: values.ENABLE_PKT_DROPS,
@@ -402,7 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, command: Comman
     http: { url: values.HTTP_TARGET_URL, caCerts: values.K_CA_CERTS, caCertsDir: values.K_CA_CERTS_DIR, oidcTokenFile: values.K_OIDC_TOKEN_FILE },
     exportEmptyBatches: values.EXPORT_EMPTY_BATCHES,
     nats: {
-      servers: list(values.NATS_URL),
+      servers: commaList(values.NATS_URL),
       subject: values.NATS_SUBJECT,
       jetstream: values.NATS_JETSTREAM,
       stream: values.NATS_STREAM,

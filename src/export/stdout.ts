@@ -1,7 +1,46 @@
 // EXPORT=stdout: what a person running the agent reads. A table per interval, or JSON lines.
 import type { Writable } from 'node:stream';
 
-import { dnsResponseCodeName, formatAddress, formatMac, tcpStateName, type FlowBatch, type FlowRecord } from '../model/index.js';
+import {
+  DIRECTION_EGRESS,
+  EXTRAS_SIZE,
+  RECORD_SIZE,
+  decodeExtras,
+  dnsResponseCodeName,
+  forEachObserved,
+  hasObserved,
+  formatAddress,
+  formatAddressAt,
+  formatMac,
+  formatMacAt,
+  readNsAsUs,
+  readUint64,
+  tcpStateName,
+  type FlowBatch,
+  type FlowRecord,
+} from '../model/index.js';
+import {
+  BYTES,
+  DIRECTION,
+  DSCP,
+  DST_IP,
+  DST_MAC,
+  DST_PORT,
+  ETH_PROTOCOL,
+  FIRST_SEEN,
+  ICMP_CODE,
+  ICMP_TYPE,
+  IF_INDEX,
+  LAST_SEEN,
+  NETOBSERV_TCP_FLAGS,
+  PACKETS,
+  PROTOCOL,
+  SAMPLING,
+  SRC_IP,
+  SRC_MAC,
+  SRC_PORT,
+  TCP_HEADER_FLAGS,
+} from '../model/record.js';
 import type { Exporter } from './queue.js';
 
 /**
@@ -121,28 +160,70 @@ export function formatTable(batch: FlowBatch, topFlows: number, dropCauseName: D
   return lines.join('\n') + '\n';
 }
 
-/** One JSON object per flow, readable values (addresses as text, times as ISO strings). */
+const MILLISECONDS = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z`);
+
+/**
+ * new Date(us / 1000).toISOString(), with the text up to the second made once per second (`seconds`
+ * holds it): an interval's flows start and end within a few seconds, and a Date and its text per
+ * time were about a fifth of a JSON line's cost (profiled).
+ */
+function isoTime(us: number, seconds: Map<number, string>): string {
+  const ms = Math.floor(us / 1000);
+  const second = Math.floor(ms / 1000);
+  let upToSecond = seconds.get(second);
+  if (upToSecond === undefined) seconds.set(second, (upToSecond = new Date(second * 1000).toISOString().slice(0, -4))); // without "000Z"
+  return upToSecond + MILLISECONDS[ms - second * 1000];
+}
+
+/**
+ * One JSON object per flow, readable values (addresses as text, times as ISO strings): the decoded
+ * FlowRecord's fields in its order, with agentName and sequence first. Written from the drained
+ * structs field by field rather than as JSON.stringify of a decoded flow object spread into another
+ * (two objects and four Buffer views a flow: most of stdout json's CPU in a burst, and much more on
+ * the first, before V8 optimised it); test/export/stdout.test.ts checks the text is that of the
+ * objects, byte for byte.
+ */
 export function formatJsonLines(batch: FlowBatch, dropCauseName: DropCauseNamer): string {
+  const { records, extras } = batch.flows;
+  const names = new Map<number, string>(); // each interface's name as JSON, once
+  const nameOf = (ifIndex: number) => {
+    let name = names.get(ifIndex);
+    if (name === undefined) names.set(ifIndex, (name = JSON.stringify(batch.flows.interfaceName(ifIndex))));
+    return name;
+  };
+  const seconds = new Map<number, string>();
+  const head = `{"agentName":${JSON.stringify(batch.agentName)},"sequence":${batch.sequence},"ifIndex":`;
   let text = '';
-  for (const flow of batch.flows.decode()) {
+  for (let index = 0, base = 0; base < records.length; index++, base += RECORD_SIZE) {
+    const ifIndex = records.readUInt32LE(base + IF_INDEX);
+    const name = nameOf(ifIndex);
+    const direction = records[base + DIRECTION] === DIRECTION_EGRESS ? '"egress"' : '"ingress"';
+    let dupList = `[{"interface":${name},"direction":${direction},"udn":""}`;
+    if (hasObserved(records, base))
+      forEachObserved(records, base, (other, seen) => (dupList += `,{"interface":${nameOf(other)},"direction":"${seen}","udn":""}`));
     text +=
-      JSON.stringify({
-        agentName: batch.agentName,
-        sequence: batch.sequence,
-        ...flow,
-        srcMac: formatMac(flow.srcMac),
-        dstMac: formatMac(flow.dstMac),
-        srcAddr: formatAddress(flow.srcAddr),
-        dstAddr: formatAddress(flow.dstAddr),
-        firstSeen: new Date(flow.firstSeen / 1000).toISOString(),
-        lastSeen: new Date(flow.lastSeen / 1000).toISOString(),
-        ...(flow.drops && {
-          drops: { ...flow.drops, latestDropCauseName: dropCauseName(flow.drops.latestDropCause), latestStateName: tcpStateName(flow.drops.latestState) },
-        }),
-        ...(flow.dns && { dns: { ...flow.dns, responseCode: dnsResponseCodeName(flow.dns.flags) } }),
-      }) + '\n';
+      `${head}${ifIndex},"interface":${name},"direction":${direction},"etherType":${records.readUInt16LE(base + ETH_PROTOCOL)}` +
+      `,"srcMac":"${formatMacAt(records, base + SRC_MAC)}","dstMac":"${formatMacAt(records, base + DST_MAC)}"` +
+      `,"srcAddr":"${formatAddressAt(records, base + SRC_IP)}","dstAddr":"${formatAddressAt(records, base + DST_IP)}"` +
+      `,"protocol":${records[base + PROTOCOL]},"srcPort":${records.readUInt16LE(base + SRC_PORT)},"dstPort":${records.readUInt16LE(base + DST_PORT)}` +
+      `,"icmpType":${records[base + ICMP_TYPE]},"icmpCode":${records[base + ICMP_CODE]}` +
+      `,"packets":${readUint64(records, base + PACKETS)},"bytes":${readUint64(records, base + BYTES)}` +
+      `,"firstSeen":"${isoTime(readNsAsUs(records, base + FIRST_SEEN), seconds)}","lastSeen":"${isoTime(readNsAsUs(records, base + LAST_SEEN), seconds)}"` +
+      `,"tcpFlags":${records.readUInt16LE(base + TCP_HEADER_FLAGS)},"dscp":${records[base + DSCP]},"sampling":${records.readUInt32LE(base + SAMPLING)}` +
+      `,"netobservTcpFlags":${records.readUInt16LE(base + NETOBSERV_TCP_FLAGS)},"dupList":${dupList}]` +
+      (extras ? extrasJson(decodeExtras(extras, index * EXTRAS_SIZE), dropCauseName) : '') +
+      '}\n';
   }
   return text;
+}
+
+/** The drops, DNS and RTT fields of a JSON line (ENABLE_PKT_DROPS, ENABLE_DNS_TRACKING, ENABLE_RTT), with their names. */
+function extrasJson({ dns, drops, rtt }: Pick<FlowRecord, 'drops' | 'dns' | 'rtt'>, dropCauseName: DropCauseNamer): string {
+  const dnsText = dns ? JSON.stringify({ ...dns, responseCode: dnsResponseCodeName(dns.flags) }) : 'null';
+  const dropsText = drops
+    ? JSON.stringify({ ...drops, latestDropCauseName: dropCauseName(drops.latestDropCause), latestStateName: tcpStateName(drops.latestState) })
+    : 'null';
+  return `,"dns":${dnsText},"drops":${dropsText},"rtt":${rtt}`;
 }
 
 /** Flows formatted and written at a time with STDOUT_FORMAT=json. */

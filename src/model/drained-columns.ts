@@ -24,9 +24,15 @@ import {
   TCP_HEADER_FLAGS,
   decodeExtras,
   forEachObserved,
+  hasObserved,
   readNsAsUs,
   readUint64,
 } from './record.js';
+
+/** A few bytes from one buffer to another: Buffer.copy's argument checks cost more than copying 6 or 16 bytes (a quarter of this decode, measured). */
+function copyBytes(from: Buffer, fromAt: number, to: Buffer, toAt: number, length: number): void {
+  for (let i = 0; i < length; i++) to[toAt + i] = from[fromAt + i];
+}
 
 /**
  * Flows as columns, without an object per flow (the pbflow writer reads columns): what
@@ -43,10 +49,10 @@ export function decodeColumns(drained: Buffer, interfaceName: (ifIndex: number) 
     columns.ifIndex[index] = ifIndex;
     columns.direction[index] = drained[base + DIRECTION] === DIRECTION_EGRESS ? 1 : 0;
     columns.etherType[index] = drained.readUInt16LE(base + ETH_PROTOCOL);
-    drained.copy(columns.macs, index * MAC_BYTES, base + SRC_MAC, base + SRC_MAC + 6);
-    drained.copy(columns.macs, index * MAC_BYTES + 6, base + DST_MAC, base + DST_MAC + 6);
-    drained.copy(columns.addresses, index * ADDRESS_BYTES, base + SRC_IP, base + SRC_IP + 16);
-    drained.copy(columns.addresses, index * ADDRESS_BYTES + 16, base + DST_IP, base + DST_IP + 16);
+    copyBytes(drained, base + SRC_MAC, columns.macs, index * MAC_BYTES, 6);
+    copyBytes(drained, base + DST_MAC, columns.macs, index * MAC_BYTES + 6, 6);
+    copyBytes(drained, base + SRC_IP, columns.addresses, index * ADDRESS_BYTES, 16);
+    copyBytes(drained, base + DST_IP, columns.addresses, index * ADDRESS_BYTES + 16, 16);
     columns.protocol[index] = drained[base + PROTOCOL];
     columns.srcPort[index] = drained.readUInt16LE(base + SRC_PORT);
     columns.dstPort[index] = drained.readUInt16LE(base + DST_PORT);
@@ -61,7 +67,9 @@ export function decodeColumns(drained: Buffer, interfaceName: (ifIndex: number) 
     columns.sampling[index] = drained.readUInt32LE(base + SAMPLING);
     columns.netobservTcpFlags[index] = drained.readUInt16LE(base + NETOBSERV_TCP_FLAGS);
     columns.dupListKind[index] = DUP_LIST_OWN;
-    const features: FlowFeatures = {};
+    // Most flows crossed no other interface and carry no extras: no features object for them.
+    const features: FlowFeatures | undefined = hasObserved(drained, base) || extras ? {} : undefined;
+    if (features === undefined) continue;
     forEachObserved(drained, base, (other, seen) => {
       features.dupList ??= [{ interface: interfaceName(ifIndex), direction: columns.direction[index] ? 'egress' : 'ingress', udn: '' }];
       features.dupList.push({ interface: interfaceName(other), direction: seen, udn: '' });

@@ -2,10 +2,14 @@
 // FlowRecord, the drained Buffer view and the batch. It imports nothing else of flowcast.
 export { DIRECTION_EGRESS, EXTRAS_OFFSETS, EXTRAS_SIZE, FIELD_OFFSETS, OBSERVED_SLOTS, OBSERVED_SLOT_SIZE, RECORD_SIZE, offsetOf } from './layout.js';
 export {
+  decodeExtras,
   decodeFlows,
   forEachObserved,
+  hasObserved,
   formatAddress,
+  formatAddressAt,
   formatMac,
+  formatMacAt,
   readNsAsUs,
   readUint64,
   tcpStateName,

@@ -108,7 +108,8 @@ export interface FlowQuic {
   seenShortHeader: number;
 }
 
-// Exported for src/model/drained-columns.ts, which reads the same fields into columns.
+// Exported for the writers that read the same fields from the drained structs (drained-columns.ts,
+// src/export/stdout.ts).
 export const SRC_MAC = offsetOf('metrics.src_mac');
 export const DST_MAC = offsetOf('metrics.dst_mac');
 export const SRC_IP = offsetOf('key.src_ip');
@@ -156,6 +157,11 @@ const [DNS_NAME, DNS_NAME_SIZE] = EXTRAS_OFFSETS.dns_name;
 
 /** dup_list directions of an observed slot's direction bits (1 ingress, 2 egress, 3 both). */
 const OBSERVED_DIRECTIONS: readonly (InterfaceDirection['direction'] | undefined)[] = [undefined, 'ingress', 'egress', 'both'];
+
+/** Whether the flow_record at `base` lists other interfaces (slots are taken in order: the first tells). */
+export function hasObserved(records: Buffer, base: number): boolean {
+  return records.readUInt32LE(base + OBSERVED) !== 0;
+}
 
 /**
  * The other interfaces of the flow_record at `base` (metrics.observed, DEDUPER=firstCome): the
@@ -244,21 +250,31 @@ export function decodeFlows(drained: Buffer, interfaceName: (ifIndex: number) =>
 
 /** "10.0.0.1" for an IPv4-mapped address, RFC 5952 text ("fd00::1") otherwise. */
 export function formatAddress(address: Uint8Array): string {
+  return formatAddressAt(address, 0);
+}
+
+/** formatAddress of the 16 bytes at `at` (a drained Buffer's field, without a view of it). */
+export function formatAddressAt(bytes: Uint8Array, at: number): string {
   // IPv4 (mapped) by hand: ipaddr's parse of 16 bytes cost 4 µs, a third of a JSON line (EXPORT=stdout).
-  if (isIpv4Mapped(address)) return `${address[12]}.${address[13]}.${address[14]}.${address[15]}`;
-  const parsed = ipaddr.fromByteArray(Array.from(address));
+  if (isIpv4Mapped(bytes, at)) return `${bytes[at + 12]}.${bytes[at + 13]}.${bytes[at + 14]}.${bytes[at + 15]}`;
+  const parsed = ipaddr.fromByteArray(Array.from(bytes.subarray(at, at + 16)));
   return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address().toString() : parsed.toString();
 }
 
-function isIpv4Mapped(address: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (address[i] !== 0) return false;
-  return address[10] === 0xff && address[11] === 0xff;
+function isIpv4Mapped(bytes: Uint8Array, at: number): boolean {
+  for (let i = at; i < at + 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[at + 10] === 0xff && bytes[at + 11] === 0xff;
 }
 
 const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 export function formatMac(mac: Uint8Array): string {
-  return `${HEX_BYTES[mac[0]]}:${HEX_BYTES[mac[1]]}:${HEX_BYTES[mac[2]]}:${HEX_BYTES[mac[3]]}:${HEX_BYTES[mac[4]]}:${HEX_BYTES[mac[5]]}`;
+  return formatMacAt(mac, 0);
+}
+
+/** formatMac of the 6 bytes at `at`. */
+export function formatMacAt(bytes: Uint8Array, at: number): string {
+  return `${HEX_BYTES[bytes[at]]}:${HEX_BYTES[bytes[at + 1]]}:${HEX_BYTES[bytes[at + 2]]}:${HEX_BYTES[bytes[at + 3]]}:${HEX_BYTES[bytes[at + 4]]}:${HEX_BYTES[bytes[at + 5]]}`;
 }
 
 const TCP_STATES = [

@@ -3,7 +3,21 @@ import { test } from 'node:test';
 
 import { dropCauseName } from '../../src/capture/index.js';
 import { formatJsonLines, formatTable } from '../../src/export/stdout.js';
-import { FIELD_OFFSETS, RECORD_SIZE } from '../../src/model/index.js';
+import {
+  DrainedFlows,
+  EXTRAS_OFFSETS,
+  EXTRAS_SIZE,
+  FIELD_OFFSETS,
+  OBSERVED_SLOTS,
+  OBSERVED_SLOT_SIZE,
+  RECORD_SIZE,
+  dnsResponseCodeName,
+  formatAddress,
+  formatMac,
+  offsetOf,
+  tcpStateName,
+  type FlowBatch,
+} from '../../src/model/index.js';
 import { AgentProcess } from '../helpers/agent.js';
 import { sampleBatch, withObserved } from '../helpers/batches.js';
 import { TestNet, sendUdp } from '../helpers/netns.js';
@@ -64,6 +78,80 @@ test('JSON lines: one readable object per flow', () => {
   assert.equal(lines[0].firstSeen, new Date(1_790_000_000_000).toISOString());
   assert.deepEqual(lines[1].dupList, [{ interface: 'eth3', direction: 'egress', udn: '' }]);
   assert.equal(lines[1].netobservTcpFlags, 0);
+});
+
+/** The JSON lines as the decoded flow objects make them (what formatJsonLines writes field by field). */
+function jsonLinesOfObjects(batch: FlowBatch): string {
+  let text = '';
+  for (const flow of batch.flows.decode()) {
+    text +=
+      JSON.stringify({
+        agentName: batch.agentName,
+        sequence: batch.sequence,
+        ...flow,
+        srcMac: formatMac(flow.srcMac),
+        dstMac: formatMac(flow.dstMac),
+        srcAddr: formatAddress(flow.srcAddr),
+        dstAddr: formatAddress(flow.dstAddr),
+        firstSeen: new Date(flow.firstSeen / 1000).toISOString(),
+        lastSeen: new Date(flow.lastSeen / 1000).toISOString(),
+        ...(flow.drops && {
+          drops: { ...flow.drops, latestDropCauseName: dropCauseName(flow.drops.latestDropCause), latestStateName: tcpStateName(flow.drops.latestState) },
+        }),
+        ...(flow.dns && { dns: { ...flow.dns, responseCode: dnsResponseCodeName(flow.dns.flags) } }),
+      }) + '\n';
+  }
+  return text;
+}
+
+test('JSON lines written from the drained structs are the JSON of the decoded flow objects, byte for byte (random flows, extras, names)', () => {
+  let seed = 12;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const randomInt = (below: number) => Math.floor(random() * below);
+  const names = new Map<number, string>([
+    [1, 'lo'],
+    [2, 'eth"0\\'],
+    [3, 'vethé☃'],
+  ]); // 4 and up have no name: if4
+  for (const withExtras of [false, true]) {
+    const count = 500;
+    const records = Buffer.alloc(count * RECORD_SIZE);
+    for (let i = 0; i < records.length; i++) records[i] = randomInt(256);
+    const extras = withExtras ? Buffer.alloc(count * EXTRAS_SIZE) : undefined;
+    for (let flow = 0; flow < count; flow++) {
+      const base = flow * RECORD_SIZE;
+      const kind = randomInt(3); // IPv4-mapped, IPv6, or zero (not IP)
+      for (const field of ['key.src_ip', 'key.dst_ip'] as const) {
+        const at = base + offsetOf(field);
+        if (kind === 0) records.fill(0, at, at + 10).fill(0xff, at + 10, at + 12);
+        if (kind === 2) records.fill(0, at, at + 16);
+      }
+      for (const field of ['metrics.first_seen', 'metrics.last_seen'] as const) {
+        // 1970 to about 2100, in ns, any digit of the milliseconds
+        records.writeBigUInt64LE(BigInt(randomInt(4_100_000_000)) * 1_000_000_000n + BigInt(randomInt(1e9)), base + offsetOf(field));
+      }
+      records.writeUInt32LE(1 + randomInt(5), base + offsetOf('metrics.if_index'));
+      const observed = randomInt(OBSERVED_SLOTS + 1);
+      for (let slot = 0; slot < OBSERVED_SLOTS; slot++) {
+        const at = base + offsetOf('metrics.observed') + slot * OBSERVED_SLOT_SIZE;
+        records.fill(0, at, at + OBSERVED_SLOT_SIZE);
+        if (slot >= observed) continue;
+        records.writeUInt32LE(1 + randomInt(5), at);
+        records[at + 4] = 1 + randomInt(3);
+      }
+      if (extras) {
+        const at = (field: keyof typeof EXTRAS_OFFSETS) => flow * EXTRAS_SIZE + EXTRAS_OFFSETS[field][0];
+        for (let i = flow * EXTRAS_SIZE; i < (flow + 1) * EXTRAS_SIZE; i++) extras[i] = randomInt(256);
+        extras[at('has_drops')] = randomInt(2);
+        extras[at('has_dns')] = randomInt(2);
+        // the addon hands over printable ASCII, NUL-terminated unless all 32 bytes are used
+        const name = Array.from({ length: randomInt(33) }, () => String.fromCharCode(32 + randomInt(95))).join('');
+        extras.fill(0, at('dns_name'), at('dns_name') + 32).write(name, at('dns_name'), 'latin1');
+      }
+    }
+    const batch: FlowBatch = { ...sampleBatch(0), agentName: 'node "a"', sequence: 7, flows: new DrainedFlows(records, names, extras) };
+    assert.equal(formatJsonLines(batch, dropCauseName), jsonLinesOfObjects(batch));
+  }
 });
 
 test('stdout mode: a long interval is still emitted, exactly, when SIGTERM arrives', async () => {
