@@ -332,6 +332,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       result.Set("lostPackets", double(totals[FLOWCAST_COUNTER_LOST_PACKETS]));
       result.Set("observedInterfacesMissed", double(totals[FLOWCAST_COUNTER_OBSERVED_MISSED]));
       result.Set("attachments", double(capture.attachment_count()));
+      result.Set("idleDrains", double(capture.idle_drains()));
       auto filtered = capture.FilterCounters();
       if (!filtered.empty()) {
         // [{ accepted, rejected, noMatch }] per rule, then { noMatch } of the packets of no rule.
