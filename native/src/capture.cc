@@ -730,6 +730,20 @@ void Capture::AddExtras(bool force, bool both_maps, DrainResult* result) {
   }
 }
 
+bool Capture::DrainIfIdle() {
+  std::unique_lock<std::mutex> drain_lock(drain_mutex_, std::try_to_lock);
+  if (!drain_lock.owns_lock() || forced_drains_ > 0) return false;
+  // The flags are only read: a drain that sees one set exchanges it. The ring buffer needs no look:
+  // a program sets the flows flag before it tries the insert that sends a packet there instead.
+  auto written = [](const uint32_t* flag) { return !flag || __atomic_load_n(flag, __ATOMIC_SEQ_CST) != 0; };
+  if (written(flows_written_) || (dns_tracking() && written(dns_written_)) ||
+      (packet_drops() && written(drops_written_)) || (rtt() && written(rtt_written_))) {
+    return false;
+  }
+  idle_drains_++;
+  return true;
+}
+
 DrainResult Capture::Drain(bool both_maps) {
   std::lock_guard<std::mutex> drain_lock(drain_mutex_);
   DrainResult result;

@@ -114,6 +114,9 @@ class Capture {
   // Drains that found no flow created since the previous one (bpf/written.h), so neither switched
   // nor read the flow maps.
   uint64_t idle_drains() const { return idle_drains_.load(); }
+  // A drain that would take nothing, done on the calling thread: true (counted as an idle drain)
+  // when no hash was written to since the last drain and none has to be read anyway; false: Drain.
+  bool DrainIfIdle();
 
   // Aggregates what the ring buffer holds; returns true when it held anything.
   bool ConsumeOverflow();  // throws SysError

@@ -131,6 +131,8 @@ export interface NativeCapture {
   removeStaleFilters(ifname: string): void;
   /** Resolves to packed flow_record (and flow_extras) structs (see src/model/layout.ts). */
   drain(bothMaps?: boolean): Promise<NativeDrain>;
+  /** True when a drain now would take nothing (no hash written to since the last one), counted as an idle drain; false: call drain(). */
+  drainIfIdle(): boolean;
   counters(): KernelCounters;
   features(): NativeFeatures;
   close(): void;

@@ -3,12 +3,16 @@
 // still counted exactly once. What the programs write to is read from the kernel (the active_*
 // slot), not taken from the capture's word.
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
 import { UDP } from '../helpers/constants.js';
 import { Probe, type Drained } from '../helpers/probe-client.js';
-import { ATTACH_MODES, bpfIdsOf, sendUdp, sh } from '../helpers/netns.js';
+import { ATTACH_MODES, bpfIdsOf, exec, sendUdp, sh } from '../helpers/netns.js';
 import { sharedTestNet } from '../helpers/shared-net.js';
+
+/** The priority of our clsact filters (kTcPriority in native/src/capture.cc). */
+const TC_PRIORITY = 0xf10c;
 
 const net = sharedTestNet();
 
@@ -99,4 +103,18 @@ test('DNS tracking: drains without DNS messages leave the DNS hash alone; a DNS 
     [[2, 17]],
   );
   await probe.close();
+});
+
+test('drains at least as often as hookCheckPeriodMs: the hooks are checked by the drains only, and a lost hook is still found', async () => {
+  const probe = await Probe.start(net.a, { attachMode: 'tc', interfaces: ['fca'], direction: 'egress', hookCheckPeriodMs: 1000 });
+  // Fifteen drains 200 ms apart, three periods in all: each drain checks and restarts the period.
+  for (let drains = 1; drains <= 15; drains++) {
+    assert.equal((await probe.drain()).hookChecks, drains);
+    await sleep(200);
+  }
+  await exec(net.a.ns, 'tc', 'filter', 'del', 'dev', 'fca', 'egress', 'pref', String(TC_PRIORITY));
+  const found = await probe.drain();
+  assert.deepEqual([found.hookChecks, found.hooks.lost, found.hooks.unhooked], [16, ['fca/egress'], []]);
+  await sendUdp(net.a, net.b.ipv4, { firstPort: 20000, flows: 2, packets: 200, payload: 18, srcPort: 30205 });
+  assert.deepEqual(udpPackets([await probe.close()], 30205), [100, 100]);
 });
