@@ -75,7 +75,7 @@ export interface CaptureOptions {
   hookCheckPeriodMs?: number;
 }
 
-const DEFAULT_HOOK_CHECK_PERIOD_MS = 5000;
+export const DEFAULT_HOOK_CHECK_PERIOD_MS = 5000;
 const IDLE_DRAIN: NativeDrain = { flows: Buffer.alloc(0), warnings: [] };
 const DEFAULT_POLL_PERIOD_MS = 10_000;
 
