@@ -41,13 +41,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 build: generate native ts tools
 
 generate: build/flowcast.bpf.o build/flowcast-extras.bpf.o build/flowcast.skel.h build/flowcast-extras.skel.h
-build/flowcast.bpf.o: bpf/flowcast.bpf.c bpf/flow.h bpf/tcp_flags.h bpf/dns.h bpf/filter.h | build/.apt-ok
+build/flowcast.bpf.o: bpf/flowcast.bpf.c bpf/flow.h bpf/tcp_flags.h bpf/dns.h bpf/filter.h bpf/written.h | build/.apt-ok
 	clang $(BPF_CFLAGS) -c $< -o $@
 
 # The drops and RTT programs read kernel structs (CO-RE): their types come from this machine's BTF.
 build/vmlinux.h: | build/.apt-ok
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
-build/flowcast-extras.bpf.o: bpf/extras.bpf.c bpf/flow.h bpf/filter.h bpf/tcp_flags.h build/vmlinux.h | build/.apt-ok
+build/flowcast-extras.bpf.o: bpf/extras.bpf.c bpf/flow.h bpf/filter.h bpf/tcp_flags.h bpf/written.h build/vmlinux.h | build/.apt-ok
 	clang $(BPF_CFLAGS) -Ibuild -c $< -o $@
 
 # The addon's typed access to each object (maps, programs, .rodata), with the object embedded.

@@ -26,7 +26,11 @@ async function measure(exporter: NatsExporter, drained: Buffer): Promise<{ secon
     [4, 'eth4'],
   ]);
   const drain = async () => new DrainedFlows(drained, names);
-  const source = { drain, close: drain, counters: () => ({ ringBufferPackets: 0, lostPackets: 0, observedInterfacesMissed: 0, attachments: 1 }) };
+  const source = {
+    drain,
+    close: drain,
+    counters: () => ({ ringBufferPackets: 0, lostPackets: 0, observedInterfacesMissed: 0, attachments: 1, idleDrains: 0 }),
+  };
   const aggregator = new Aggregator(source, {
     intervalMs: 3_600_000,
     agentName: 'bench',

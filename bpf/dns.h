@@ -59,7 +59,8 @@ static __always_inline void dns_store(const struct flow_key *key, const struct d
 	tuple.dst_port = key->dst_port;
 	tuple.protocol = key->protocol;
 	/* The last message of the tuple wins, as on one CPU in NetObserv; a full hash keeps the
-	 * tuples it has. */
+	 * tuples it has. DNS messages are few: flagged on every store, new tuple or not. */
+	mark_written(&dns_written);
 	bpf_map_update_elem(results, &tuple, dns, BPF_ANY);
 }
 

@@ -21,11 +21,17 @@
 #include "flow.h"
 #include "filter.h"
 #include "tcp_flags.h"
+#include "written.h"
 
 #define ETH_P_IP_ 0x0800
 #define ETH_P_IPV6_ 0x86DD
 #define IPPROTO_ICMPV6_ 58
 #define HEADER_UNSET 0xffff /* skb->*_header when not set */
+
+/* An entry was created in the active drops or RTT hash since userspace last cleared the flag
+ * (bpf/written.h): an idle drain switches and reads neither. */
+__u32 drops_written = 0;
+__u32 rtt_written = 0;
 
 /* FLOW_FILTER_RULES: how many (0: off, and the verifier drops the filter's code); the maps of
  * bpf/filter.h are the TC object's (reused by userspace before load). */
@@ -211,6 +217,7 @@ int BPF_PROG(flowcast_kfree_skb, struct sk_buff *skb, void *location, enum skb_d
 		return 0;
 	cur = bpf_map_lookup_elem(drops, &t);
 	if (!cur) {
+		mark_written(&drops_written); /* before the insert (bpf/written.h) */
 		if (bpf_map_update_elem(drops, &t, &m, BPF_NOEXIST) == 0)
 			return 0;
 		/* another CPU created it meanwhile, or the map is full */
@@ -253,6 +260,7 @@ static __always_inline int record_rtt(struct sock *sk, struct sk_buff *skb)
 		return 0;
 	cur = bpf_map_lookup_elem(rtts, &t);
 	if (!cur) {
+		mark_written(&rtt_written); /* before the insert (bpf/written.h) */
 		if (bpf_map_update_elem(rtts, &t, &rtt, BPF_NOEXIST) == 0)
 			return 0;
 		cur = bpf_map_lookup_elem(rtts, &t);

@@ -24,6 +24,7 @@
 #include "flow.h"
 #include "filter.h"
 #include "tcp_flags.h"
+#include "written.h"
 
 #ifndef E2BIG
 #define E2BIG 7
@@ -39,7 +40,12 @@ const volatile struct flowcast_config flowcast_config = {
 	.deduplicate = 1,
 };
 
-#include "dns.h" /* reads flowcast_config */
+/* An entry was created in the active flow hash, or a DNS result stored, since userspace last
+ * cleared the flag (bpf/written.h): an idle drain switches and reads nothing. */
+__u32 flows_written = 0;
+__u32 dns_written = 0;
+
+#include "dns.h" /* reads flowcast_config and dns_written */
 
 struct flow_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -319,6 +325,7 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 		update(cur, &m);
 		return TC_ACT_UNSPEC;
 	}
+	mark_written(&flows_written); /* before the insert (bpf/written.h) */
 	err = bpf_map_update_elem(flows, &key, &m, BPF_NOEXIST);
 	if (err == 0)
 		return TC_ACT_UNSPEC;

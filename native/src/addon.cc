@@ -185,6 +185,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
                         InstanceMethod<&CaptureHandle::Memory>("memory"),
                         InstanceMethod<&CaptureHandle::RemoveStaleFilters>("removeStaleFilters"),
                         InstanceMethod<&CaptureHandle::Drain>("drain"),
+                        InstanceMethod<&CaptureHandle::DrainIfIdle>("drainIfIdle"),
                         InstanceMethod<&CaptureHandle::Counters>("counters"),
                         InstanceMethod<&CaptureHandle::Features>("features"),
                         InstanceMethod<&CaptureHandle::Close>("close")});
@@ -323,6 +324,15 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     return worker->Promise();
   }
 
+  // drainIfIdle() -> true when a drain now would take nothing (nothing written to the kernel's hashes
+  // since the last one): counted as a drain, with no worker thread and no Buffer. false: call drain().
+  Napi::Value DrainIfIdle(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    // A ring buffer watch that failed is reported, and restarted, by a drain.
+    const bool idle = draining_ == 0 && !ring_watch_stopped_ && !ring_watch_error_ && capture.DrainIfIdle();
+    return Napi::Boolean::New(info.Env(), idle);
+  }
+
   Napi::Value Counters(const Napi::CallbackInfo& info) {
     Capture& capture = Open(info.Env());
     try {
@@ -332,6 +342,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       result.Set("lostPackets", double(totals[FLOWCAST_COUNTER_LOST_PACKETS]));
       result.Set("observedInterfacesMissed", double(totals[FLOWCAST_COUNTER_OBSERVED_MISSED]));
       result.Set("attachments", double(capture.attachment_count()));
+      result.Set("idleDrains", double(capture.idle_drains()));
       auto filtered = capture.FilterCounters();
       if (!filtered.empty()) {
         // [{ accepted, rejected, noMatch }] per rule, then { noMatch } of the packets of no rule.

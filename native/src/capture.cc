@@ -313,6 +313,10 @@ Capture::Capture(const CaptureOptions& options) {
     inner_fd_[1] = MapFd(skeleton_->maps.flows_b);
     counters_fd_ = MapFd(skeleton_->maps.counters);
     ring_fd_ = MapFd(skeleton_->maps.overflow_events);
+    if (skeleton_->bss) {  // mmapped by libbpf (Linux 5.5+); without it every drain reads
+      flows_written_ = &skeleton_->bss->flows_written;
+      dns_written_ = &skeleton_->bss->dns_written;
+    }
     if (options.dns_port) {
       dns_outer_fd_ = MapFd(skeleton_->maps.active_dns);
       dns_fd_[0] = MapFd(skeleton_->maps.dns_a);
@@ -442,6 +446,10 @@ void Capture::OpenExtras(const CaptureOptions& options) {
     if (!bpf_program__autoload(program)) continue;
     *link = bpf_program__attach(program);
     if (!*link) throw SysError(std::string("attach BPF program ") + bpf_program__name(program), errno);
+  }
+  if (extras_->bss) {
+    drops_written_ = &extras_->bss->drops_written;
+    rtt_written_ = &extras_->bss->rtt_written;
   }
   if (drops) {
     drops_outer_fd_ = MapFd(extras_->maps.active_drops);
@@ -579,17 +587,27 @@ void Capture::DrainMap(int map_fd, std::vector<flow_record>* out) {
   });
 }
 
-int Capture::FlipExtras(int outer_fd, const int inner_fd[2], int* active) {
+bool Capture::TakeWritten(uint32_t* written, bool force) {
+  // Cleared before the switch and the read, atomically against the programs' stores: an entry
+  // created later sets it again and is read next time (bpf/written.h says why nothing is lost).
+  const bool was_written = !written || __atomic_exchange_n(written, 0u, __ATOMIC_SEQ_CST) != 0;
+  return was_written || force;
+}
+
+int Capture::FlipExtras(int outer_fd, const int inner_fd[2], int* active, uint32_t* written) {
   const uint32_t slot = 0;
   int idle = *active;
   // As for the flow maps: returns once no program can still be writing to the idle hash.
-  if (bpf_map_update_elem(outer_fd, &slot, &inner_fd[1 - idle], BPF_ANY))
-    throw SysError("switch the active drops/RTT/DNS map", errno);
+  if (bpf_map_update_elem(outer_fd, &slot, &inner_fd[1 - idle], BPF_ANY)) {
+    SysError error("switch the active drops/RTT/DNS map", errno);
+    if (written) __atomic_store_n(written, 1u, __ATOMIC_SEQ_CST);
+    throw error;
+  }
   *active = 1 - idle;
   return inner_fd[idle];
 }
 
-void Capture::AddExtras(bool both_maps, DrainResult* result) {
+void Capture::AddExtras(bool force, bool both_maps, DrainResult* result) {
   if (!has_extras()) return;
   struct Entry {
     drop_metrics drops = {};
@@ -627,20 +645,22 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
     into.has_dns = true;
   };
   for (int round = 0; round < (both_maps ? 2 : 1); round++) {
-    if (dns_tracking()) {
+    if (dns_tracking() && TakeWritten(dns_written_, force)) {
       KeepingWhatWasTaken(&result->errors, [&] {
-        DrainHash<flow_tuple, dns_metrics>(FlipExtras(dns_outer_fd_, dns_fd_, &dns_active_), "DNS map", add_dns);
+        DrainHash<flow_tuple, dns_metrics>(FlipExtras(dns_outer_fd_, dns_fd_, &dns_active_, dns_written_), "DNS map",
+                                           add_dns);
       });
     }
-    if (packet_drops()) {
+    if (packet_drops() && TakeWritten(drops_written_, force)) {
       KeepingWhatWasTaken(&result->errors, [&] {
-        DrainHash<flow_tuple, drop_metrics>(FlipExtras(drops_outer_fd_, drops_fd_, &drops_active_), "drop map",
-                                            add_drops);
+        DrainHash<flow_tuple, drop_metrics>(FlipExtras(drops_outer_fd_, drops_fd_, &drops_active_, drops_written_),
+                                            "drop map", add_drops);
       });
     }
-    if (rtt()) {
+    if (rtt() && TakeWritten(rtt_written_, force)) {
       KeepingWhatWasTaken(&result->errors, [&] {
-        DrainHash<flow_tuple, uint64_t>(FlipExtras(rtt_outer_fd_, rtt_fd_, &rtt_active_), "RTT map", add_rtt);
+        DrainHash<flow_tuple, uint64_t>(FlipExtras(rtt_outer_fd_, rtt_fd_, &rtt_active_, rtt_written_), "RTT map",
+                                        add_rtt);
       });
     }
   }
@@ -710,6 +730,20 @@ void Capture::AddExtras(bool both_maps, DrainResult* result) {
   }
 }
 
+bool Capture::DrainIfIdle() {
+  std::unique_lock<std::mutex> drain_lock(drain_mutex_, std::try_to_lock);
+  if (!drain_lock.owns_lock() || forced_drains_ > 0) return false;
+  // The flags are only read: a drain that sees one set exchanges it. The ring buffer needs no look:
+  // a program sets the flows flag before it tries the insert that sends a packet there instead.
+  auto written = [](const uint32_t* flag) { return !flag || __atomic_load_n(flag, __ATOMIC_SEQ_CST) != 0; };
+  if (written(flows_written_) || (dns_tracking() && written(dns_written_)) ||
+      (packet_drops() && written(drops_written_)) || (rtt() && written(rtt_written_))) {
+    return false;
+  }
+  idle_drains_++;
+  return true;
+}
+
 DrainResult Capture::Drain(bool both_maps) {
   std::lock_guard<std::mutex> drain_lock(drain_mutex_);
   DrainResult result;
@@ -720,19 +754,29 @@ DrainResult Capture::Drain(bool both_maps) {
   // failed step did not take stays in the kernel (a map's rest is read at the drain after next, the
   // ring's at the next one), so every packet is still delivered once or counted as lost; only at
   // close, with no drain after it, does a map's unread rest go with the map (its error reported).
-  for (int round = 0; round < (both_maps ? 2 : 1); round++) {
-    int idle = active_;
-    int next = 1 - active_;
-    // Returns once no program can still be writing to inner_fd_[idle] (the kernel waits for
-    // running BPF programs when a map-in-map slot changes), so draining it loses nothing.
-    if (bpf_map_update_elem(outer_fd_, &slot, &inner_fd_[next], BPF_ANY)) {
-      SysError error("switch the active flow map", errno);
-      if (round == 0) throw error;  // nothing taken yet
-      result.errors.push_back(error);
-      break;
+  // An idle agent's drain neither switches nor reads a hash nothing was written to (bpf/written.h):
+  // reading walks every bucket of it, empty or not. Close reads both whatever the flags say.
+  const bool force = both_maps || forced_drains_ > 0;
+  if (TakeWritten(flows_written_, force)) {
+    for (int round = 0; round < (both_maps ? 2 : 1); round++) {
+      int idle = active_;
+      int next = 1 - active_;
+      // Returns once no program can still be writing to inner_fd_[idle] (the kernel waits for
+      // running BPF programs when a map-in-map slot changes), so draining it loses nothing.
+      if (bpf_map_update_elem(outer_fd_, &slot, &inner_fd_[next], BPF_ANY)) {
+        SysError error("switch the active flow map", errno);
+        if (round == 0) {  // nothing taken yet; the hash still holds what was written
+          if (flows_written_) __atomic_store_n(flows_written_, 1u, __ATOMIC_SEQ_CST);
+          throw error;
+        }
+        result.errors.push_back(error);
+        break;
+      }
+      active_ = next;
+      KeepingWhatWasTaken(&result.errors, [&] { DrainMap(inner_fd_[idle], &out); });
     }
-    active_ = next;
-    KeepingWhatWasTaken(&result.errors, [&] { DrainMap(inner_fd_[idle], &out); });
+  } else {
+    idle_drains_++;
   }
   std::unordered_map<KeyBytes, flow_metrics> overflow;
   {
@@ -762,7 +806,10 @@ DrainResult Capture::Drain(bool both_maps) {
       out.push_back(record);
     }
   }
-  AddExtras(both_maps, &result);
+  AddExtras(force, both_maps, &result);
+  // A hash read half way keeps its rest, and is the active one again after the next switch: read
+  // every hash at the next two drains, whatever the flags say, so that the rest is not left there.
+  forced_drains_ = result.errors.empty() ? std::max(0, forced_drains_ - 1) : 2;
   const uint64_t boot_to_realtime = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_BOOTTIME);
   for (flow_record& record : out) {
     record.metrics.first_seen += boot_to_realtime;

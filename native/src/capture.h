@@ -111,6 +111,13 @@ class Capture {
   bool dns_tracking() const { return dns_outer_fd_ >= 0; }
   bool has_extras() const { return packet_drops() || rtt() || dns_tracking(); }
 
+  // Drains that found no flow created since the previous one (bpf/written.h), so neither switched
+  // nor read the flow maps.
+  uint64_t idle_drains() const { return idle_drains_.load(); }
+  // A drain that would take nothing, done on the calling thread: true (counted as an idle drain)
+  // when no hash was written to since the last drain and none has to be read anyway; false: Drain.
+  bool DrainIfIdle();
+
   // Aggregates what the ring buffer holds; returns true when it held anything.
   bool ConsumeOverflow();  // throws SysError
   int overflow_fd() const { return overflow_fd_; }
@@ -130,9 +137,13 @@ class Capture {
 
   void DrainMap(int map_fd, std::vector<flow_record>* out);
   void OpenExtras(const CaptureOptions& options);
-  // Flips an active_* slot to the other hash and returns the fd of the one to drain.
-  int FlipExtras(int outer_fd, const int inner_fd[2], int* active);
-  void AddExtras(bool both_maps, DrainResult* result);  // failures go to result->errors
+  // Whether a hash kind has to be switched and read at this drain: exchanges its written flag
+  // (bpf/written.h) for 0; true when the flag was set, when `force`, or without a flag to read.
+  static bool TakeWritten(uint32_t* written, bool force);
+  // Flips an active_* slot to the other hash and returns the fd of the one to drain; on failure
+  // sets `written` again (the hash still holds what was written) and throws.
+  int FlipExtras(int outer_fd, const int inner_fd[2], int* active, uint32_t* written);
+  void AddExtras(bool force, bool both_maps, DrainResult* result);  // failures go to result->errors
   void Release();
   static int OnOverflowRecord(void* context, void* data, size_t size);
 
@@ -143,6 +154,15 @@ class Capture {
   int outer_fd_ = -1;
   int inner_fd_[2] = {-1, -1};
   int active_ = 0;  // index into inner_fd_ of the map the kernel writes to
+  // The objects' written flags (bpf/written.h) in their mmapped .bss; null: read at every drain.
+  uint32_t* flows_written_ = nullptr;
+  uint32_t* dns_written_ = nullptr;
+  uint32_t* drops_written_ = nullptr;
+  uint32_t* rtt_written_ = nullptr;
+  // Drains still to read every hash whatever the flags say: a read that failed half way left the
+  // rest of a hash that is no longer active, which the drain after next reads.
+  int forced_drains_ = 0;
+  std::atomic<uint64_t> idle_drains_{0};
   int counters_fd_ = -1;
   size_t filter_rule_count_ = 0;
   int filter_counters_fd_ = -1;

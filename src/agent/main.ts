@@ -1,6 +1,6 @@
 // flowcast-agent: configuration -> capture -> aggregate -> export, until SIGTERM or SIGINT.
 import { Aggregator } from '../aggregate/index.js';
-import { FlowCapture, dropCauseName } from '../capture/index.js';
+import { DEFAULT_HOOK_CHECK_PERIOD_MS, FlowCapture, dropCauseName } from '../capture/index.js';
 import type { Config } from '../config/index.js';
 import { ExportQueue, type Exporter } from '../export/queue.js';
 import { startCommand } from '../runtime/cli.js';
@@ -96,6 +96,9 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
   try {
     capture = FlowCapture.open({
       ...config.capture,
+      // Drains at least that often check the hooks: a timer of its own would only wake the idle
+      // agent once more per interval (a refreshed Node timer still fires at its first deadline).
+      hookCheckPeriodMs: config.intervalMs <= DEFAULT_HOOK_CHECK_PERIOD_MS ? 0 : DEFAULT_HOOK_CHECK_PERIOD_MS,
       onOverflow: () => aggregator?.flushSoon(),
       onInterfaces: (change) => captureLog.info(change, 'interfaces changed'),
       onError: (error) => captureLog.warn({ err: error }, (error as Error).message),

@@ -36,7 +36,10 @@ export async function startMetrics(port: number, address: string, sources: Metri
   const registry = new Registry();
   const { prefix } = sources;
   // Unprefixed: dashboards and alerts written for any process_* / nodejs_* exporter work as they are.
-  collectDefaultMetrics({ register: registry });
+  // The event loop's delay sampled once a second: prom-client's default, every 10 ms, woke the idle
+  // agent about 190 times a second, 320 ms of CPU a minute (docs/benchmarks.md, "Idle CPU"); a
+  // sample a second still catches a loop blocked across it (nodejs_eventloop_lag_*).
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
   new Gauge({
     name: prefix + 'build_info',
     registers: [registry],
@@ -76,6 +79,16 @@ export async function startMetrics(port: number, address: string, sources: Metri
     () => aggregator.totals.observedInterfacesMissed,
   );
   total(prefix + 'drain_failures_total', 'Drains of the kernel maps that failed (three in a row make /healthz fail).', () => aggregator.totals.drainFailures);
+  total(
+    prefix + 'idle_drains_total',
+    'Drains that found no flow created since the previous one: the kernel maps were neither switched nor read.',
+    () => capture.counters().idleDrains,
+  );
+  total(
+    prefix + 'hook_checks_total',
+    'Times the hooks were checked for removal from outside: after each drain, and when no drain checked them for over 5 s.',
+    () => capture.hookChecks,
+  );
   total(prefix + 'hooks_lost_total', 'Hooks of ours found removed or replaced from outside (each is attached again).', () => capture.hooksLost);
   new Counter({
     name: prefix + 'filter_packets_total',

@@ -55,7 +55,7 @@ export class Aggregator {
   };
   private sequence = 0;
   private intervalStart = nowUs();
-  private lastCounters: KernelCounters = { ringBufferPackets: 0, lostPackets: 0, observedInterfacesMissed: 0, attachments: 0 };
+  private lastCounters: KernelCounters = { ringBufferPackets: 0, lostPackets: 0, observedInterfacesMissed: 0, attachments: 0, idleDrains: 0 };
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   /** When the last flush started (epoch ms): the next one is timed from it. */

@@ -4,7 +4,15 @@ import { closeSync } from 'node:fs';
 import type { FilterRule } from '../config/filter-rules.js';
 import { parseCidrs, parseInterfaceList } from '../config/interface-lists.js';
 import { DrainedFlows, type Direction } from '../model/index.js';
-import { loadAddon, type AttachMode, type KernelCounters, type KernelMemory, type NativeCapture, type NativeLinkWatcher } from '../native/index.js';
+import {
+  loadAddon,
+  type AttachMode,
+  type KernelCounters,
+  type KernelMemory,
+  type NativeCapture,
+  type NativeDrain,
+  type NativeLinkWatcher,
+} from '../native/index.js';
 import { filterMaps } from './filter.js';
 import { interfaceIndex, listInterfaces, matches, missingNames, selectByAddress, selectInterfaces, type NetworkInterface } from './interfaces.js';
 
@@ -63,11 +71,12 @@ export interface CaptureOptions {
   onError?: (error: Error) => void;
   /** Called when one of our hooks was found removed or replaced from outside (it is reattached). */
   onHookLost?: (hook: { name: string; direction: Direction }) => void;
-  /** Hooks are checked after every drain, and this often besides (ms; 0: only after drains). */
+  /** Hooks are checked after every drain, and when none checked them for a quarter longer than this (ms; 0: only after drains). */
   hookCheckPeriodMs?: number;
 }
 
-const DEFAULT_HOOK_CHECK_PERIOD_MS = 5000;
+export const DEFAULT_HOOK_CHECK_PERIOD_MS = 5000;
+const IDLE_DRAIN: NativeDrain = { flows: Buffer.alloc(0), warnings: [] };
 const DEFAULT_POLL_PERIOD_MS = 10_000;
 
 let dropReasons: Record<number, string> | undefined;
@@ -109,6 +118,8 @@ export class FlowCapture {
   private hookChecker: NodeJS.Timeout | undefined;
   /** Hooks found removed or replaced from outside since open. */
   hooksLost = 0;
+  /** Times every hook was checked since open (after each drain, or when none checked them for hookCheckPeriodMs). */
+  hookChecks = 0;
   /** Names given in `interfaces` that no interface had at open (attached when they appear). */
   missing: string[] = [];
 
@@ -177,9 +188,11 @@ export class FlowCapture {
       for (const candidate of selected) capture.attach(candidate);
       if (options.listen === 'watch') capture.watcher = new LinkWatcher((error) => (error ? capture.watchFailed(error) : capture.reconcile()));
       if (options.listen === 'poll') capture.pollInterfaces();
-      // Drains may be far apart (CACHE_ACTIVE_TIMEOUT up to 24h): a lost hook is found sooner.
+      // Drains may be far apart (CACHE_ACTIVE_TIMEOUT up to 24h): a lost hook is found sooner. Each
+      // drain restarts the wait, and the wait is a quarter longer than the period, so that a drain
+      // due as often as the period (the default 5 s interval) comes first and this never runs.
       const period = options.hookCheckPeriodMs ?? DEFAULT_HOOK_CHECK_PERIOD_MS;
-      if (period > 0) capture.hookChecker = setInterval(() => capture.closed || capture.checkHooksReporting(), period).unref();
+      if (period > 0) capture.hookChecker = setInterval(() => capture.closed || capture.checkHooksReporting(), period * 1.25).unref();
     } catch (error) {
       capture.watcher?.close();
       native.close();
@@ -212,10 +225,13 @@ export class FlowCapture {
    */
   drain(): Promise<DrainedFlows> {
     return this.serialized(async () => {
-      const drained = await this.native.drain(false);
+      // An idle agent's interval: nothing written to the kernel's hashes, so no worker thread.
+      const drained = this.native.drainIfIdle() ? IDLE_DRAIN : await this.native.drain(false);
       const flows = new DrainedFlows(drained.flows, this.names, drained.extras);
       for (const warning of drained.warnings) this.options.onError?.(warning);
       this.checkHooksReporting(); // the drained flows are delivered whatever it finds
+      this.hookChecker?.refresh(); // just checked: the periodic check waits anew
+
       return flows;
     });
   }
@@ -298,6 +314,7 @@ export class FlowCapture {
 
   /** Finds hooks removed or replaced from outside, reports them and attaches them again. */
   private checkHooks(): void {
+    this.hookChecks++;
     let rescan = false;
     for (const { name, direction } of this.native.lostAttachments()) {
       // An interface deleted (or renamed) takes its hooks along: that is the rescan's business.

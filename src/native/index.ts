@@ -108,6 +108,8 @@ export interface KernelCounters {
   /** Interfaces not listed in a flow's dupList: its six other-interface slots were taken. */
   observedInterfacesMissed: number;
   attachments: number;
+  /** Drains that found no flow created since the previous one (bpf/written.h): the flow maps were neither switched nor read. */
+  idleDrains: number;
   /** With FLOW_FILTER_RULES: one per rule, then the packets no rule's ip_cidr held (noMatch only). */
   filtered?: FilterCounts[];
 }
@@ -129,6 +131,8 @@ export interface NativeCapture {
   removeStaleFilters(ifname: string): void;
   /** Resolves to packed flow_record (and flow_extras) structs (see src/model/layout.ts). */
   drain(bothMaps?: boolean): Promise<NativeDrain>;
+  /** True when a drain now would take nothing (no hash written to since the last one), counted as an idle drain; false: call drain(). */
+  drainIfIdle(): boolean;
   counters(): KernelCounters;
   features(): NativeFeatures;
   close(): void;

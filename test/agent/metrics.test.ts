@@ -48,6 +48,9 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     const scrape = async () => (await get(net.a.ns, `${url}/metrics`)).body;
     let before = await scrape();
     await waitUntil(async () => value((before = await scrape()), 'flowcast_batches_total') >= 1, 'a first batch');
+    // No traffic yet: the drains found nothing written, so they read nothing; each checked the hooks.
+    await waitUntil(async () => value((before = await scrape()), 'flowcast_idle_drains_total') >= 2, 'two idle drains');
+    assert.ok(value(before, 'flowcast_hook_checks_total') >= 2);
     // Two halves with two batches between them: two batches hold flows (empty ones are not exported).
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 10, packets: 1500, payload: 20, srcPort: 34000 });
     let scraped = before;

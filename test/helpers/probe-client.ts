@@ -11,6 +11,8 @@ export interface Drained {
   counters: KernelCounters;
   /** How many times the capture signalled a full map. */
   overflows: number;
+  /** How many times the capture checked its hooks. */
+  hookChecks: number;
   hooks: {
     /** Every onHookLost call so far, as "name/direction". */
     lost: string[];

@@ -5,7 +5,7 @@
 //             | { type: 'error', message, code }
 // Options arrive as JSON in argv[2].
 import { FlowCapture, type CaptureOptions } from '../../src/capture/index.js';
-import { formatAddress, formatMac, type FlowRecord } from '../../src/model/index.js';
+import { formatAddress, formatMac, type DrainedFlows, type FlowRecord } from '../../src/model/index.js';
 
 export interface ProbeFlow extends Omit<FlowRecord, 'srcAddr' | 'dstAddr' | 'srcMac' | 'dstMac'> {
   srcAddr: string;
@@ -45,6 +45,8 @@ async function main(): Promise<void> {
     await send({ type: 'error', message: failure.message, code: failure.code });
     process.exit(0);
   }
+  const sendFlows = (flows: DrainedFlows) =>
+    send({ type: 'flows', flows: flows.decode().map(plain), counters: capture.counters(), overflows, hooks: hooks(), hookChecks: capture.hookChecks });
   await send({ type: 'ready', attachments: capture.attachments, missing: capture.missing, mode: capture.mode });
   process.on('message', async (message: { type: string }) => {
     try {
@@ -52,11 +54,11 @@ async function main(): Promise<void> {
         await send({ type: 'attachments', attachments: capture.attachments });
       } else if (message.type === 'drain') {
         const flows = await capture.drain();
-        await send({ type: 'flows', flows: flows.decode().map(plain), counters: capture.counters(), overflows, hooks: hooks() });
+        await sendFlows(flows);
       } else if (message.type === 'close') {
         const flows = await capture.close();
         // After close: the counters once everything was drained.
-        await send({ type: 'flows', flows: flows.decode().map(plain), counters: capture.counters(), overflows, hooks: hooks() });
+        await sendFlows(flows);
         process.exit(0);
       }
     } catch (error) {
