@@ -231,7 +231,6 @@ export class FlowCapture {
       for (const warning of drained.warnings) this.options.onError?.(warning);
       this.checkHooksReporting(); // the drained flows are delivered whatever it finds
       this.hookChecker?.refresh(); // just checked: the periodic check waits anew
-
       return flows;
     });
   }

@@ -106,8 +106,10 @@ test('DNS tracking: drains without DNS messages leave the DNS hash alone; a DNS 
 });
 
 test('drains at least as often as hookCheckPeriodMs: the hooks are checked by the drains only, and a lost hook is still found', async () => {
-  const probe = await Probe.start(net.a, { attachMode: 'tc', interfaces: ['fca'], direction: 'egress', hookCheckPeriodMs: 1000 });
-  // Fifteen drains 200 ms apart, three periods in all: each drain checks and restarts the period.
+  const probe = await Probe.start(net.a, { attachMode: 'tc', interfaces: ['fca'], direction: 'egress', hookCheckPeriodMs: 2000 });
+  // Fifteen drains 200 ms apart span more than one 2.5 s wait of the periodic check, which each
+  // drain restarts. The sleep is the time that must pass, not a wait for an event; a drain would
+  // have to take over 2.3 s for the timer to come first.
   for (let drains = 1; drains <= 15; drains++) {
     assert.equal((await probe.drain()).hookChecks, drains);
     await sleep(200);
