@@ -87,6 +87,13 @@ enum flowcast_counter {
 	FLOWCAST_COUNTER_MAX = 3,
 };
 
+/* Why a doorbell record (bpf/written.h) was written: for a reader of the ring (bpftool); the
+ * agent reads the flags instead. */
+enum flowcast_doorbell {
+	FLOWCAST_DOORBELL_WRITTEN = 1,  /* a hash was written to while userspace was parked */
+	FLOWCAST_DOORBELL_OVERFLOW = 2, /* the first record went to the overflow ring */
+};
+
 /* Settings written into the object's .rodata before load (the variable flowcast_config). */
 struct flowcast_config {
 	__u32 sampling;          /* count 1 in N packets; 0 and 1 mean every packet */

@@ -44,6 +44,9 @@ const volatile struct flowcast_config flowcast_config = {
  * cleared the flag (bpf/written.h): an idle drain switches and reads nothing. */
 __u32 flows_written = 0;
 __u32 dns_written = 0;
+/* Set, and the doorbell rung, by the first record written to the overflow ring: userspace maps the
+ * ring then (bpf/written.h). Never cleared. */
+__u32 overflow_used = 0;
 
 #include "dns.h" /* reads flowcast_config and dns_written */
 
@@ -351,6 +354,8 @@ static __always_inline int account(struct __sk_buff *skb, __u8 direction)
 								BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(event, wakeup);
 	count(FLOWCAST_COUNTER_RINGBUF_PACKETS, m.packets);
+	if (set_flag(&overflow_used))
+		ring_doorbell(FLOWCAST_DOORBELL_OVERFLOW);
 	return TC_ACT_UNSPEC; /* TCX_NEXT / continue: never decide a packet's fate */
 }
 

@@ -23,14 +23,45 @@
  *   waits for this program too.
  * - Userspace puts the flag back when the switch fails, and reads both hashes regardless of the
  *   flags for two drains after a read that failed half way (the rest of that hash comes with the
- *   drain after next) and at close. */
+ *   drain after next) and at close. It does not park then either. */
 #ifndef FLOWCAST_WRITTEN_H
 #define FLOWCAST_WRITTEN_H
 
-static __always_inline void mark_written(volatile __u32 *flag)
+/* Parking: after a drain that found nothing written, userspace may stop its interval timer and
+ * sleep until the kernel has something (no wakeup a minute while idle). It sets `parked`, then
+ * reads the flags again; a program that sets a flag reads `parked` after, and rings the doorbell
+ * when it is set. Both sides use fully ordered atomics (BPF_XCHG here, an exchange in userspace),
+ * so of a program setting a flag and userspace parking at once, at least one sees the other:
+ * userspace finds the flag and does not park, or the program finds `parked` and rings.
+ * Each BPF object has its own `parked`; userspace sets all of them. The doorbell is the TC
+ * object's (the extras object reuses its fd). Also rung on the first overflow, because userspace
+ * maps the overflow ring only once it is used (mapping it costs its size twice in resident
+ * memory). */
+__u32 parked = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* a page: a few records wake userspace; more say nothing new */
+} doorbell SEC(".maps");
+
+static __always_inline void ring_doorbell(__u64 why)
 {
-	if (!*flag)
-		*flag = 1;
+	bpf_ringbuf_output(&doorbell, &why, sizeof(why), BPF_RB_FORCE_WAKEUP);
+}
+
+/* Sets `flag` (a plain read first: CPUs creating flows at once do not keep writing its cache line);
+ * returns true when this program is the one that set it. */
+static __always_inline int set_flag(__u32 *flag)
+{
+	if (*(volatile __u32 *)flag)
+		return 0;
+	return __atomic_exchange_n(flag, 1, __ATOMIC_SEQ_CST) == 0;
+}
+
+static __always_inline void mark_written(__u32 *flag)
+{
+	if (set_flag(flag) && *(volatile __u32 *)&parked)
+		ring_doorbell(FLOWCAST_DOORBELL_WRITTEN);
 }
 
 #endif

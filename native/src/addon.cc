@@ -112,24 +112,35 @@ void ClosePoll(uv_poll_t* poll) {
            [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
 }
 
-// Watches `fd` for reads on the main loop, without keeping the process alive for it.
-uv_poll_t* StartPolling(Napi::Env env, int fd, void* owner, uv_poll_cb on_readable, const char* what) {
+uv_loop_t* EventLoop(Napi::Env env) {
   uv_loop_t* loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop)
-    throw Napi::Error::New(env, std::string(what) + ": no event loop");
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) throw Napi::Error::New(env, "no event loop");
+  return loop;
+}
+
+// Watches `fd` for reads on the main loop, without keeping the process alive for it.
+uv_poll_t* StartPolling(uv_loop_t* loop, int fd, void* owner, uv_poll_cb on_readable, const char* what) {
   auto* poll = new uv_poll_t;
   poll->data = owner;
   // libuv's errors are negative errnos on Linux.
   if (int err = uv_poll_init(loop, poll, fd)) {
     delete poll;  // not initialised: nothing for libuv to close
-    throw ToJsError(env, SysError(what, err));
+    throw SysError(what, err);
   }
   if (int err = uv_poll_start(poll, UV_READABLE, on_readable)) {
     ClosePoll(poll);
-    throw ToJsError(env, SysError(what, err));
+    throw SysError(what, err);
   }
   uv_unref(reinterpret_cast<uv_handle_t*>(poll));
   return poll;
+}
+
+uv_poll_t* StartPolling(Napi::Env env, int fd, void* owner, uv_poll_cb on_readable, const char* what) {
+  try {
+    return StartPolling(EventLoop(env), fd, owner, on_readable, what);
+  } catch (const SysError& error) {
+    throw ToJsError(env, error);
+  }
 }
 
 // Stops a StartPolling watch and releases the callback into JavaScript; both may be gone already.
@@ -186,13 +197,15 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
                         InstanceMethod<&CaptureHandle::RemoveStaleFilters>("removeStaleFilters"),
                         InstanceMethod<&CaptureHandle::Drain>("drain"),
                         InstanceMethod<&CaptureHandle::DrainIfIdle>("drainIfIdle"),
+                        InstanceMethod<&CaptureHandle::Park>("park"),
+                        InstanceMethod<&CaptureHandle::Unpark>("unpark"),
                         InstanceMethod<&CaptureHandle::Counters>("counters"),
                         InstanceMethod<&CaptureHandle::Features>("features"),
                         InstanceMethod<&CaptureHandle::Close>("close")});
     // clang-format on
   }
 
-  // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, packetDrops, rtt, dnsPort, deduplicate })
+  // new Capture({ maxFlows, sampling, ringBufferBytes, onOverflow, onWake, packetDrops, rtt, dnsPort, deduplicate })
   explicit CaptureHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CaptureHandle>(info) {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Capture needs an options object");
@@ -217,7 +230,16 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       on_overflow_ = Napi::ThreadSafeFunction::New(env, on_overflow.As<Napi::Function>(), "flowcast-overflow", 0, 1);
       on_overflow_.Unref(env);
     }
-    poll_ = StartPolling(env, capture_->overflow_fd(), this, OnPollable, "watch the overflow ring buffer");
+    Napi::Value on_wake = options.Get("onWake");
+    if (on_wake.IsFunction()) {
+      on_wake_ = Napi::ThreadSafeFunction::New(env, on_wake.As<Napi::Function>(), "flowcast-wake", 0, 1);
+      on_wake_.Unref(env);
+    }
+    loop_ = EventLoop(env);
+    doorbell_poll_ = StartPolling(env, capture_->doorbell_fd(), this, OnDoorbell, "watch the doorbell ring buffer");
+    if (capture_->overflow_fd() >= 0) {
+      poll_ = StartPolling(env, capture_->overflow_fd(), this, OnPollable, "watch the overflow ring buffer");
+    }
   }
 
   ~CaptureHandle() override { Shutdown(); }
@@ -230,6 +252,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   // After a drain that resolved: the ring buffer watch's failure since the last one, reported with
   // it; and a watch stopped by a failure starts again once a drain read the ring without one.
   std::vector<SysError> TakeRingWatchErrors(bool ring_read) {
+    if (ring_read) WatchOverflow();  // a drain mapped the ring
     std::vector<SysError> errors;
     if (ring_watch_error_) errors.push_back(*ring_watch_error_);
     ring_watch_error_.reset();
@@ -317,6 +340,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   //                               warnings: [Error] }>
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Capture& capture = Open(info.Env());
+    UnparkCapture();
     auto* worker = new DrainWorker(info.Env(), this, &capture, info[0].ToBoolean().Value());
     draining_++;
     Ref();  // keep this object (and the capture) alive until the worker is done
@@ -331,6 +355,24 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
     // A ring buffer watch that failed is reported, and restarted, by a drain.
     const bool idle = draining_ == 0 && !ring_watch_stopped_ && !ring_watch_error_ && capture.DrainIfIdle();
     return Napi::Boolean::New(info.Env(), idle);
+  }
+
+  // park() -> true when nothing was written since the last drain and the kernel will ring the
+  // doorbell on the next write: onWake() is called then (once), and no drain is needed before.
+  // false: nothing changed (something is there to drain, a watch failed, or a drain is running).
+  Napi::Value Park(const Napi::CallbackInfo& info) {
+    Capture& capture = Open(info.Env());
+    if (!parked_) {
+      parked_ = draining_ == 0 && on_wake_ && doorbell_poll_ && !doorbell_failed_ && !ring_watch_stopped_ &&
+                !ring_watch_error_ && capture.Park();
+    }
+    return Napi::Boolean::New(info.Env(), parked_);
+  }
+
+  Napi::Value Unpark(const Napi::CallbackInfo& info) {
+    Open(info.Env());
+    UnparkCapture();
+    return info.Env().Undefined();
   }
 
   Napi::Value Counters(const Napi::CallbackInfo& info) {
@@ -384,7 +426,61 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
 
   void Shutdown() {
     StopPolling(poll_, on_overflow_);
+    StopPolling(doorbell_poll_, on_wake_);
     capture_.reset();
+  }
+
+  void UnparkCapture() {
+    if (!parked_) return;
+    parked_ = false;
+    if (capture_) capture_->Unpark();
+  }
+
+  // Watches the overflow ring once it is mapped (it is mapped when first used); a failure is
+  // reported by the next drain, which tries again.
+  void WatchOverflow() {
+    if (poll_ || !capture_ || capture_->overflow_fd() < 0) return;
+    try {
+      poll_ = StartPolling(loop_, capture_->overflow_fd(), this, OnPollable, "watch the overflow ring buffer");
+    } catch (const SysError& error) {
+      ring_watch_error_ = std::make_unique<SysError>(error);
+    }
+  }
+
+  void NotifyOverflow() {
+    // The first overflow record after a drain tells JS that the map is full: drain early.
+    if (!overflow_notified_ && on_overflow_) overflow_notified_ = on_overflow_.NonBlockingCall() == napi_ok;
+  }
+
+  // The doorbell rang (bpf/written.h): something was written while parked, or the overflow ring
+  // was used for the first time.
+  static void OnDoorbell(uv_poll_t* handle, int status, int) {
+    auto* self = static_cast<CaptureHandle*>(handle->data);
+    if (!self->capture_) return;
+    try {
+      if (status < 0) throw SysError("watch the doorbell ring buffer (the fd reported an error)", status);
+      self->capture_->ConsumeDoorbell();
+    } catch (const SysError& error) {
+      // As for the overflow ring: stopped for good, and the agent no longer parks (it would not
+      // be woken); the error goes out with the next drain, which the wake below brings.
+      uv_poll_stop(handle);
+      self->doorbell_failed_ = true;
+      if (!self->ring_watch_error_) self->ring_watch_error_ = std::make_unique<SysError>(error);
+    }
+    try {
+      if (self->capture_->MapOverflowIfUsed()) {
+        self->WatchOverflow();
+        self->capture_->ConsumeOverflow();
+        self->NotifyOverflow();
+      }
+    } catch (const SysError& error) {
+      if (!self->ring_watch_error_) self->ring_watch_error_ = std::make_unique<SysError>(error);
+      self->NotifyOverflow();  // the drain reads the ring, or reports why not
+    }
+    if (self->parked_) {
+      self->UnparkCapture();
+      self->on_wake_.NonBlockingCall();
+    }
   }
 
   static void OnPollable(uv_poll_t* handle, int status, int) {
@@ -404,15 +500,17 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       self->ring_watch_error_ = std::make_unique<SysError>(error);
       consumed = true;
     }
-    // The first overflow record after a drain tells JS that the map is full: drain early.
-    if (consumed && !self->overflow_notified_ && self->on_overflow_) {
-      self->overflow_notified_ = self->on_overflow_.NonBlockingCall() == napi_ok;
-    }
+    if (consumed) self->NotifyOverflow();
   }
 
   std::unique_ptr<Capture> capture_;
-  uv_poll_t* poll_ = nullptr;
+  uv_loop_t* loop_ = nullptr;
+  uv_poll_t* poll_ = nullptr;  // the overflow ring's, once it is mapped
   Napi::ThreadSafeFunction on_overflow_;
+  uv_poll_t* doorbell_poll_ = nullptr;
+  Napi::ThreadSafeFunction on_wake_;
+  bool doorbell_failed_ = false;
+  bool parked_ = false;
   bool overflow_notified_ = false;
   bool ring_watch_stopped_ = false;
   std::unique_ptr<SysError> ring_watch_error_;  // not reported yet

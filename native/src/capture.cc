@@ -316,6 +316,8 @@ Capture::Capture(const CaptureOptions& options) {
     if (skeleton_->bss) {  // mmapped by libbpf (Linux 5.5+); without it every drain reads
       flows_written_ = &skeleton_->bss->flows_written;
       dns_written_ = &skeleton_->bss->dns_written;
+      overflow_used_ = &skeleton_->bss->overflow_used;
+      parked_[0] = &skeleton_->bss->parked;
     }
     if (options.dns_port) {
       dns_outer_fd_ = MapFd(skeleton_->maps.active_dns);
@@ -338,10 +340,13 @@ Capture::Capture(const CaptureOptions& options) {
     int cpus = libbpf_num_possible_cpus();
     if (cpus <= 0) throw SysError("count possible CPUs", cpus);
     cpus_ = unsigned(cpus);
-    overflow_ring_ = ring_buffer__new(ring_fd_, OnOverflowRecord, this, nullptr);
-    if (!overflow_ring_) throw SysError("open the overflow ring buffer", errno);
-    overflow_fd_ = ring_buffer__epoll_fd(overflow_ring_);
-    if (overflow_fd_ < 0) throw SysError("watch the overflow ring buffer", overflow_fd_);
+    // The overflow ring is mapped when first used: mapped, it is resident twice its size (the
+    // kernel maps its data pages twice), in every agent, for what only a full map sends there.
+    if (!overflow_used_) MapOverflow();
+    doorbell_ring_ = ring_buffer__new(MapFd(skeleton_->maps.doorbell), OnDoorbellRecord, this, nullptr);
+    if (!doorbell_ring_) throw SysError("open the doorbell ring buffer", errno);
+    doorbell_fd_ = ring_buffer__epoll_fd(doorbell_ring_);
+    if (doorbell_fd_ < 0) throw SysError("watch the doorbell ring buffer", doorbell_fd_);
     OpenExtras(options);
   } catch (...) {
     Release();
@@ -363,6 +368,9 @@ void Capture::Release() {
   if (overflow_ring_) ring_buffer__free(overflow_ring_);
   overflow_ring_ = nullptr;
   overflow_fd_ = -1;
+  if (doorbell_ring_) ring_buffer__free(doorbell_ring_);
+  doorbell_ring_ = nullptr;
+  doorbell_fd_ = -1;
   flowcast_bpf__destroy(skeleton_);
   skeleton_ = nullptr;
   flowcast_extras_bpf__destroy(extras_);
@@ -410,6 +418,7 @@ void Capture::OpenExtras(const CaptureOptions& options) {
         {extras_->maps.filter_rules, skeleton_->maps.filter_rules},
         {extras_->maps.filter_peers, skeleton_->maps.filter_peers},
         {extras_->maps.filter_counters, skeleton_->maps.filter_counters},
+        {extras_->maps.doorbell, skeleton_->maps.doorbell},
     };
     for (const auto& [theirs, ours] : shared) {
       if (int err = bpf_map__reuse_fd(theirs, MapFd(ours)))
@@ -450,6 +459,7 @@ void Capture::OpenExtras(const CaptureOptions& options) {
   if (extras_->bss) {
     drops_written_ = &extras_->bss->drops_written;
     rtt_written_ = &extras_->bss->rtt_written;
+    parked_[1] = &extras_->bss->parked;
   }
   if (drops) {
     drops_outer_fd_ = MapFd(extras_->maps.active_drops);
@@ -576,9 +586,61 @@ int Capture::OnOverflowRecord(void* context, void* data, size_t size) {
 
 bool Capture::ConsumeOverflow() {
   std::lock_guard<std::mutex> lock(overflow_mutex_);
+  if (!overflow_ring_) return false;
   int consumed = ring_buffer__consume(overflow_ring_);
   if (consumed < 0) throw SysError("read the overflow ring buffer", consumed);
   return consumed > 0;
+}
+
+void Capture::MapOverflow() {
+  // Records written before the mapping are in the ring still: the consumer position starts at 0.
+  overflow_ring_ = ring_buffer__new(ring_fd_, OnOverflowRecord, this, nullptr);
+  if (!overflow_ring_) throw SysError("open the overflow ring buffer", errno);
+  int fd = ring_buffer__epoll_fd(overflow_ring_);
+  if (fd < 0) throw SysError("watch the overflow ring buffer", fd);
+  overflow_fd_ = fd;
+}
+
+bool Capture::MapOverflowIfUsed() {
+  std::lock_guard<std::mutex> lock(overflow_mutex_);
+  if (overflow_ring_ || !__atomic_load_n(overflow_used_, __ATOMIC_SEQ_CST)) return false;
+  MapOverflow();
+  return true;
+}
+
+// What the record says (FLOWCAST_DOORBELL_*) is not needed: the flags say it, and more exactly.
+int Capture::OnDoorbellRecord(void*, void*, size_t) { return 0; }
+
+void Capture::ConsumeDoorbell() {
+  int consumed = ring_buffer__consume(doorbell_ring_);
+  if (consumed < 0) throw SysError("read the doorbell ring buffer", consumed);
+}
+
+bool Capture::AnyWritten() const {
+  auto written = [](const uint32_t* flag) { return !flag || __atomic_load_n(flag, __ATOMIC_SEQ_CST) != 0; };
+  return written(flows_written_) || (dns_tracking() && written(dns_written_)) ||
+         (packet_drops() && written(drops_written_)) || (rtt() && written(rtt_written_));
+}
+
+bool Capture::Park() {
+  std::unique_lock<std::mutex> drain_lock(drain_mutex_, std::try_to_lock);
+  if (!drain_lock.owns_lock() || forced_drains_ > 0 || !parked_[0] || (extras_ && !parked_[1])) return false;
+  // Parked first, then the flags: the order bpf/written.h's argument needs (an exchange is a full
+  // barrier, as the programs' BPF_XCHG is).
+  for (uint32_t* parked : parked_) {
+    if (parked) __atomic_exchange_n(parked, 1u, __ATOMIC_SEQ_CST);
+  }
+  if (AnyWritten()) {
+    Unpark();
+    return false;
+  }
+  return true;
+}
+
+void Capture::Unpark() {
+  for (uint32_t* parked : parked_) {
+    if (parked) __atomic_store_n(parked, 0u, __ATOMIC_SEQ_CST);
+  }
 }
 
 void Capture::DrainMap(int map_fd, std::vector<flow_record>* out) {
@@ -735,11 +797,7 @@ bool Capture::DrainIfIdle() {
   if (!drain_lock.owns_lock() || forced_drains_ > 0) return false;
   // The flags are only read: a drain that sees one set exchanges it. The ring buffer needs no look:
   // a program sets the flows flag before it tries the insert that sends a packet there instead.
-  auto written = [](const uint32_t* flag) { return !flag || __atomic_load_n(flag, __ATOMIC_SEQ_CST) != 0; };
-  if (written(flows_written_) || (dns_tracking() && written(dns_written_)) ||
-      (packet_drops() && written(drops_written_)) || (rtt() && written(rtt_written_))) {
-    return false;
-  }
+  if (AnyWritten()) return false;
   idle_drains_++;
   return true;
 }
@@ -782,8 +840,20 @@ DrainResult Capture::Drain(bool both_maps) {
   {
     // Only the ring buffer and the swap under the lock the main thread takes too; merge after.
     std::lock_guard<std::mutex> lock(overflow_mutex_);
-    // Records read before a failure are in overflow_ already and are taken with it.
-    if (int err = ring_buffer__consume(overflow_ring_); err < 0) {
+    // Records read before a failure are in overflow_ already and are taken with it. A ring used
+    // but not mapped yet (the doorbell not handled yet) is mapped here, to be read now.
+    bool unmapped = false;
+    if (!overflow_ring_ && overflow_used_ && __atomic_load_n(overflow_used_, __ATOMIC_SEQ_CST)) {
+      try {
+        MapOverflow();
+      } catch (const SysError& error) {
+        result.errors.push_back(error);
+        unmapped = true;
+      }
+    }
+    if (!overflow_ring_) {
+      result.ring_read = !unmapped;  // nothing was written to it
+    } else if (int err = ring_buffer__consume(overflow_ring_); err < 0) {
       result.errors.emplace_back("read the overflow ring buffer", err);
     } else {
       result.ring_read = true;

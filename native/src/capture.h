@@ -118,9 +118,22 @@ class Capture {
   // when no hash was written to since the last drain and none has to be read anyway; false: Drain.
   bool DrainIfIdle();
 
-  // Aggregates what the ring buffer holds; returns true when it held anything.
+  // Aggregates what the ring buffer holds; returns true when it held anything. The ring is mapped
+  // only once a program wrote to it (bpf/written.h): until then there is nothing to read.
   bool ConsumeOverflow();  // throws SysError
-  int overflow_fd() const { return overflow_fd_; }
+  // The overflow ring's epoll fd once it is mapped, else -1.
+  int overflow_fd() const { return overflow_fd_.load(); }
+  // Maps the overflow ring if a program wrote to it and it is not mapped yet; true when it did.
+  bool MapOverflowIfUsed();  // throws SysError
+
+  // Parking (bpf/written.h): true when nothing was written since the last drain and none has to be
+  // read anyway, and the programs now ring the doorbell on the next write; false changes nothing.
+  bool Park();
+  void Unpark();
+  // The doorbell ring's epoll fd: readable once the doorbell rang (after Park, or on the first
+  // overflow record). ConsumeDoorbell empties it (main thread only).
+  int doorbell_fd() const { return doorbell_fd_; }
+  void ConsumeDoorbell();  // throws SysError
   std::array<uint64_t, FLOWCAST_COUNTER_MAX> Counters() const;
   // FLOW_FILTER_RULES' counters: one per rule, then the packets of no rule; empty without rules.
   std::vector<FilterCounts> FilterCounters() const;
@@ -146,10 +159,19 @@ class Capture {
   void AddExtras(bool force, bool both_maps, DrainResult* result);  // failures go to result->errors
   void Release();
   static int OnOverflowRecord(void* context, void* data, size_t size);
+  static int OnDoorbellRecord(void* context, void* data, size_t size);
+  void MapOverflow();  // under overflow_mutex_
+  // Whether a hash kind was written to since its flag was last cleared (no flag: always).
+  bool AnyWritten() const;
 
   flowcast_bpf* skeleton_ = nullptr;
-  ring_buffer* overflow_ring_ = nullptr;
-  int overflow_fd_ = -1;          // the ring buffer's epoll fd
+  ring_buffer* overflow_ring_ = nullptr;  // under overflow_mutex_; null until used (bpf/written.h)
+  std::atomic<int> overflow_fd_{-1};      // the ring buffer's epoll fd
+  uint32_t* overflow_used_ = nullptr;     // the TC object's flag: a record went to the ring
+  ring_buffer* doorbell_ring_ = nullptr;
+  int doorbell_fd_ = -1;
+  // Each object's `parked` (bpf/written.h); null: the object is not loaded (extras) or has no .bss.
+  uint32_t* parked_[2] = {nullptr, nullptr};
   int program_fd_[2] = {-1, -1};  // by Direction
   int outer_fd_ = -1;
   int inner_fd_[2] = {-1, -1};

@@ -17,7 +17,9 @@ LinkMonitor::LinkMonitor() {
   if (fd_ < 0) throw SysError("open a netlink socket for interface events", errno);
   sockaddr_nl address = {};
   address.nl_family = AF_NETLINK;
-  address.nl_groups = RTMGRP_LINK;
+  // Traffic control too: a clsact filter or qdisc of ours removed or replaced from outside is
+  // found at once, not at the next hook check (which may be far off while the agent is parked).
+  address.nl_groups = RTMGRP_LINK | RTMGRP_TC;
   if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) {
     int err = errno;
     close(fd_);
@@ -46,7 +48,15 @@ LinkMonitor::Events LinkMonitor::Read() {
     if (length == 0) return events;  // netlink sends no empty messages
     for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, static_cast<unsigned>(length));
          header = NLMSG_NEXT(header, length)) {
-      if (header->nlmsg_type == RTM_NEWLINK || header->nlmsg_type == RTM_DELLINK) events.changed = true;
+      switch (header->nlmsg_type) {
+        case RTM_NEWLINK:
+        case RTM_DELLINK:
+        case RTM_NEWQDISC:
+        case RTM_DELQDISC:
+        case RTM_NEWTFILTER:
+        case RTM_DELTFILTER:
+          events.changed = true;
+      }
     }
   }
 }

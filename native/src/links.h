@@ -1,10 +1,11 @@
-// Network interfaces appearing, changing and disappearing, from rtnetlink (RTMGRP_LINK).
+// Network interfaces appearing, changing and disappearing, and traffic control changes (where a
+// clsact hook of ours may have gone), from rtnetlink (RTMGRP_LINK, RTMGRP_TC).
 #pragma once
 
 namespace flowcast {
 
-// A "something changed" signal: the capture rescans /sys/class/net itself, so the events' contents
-// are not parsed.
+// A "something changed" signal: the capture rescans /sys/class/net and checks its hooks itself, so
+// the events' contents are not parsed.
 class LinkMonitor {
  public:
   LinkMonitor();  // throws SysError
@@ -14,7 +15,7 @@ class LinkMonitor {
 
   int fd() const { return fd_; }
   struct Events {
-    bool changed = false;  // a link event, or events lost: the caller rescans
+    bool changed = false;  // a link or tc event, or events lost: the caller rescans and checks
     bool lost = false;     // the socket's buffer overflowed (ENOBUFS), its pending error
   };
   // Reads every pending message without blocking. Throws SysError when recv fails otherwise.

@@ -145,6 +145,8 @@ export async function run(env: NodeJS.ProcessEnv): Promise<number> {
     },
     onError: (error) => aggregateLog.error({ err: error }, 'drain failed'),
     onDrainTime: (seconds) => metrics?.observeDrain(seconds),
+    // Nothing to export while nothing happens: no wakeup either, until the kernel has a flow.
+    parkWhenIdle: !config.exportEmptyBatches,
   });
   aggregator.start();
   if (config.metrics) {

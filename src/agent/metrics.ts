@@ -86,9 +86,17 @@ export async function startMetrics(port: number, address: string, sources: Metri
   );
   total(
     prefix + 'hook_checks_total',
-    'Times the hooks were checked for removal from outside: after each drain, and when no drain checked them for over 5 s.',
+    'Times the hooks were checked for removal from outside: after each drain, when no drain checked them for over 5 s, and while parked every 30 s and at each interface or tc event.',
     () => capture.hookChecks,
   );
+  new Gauge({
+    name: prefix + 'parked',
+    help: 'Whether the agent is parked: an interval found nothing, so no drain is due until the kernel rings at its next flow (empty intervals are not exported).',
+    registers: [registry],
+    collect() {
+      this.set(aggregator.parked ? 1 : 0);
+    },
+  });
   total(prefix + 'hooks_lost_total', 'Hooks of ours found removed or replaced from outside (each is attached again).', () => capture.hooksLost);
   new Counter({
     name: prefix + 'filter_packets_total',

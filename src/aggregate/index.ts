@@ -8,6 +8,8 @@ export interface FlowSource {
   /** The last flows, after which the source is detached. */
   close(): Promise<DrainedFlows>;
   counters(): KernelCounters;
+  /** Optional: stop draining until `onWake` (see FlowCapture.park); false: drain on as usual. */
+  park?(onWake: () => void): boolean;
 }
 
 export interface AggregatorOptions {
@@ -20,6 +22,11 @@ export interface AggregatorOptions {
   onDrainTime?: (seconds: number) => void;
   /** Early flushes come at most this often (a full map keeps signalling while traffic lasts). */
   minFlushGapMs?: number;
+  /**
+   * After an empty interval (no flows, nothing lost or through the ring buffer), park the source:
+   * no drain until it has something. Off when every interval is exported (EXPORT_EMPTY_BATCHES).
+   */
+  parkWhenIdle?: boolean;
 }
 
 export interface AggregateTotals {
@@ -60,11 +67,13 @@ export class Aggregator {
   private flushing: Promise<void> = Promise.resolve();
   /** When the last flush started (epoch ms): the next one is timed from it. */
   private lastFlushMs = 0;
-  /** When the last drain succeeded (epoch ms), or the aggregator started. */
-  lastDrainMs = 0;
+  /** When the last drain succeeded (epoch ms), or the aggregator started or woke. */
+  private lastDrainMs = 0;
   /** Drains failed since the last one that succeeded. */
   consecutiveFailures = 0;
   private stopped = false;
+  /** The source is parked: no drain is scheduled until it wakes us. */
+  parked = false;
 
   constructor(
     private readonly source: FlowSource,
@@ -77,9 +86,12 @@ export class Aggregator {
     this.schedule(this.options.intervalMs);
   }
 
-  /** Healthy: the last drain succeeded (or fewer than three in a row failed) within three intervals. */
+  /**
+   * Healthy: the last drain succeeded (or fewer than three in a row failed) within three
+   * intervals, or it found nothing and the source is parked until it has something.
+   */
   healthy(now = Date.now()): boolean {
-    return this.consecutiveFailures < FAILURES_UNHEALTHY && now - this.lastDrainMs < FAILURES_UNHEALTHY * this.options.intervalMs + 1000;
+    return this.consecutiveFailures < FAILURES_UNHEALTHY && (this.parked || now - this.lastDrainMs < FAILURES_UNHEALTHY * this.options.intervalMs + 1000);
   }
 
   /** A flow map is full: flush now (so the kernel switches to the empty map), rate-limited. */
@@ -97,12 +109,20 @@ export class Aggregator {
   }
 
   private schedule(delayMs: number): void {
+    this.parked = false;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       void this.enqueueFlush(() => this.source.drain()).then(() => {
-        if (!this.stopped) this.schedule(Math.max(0, this.lastFlushMs + this.options.intervalMs - Date.now()));
+        if (!this.stopped && !this.parked) this.schedule(Math.max(0, this.lastFlushMs + this.options.intervalMs - Date.now()));
       });
     }, delayMs);
+  }
+
+  /** The parked source has something: its first interval starts now. */
+  private wake(): void {
+    if (!this.parked || this.stopped) return;
+    this.lastDrainMs = Date.now(); // health counts the intervals from here, as from the start
+    this.schedule(this.options.intervalMs);
   }
 
   /** Flushes run one after another, never two drains at once. */
@@ -147,6 +167,8 @@ export class Aggregator {
     this.intervalStart = intervalEnd;
     this.count(batch);
     this.options.onBatch(batch);
+    const empty = flows.length === 0 && batch.lostPackets === 0 && batch.ringBufferPackets === 0;
+    if (empty && this.options.parkWhenIdle && !this.stopped && this.source.park) this.parked = this.source.park(() => this.wake());
   }
 
   private count(batch: FlowBatch): void {

@@ -73,9 +73,16 @@ export interface CaptureOptions {
   onHookLost?: (hook: { name: string; direction: Direction }) => void;
   /** Hooks are checked after every drain, and when none checked them for a quarter longer than this (ms; 0: only after drains). */
   hookCheckPeriodMs?: number;
+  /** While parked (no drains): the hooks are checked this often (ms), besides at each link or tc event when watching. */
+  parkedHookCheckPeriodMs?: number;
 }
 
 export const DEFAULT_HOOK_CHECK_PERIOD_MS = 5000;
+/**
+ * A parked agent wakes for nothing else. Lost clsact hooks are found at once from the tc events;
+ * this is for TCX links detached from outside (bpftool link detach) and for a watch that failed.
+ */
+export const DEFAULT_PARKED_HOOK_CHECK_PERIOD_MS = 30_000;
 const IDLE_DRAIN: NativeDrain = { flows: Buffer.alloc(0), warnings: [] };
 const DEFAULT_POLL_PERIOD_MS = 10_000;
 
@@ -116,6 +123,9 @@ export class FlowCapture {
   private watcher: NativeLinkWatcher | undefined;
   private poller: NodeJS.Timeout | undefined;
   private hookChecker: NodeJS.Timeout | undefined;
+  /** While parked: what to call when the kernel rings, and the hook check that stands in for the drains. */
+  private parkedWake: (() => void) | undefined;
+  private parkedHookChecker: NodeJS.Timeout | undefined;
   /** Hooks found removed or replaced from outside since open. */
   hooksLost = 0;
   /** Times every hook was checked since open (after each drain, or when none checked them for hookCheckPeriodMs). */
@@ -171,6 +181,7 @@ export class FlowCapture {
         sampling: options.sampling,
         ringBufferBytes: options.ringBufferBytes,
         onOverflow: options.onOverflow,
+        onWake: () => capture.woken(), // called only after park(), once `capture` is assigned below
         packetDrops: options.packetDrops,
         rtt: options.rtt,
         dnsPort: options.dnsPort,
@@ -186,7 +197,7 @@ export class FlowCapture {
     capture.missing = ranges.length > 0 ? [] : missingNames(available, include).filter((name) => !matches(name, exclude));
     try {
       for (const candidate of selected) capture.attach(candidate);
-      if (options.listen === 'watch') capture.watcher = new LinkWatcher((error) => (error ? capture.watchFailed(error) : capture.reconcile()));
+      if (options.listen === 'watch') capture.watcher = new LinkWatcher((error) => (error ? capture.watchFailed(error) : capture.linksChanged()));
       if (options.listen === 'poll') capture.pollInterfaces();
       // Drains may be far apart (CACHE_ACTIVE_TIMEOUT up to 24h): a lost hook is found sooner. Each
       // drain restarts the wait, and the wait is a quarter longer than the period, so that a drain
@@ -220,10 +231,44 @@ export class FlowCapture {
   }
 
   /**
+   * Stops needing drains while nothing happens: true when nothing was written to the kernel's
+   * hashes since the last drain (it took nothing), no hook is missing, and the kernel will ring at
+   * the next write; `onWake` is called then, once. Until then the hooks are checked every
+   * `parkedHookCheckPeriodMs` (that timer keeps the process alive). false: nothing changed.
+   * A drain or close ends it too.
+   */
+  park(onWake: () => void): boolean {
+    if (this.closed || this.parkedWake || this.lostHooks.size > 0 || !this.native.park()) return false;
+    this.parkedWake = onWake;
+    const period = this.options.parkedHookCheckPeriodMs ?? DEFAULT_PARKED_HOOK_CHECK_PERIOD_MS;
+    this.parkedHookChecker = setInterval(() => this.checkHooksReporting(), period);
+    return true;
+  }
+
+  get parked(): boolean {
+    return this.parkedWake !== undefined;
+  }
+
+  private unpark(): void {
+    if (!this.parkedWake) return;
+    this.parkedWake = undefined;
+    clearInterval(this.parkedHookChecker);
+    this.native.unpark();
+  }
+
+  /** The kernel rang the doorbell while parked. */
+  private woken(): void {
+    const wake = this.parkedWake;
+    this.unpark();
+    wake?.();
+  }
+
+  /**
    * Every flow counted since the previous drain; each packet appears in exactly one drain.
    * Then checks that every hook still holds our program, and attaches again those that do not.
    */
   drain(): Promise<DrainedFlows> {
+    this.unpark();
     return this.serialized(async () => {
       // An idle agent's interval: nothing written to the kernel's hashes, so no worker thread.
       const drained = this.native.drainIfIdle() ? IDLE_DRAIN : await this.native.drain(false);
@@ -250,6 +295,7 @@ export class FlowCapture {
     this.watcher = undefined;
     clearInterval(this.poller);
     clearInterval(this.hookChecker);
+    this.unpark();
     return this.serialized(async () => {
       for (const name of [...this.attached.keys()]) this.detach(name);
       const drained = await this.native.drain(true);
@@ -309,6 +355,8 @@ export class FlowCapture {
     } catch (error) {
       this.options.onError?.(error as Error);
     }
+    // A hook that could not be attached again is tried at every drain: back to drains.
+    if (this.parked && this.lostHooks.size > 0) this.woken();
   }
 
   /** Finds hooks removed or replaced from outside, reports them and attaches them again. */
@@ -350,6 +398,15 @@ export class FlowCapture {
     this.options.onError?.(error);
     this.pollInterfaces();
     this.reconcile(); // events may have been missed
+  }
+
+  /**
+   * A link or tc event: interfaces may have come or gone, and a clsact hook of ours may have been
+   * removed. While parked, no drain checks the hooks: the event does.
+   */
+  private linksChanged(): void {
+    this.reconcile();
+    if (this.parked) this.checkHooksReporting();
   }
 
   /** Brings the attachments in line with the interfaces there are now; on failure, tries at the next event. */

@@ -17,6 +17,8 @@ export interface NativeCaptureOptions {
   ringBufferBytes?: number;
   /** Called when the flow map was full and packets went through the ring buffer. */
   onOverflow?: () => void;
+  /** Called once after park() returned true, when the kernel rang the doorbell (bpf/written.h). */
+  onWake?: () => void;
   /** ENABLE_PKT_DROPS: the skb:kfree_skb tracepoint. */
   packetDrops?: boolean;
   /** ENABLE_RTT: fentry on tcp_rcv_established. */
@@ -133,6 +135,12 @@ export interface NativeCapture {
   drain(bothMaps?: boolean): Promise<NativeDrain>;
   /** True when a drain now would take nothing (no hash written to since the last one), counted as an idle drain; false: call drain(). */
   drainIfIdle(): boolean;
+  /**
+   * True when nothing was written since the last drain and the kernel will ring the doorbell at
+   * the next write (onWake then); false: nothing changed, drain as usual. drain() and unpark() end it.
+   */
+  park(): boolean;
+  unpark(): void;
   counters(): KernelCounters;
   features(): NativeFeatures;
   close(): void;
@@ -154,8 +162,8 @@ export interface NativeLinkWatcher {
 interface Addon {
   Capture: new (options: NativeCaptureOptions) => NativeCapture;
   /**
-   * Calls back on the main loop after every burst of rtnetlink link events (or events lost): the
-   * caller rescans the interfaces. With an error, once, when reading the events failed: the watch
+   * Calls back on the main loop after every burst of rtnetlink link or traffic-control events (or
+   * events lost): the caller rescans the interfaces and checks its hooks. With an error, once, when reading the events failed: the watch
    * has stopped.
    */
   LinkWatcher: new (onChange: (error?: Error) => void) => NativeLinkWatcher;

@@ -23,8 +23,16 @@ export interface Drained {
   };
 }
 
+/** FlowCapture.park's state in the probe: parked now, and how many times onWake was called. */
+export interface Parking {
+  parked: boolean;
+  wakes: number;
+  hooks: Drained['hooks'];
+}
+
 type Reply =
   | { type: 'ready' | 'attachments'; attachments: Attachment[]; missing?: string[]; mode?: 'tcx' | 'tc' }
+  | ({ type: 'parking' } & Parking)
   | ({ type: 'flows' } & Drained)
   | { type: 'error'; message: string; code?: string };
 
@@ -80,6 +88,23 @@ export class Probe {
 
   drain(): Promise<Drained> {
     return this.request('drain');
+  }
+
+  /** FlowCapture.park (the probe counts the wakes); resolves to the state after it. */
+  park(): Promise<Parking> {
+    return this.parkRequest('park');
+  }
+
+  parking(): Promise<Parking> {
+    return this.parkRequest('parking');
+  }
+
+  private async parkRequest(type: 'park' | 'parking'): Promise<Parking> {
+    const reply = Probe.next(this.child, () => this.stderr);
+    this.child.send({ type });
+    const answer = await reply;
+    if (answer.type !== 'parking') throw new Error(`probe answered ${answer.type} to ${type}`);
+    return answer;
   }
 
   /** Detaches and returns what was still held. */

@@ -1,7 +1,7 @@
 // Runs the capture API inside a namespace for a test, answering over the IPC channel:
-//   parent -> { type: 'drain' } | { type: 'close' } | { type: 'attachments' }
+//   parent -> { type: 'drain' } | { type: 'close' } | { type: 'attachments' } | { type: 'park' } | { type: 'parking' }
 //   probe  -> { type: 'ready', attachments, missing, mode } | { type: 'flows', flows, counters, overflows, hooks }
-//             | { type: 'attachments', attachments }
+//             | { type: 'attachments', attachments } | { type: 'parking', parked, wakes, hooks }
 //             | { type: 'error', message, code }
 // Options arrive as JSON in argv[2].
 import { FlowCapture, type CaptureOptions } from '../../src/capture/index.js';
@@ -29,6 +29,7 @@ const send = (message: unknown) => new Promise<void>((resolve) => process.send!(
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as CaptureOptions;
   let overflows = 0;
+  let wakes = 0;
   const lost: string[] = [];
   const errors: string[] = [];
   let capture: FlowCapture;
@@ -52,6 +53,9 @@ async function main(): Promise<void> {
     try {
       if (message.type === 'attachments') {
         await send({ type: 'attachments', attachments: capture.attachments });
+      } else if (message.type === 'park' || message.type === 'parking') {
+        if (message.type === 'park') capture.park(() => wakes++);
+        await send({ type: 'parking', parked: capture.parked, wakes, hooks: hooks() });
       } else if (message.type === 'drain') {
         const flows = await capture.drain();
         await sendFlows(flows);
