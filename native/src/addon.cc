@@ -235,10 +235,15 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
       on_wake_ = Napi::ThreadSafeFunction::New(env, on_wake.As<Napi::Function>(), "flowcast-wake", 0, 1);
       on_wake_.Unref(env);
     }
-    loop_ = EventLoop(env);
-    doorbell_poll_ = StartPolling(env, capture_->doorbell_fd(), this, OnDoorbell, "watch the doorbell ring buffer");
-    if (capture_->overflow_fd() >= 0) {
-      poll_ = StartPolling(env, capture_->overflow_fd(), this, OnPollable, "watch the overflow ring buffer");
+    try {
+      loop_ = EventLoop(env);
+      doorbell_poll_ = StartPolling(env, capture_->doorbell_fd(), this, OnDoorbell, "watch the doorbell ring buffer");
+      if (capture_->overflow_fd() >= 0) {
+        poll_ = StartPolling(env, capture_->overflow_fd(), this, OnPollable, "watch the overflow ring buffer");
+      }
+    } catch (...) {
+      Shutdown();  // no watch may outlive this object, nor a callback stay referenced
+      throw;
     }
   }
 

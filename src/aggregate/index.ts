@@ -112,15 +112,17 @@ export class Aggregator {
     this.parked = false;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.parked = false; // the drain ends the source's parking too
       void this.enqueueFlush(() => this.source.drain()).then(() => {
         if (!this.stopped && !this.parked) this.schedule(Math.max(0, this.lastFlushMs + this.options.intervalMs - Date.now()));
       });
     }, delayMs);
   }
 
-  /** The parked source has something: its first interval starts now. */
+  /** The parked source has something: its first interval starts now (nothing happened while parked). */
   private wake(): void {
     if (!this.parked || this.stopped) return;
+    this.intervalStart = nowUs();
     this.lastDrainMs = Date.now(); // health counts the intervals from here, as from the start
     this.schedule(this.options.intervalMs);
   }
@@ -168,7 +170,10 @@ export class Aggregator {
     this.count(batch);
     this.options.onBatch(batch);
     const empty = flows.length === 0 && batch.lostPackets === 0 && batch.ringBufferPackets === 0;
-    if (empty && this.options.parkWhenIdle && !this.stopped && this.source.park) this.parked = this.source.park(() => this.wake());
+    if (empty && this.options.parkWhenIdle && !this.stopped && this.source.park?.(() => this.wake())) {
+      this.parked = true;
+      clearTimeout(this.timer); // an early flush asked for meanwhile: nothing is left for it
+    }
   }
 
   private count(batch: FlowBatch): void {

@@ -199,11 +199,7 @@ export class FlowCapture {
       for (const candidate of selected) capture.attach(candidate);
       if (options.listen === 'watch') capture.watcher = new LinkWatcher((error) => (error ? capture.watchFailed(error) : capture.linksChanged()));
       if (options.listen === 'poll') capture.pollInterfaces();
-      // Drains may be far apart (CACHE_ACTIVE_TIMEOUT up to 24h): a lost hook is found sooner. Each
-      // drain restarts the wait, and the wait is a quarter longer than the period, so that a drain
-      // due as often as the period (the default 5 s interval) comes first and this never runs.
-      const period = options.hookCheckPeriodMs ?? DEFAULT_HOOK_CHECK_PERIOD_MS;
-      if (period > 0) capture.hookChecker = setInterval(() => capture.closed || capture.checkHooksReporting(), period * 1.25).unref();
+      capture.startHookChecker();
     } catch (error) {
       capture.watcher?.close();
       native.close();
@@ -240,6 +236,8 @@ export class FlowCapture {
   park(onWake: () => void): boolean {
     if (this.closed || this.parkedWake || this.lostHooks.size > 0 || !this.native.park()) return false;
     this.parkedWake = onWake;
+    // This timer instead of the drains' one: the only wakeup of a parked agent (no drain restarts it).
+    clearInterval(this.hookChecker);
     const period = this.options.parkedHookCheckPeriodMs ?? DEFAULT_PARKED_HOOK_CHECK_PERIOD_MS;
     this.parkedHookChecker = setInterval(() => this.checkHooksReporting(), period);
     return true;
@@ -254,6 +252,17 @@ export class FlowCapture {
     this.parkedWake = undefined;
     clearInterval(this.parkedHookChecker);
     this.native.unpark();
+    if (!this.closed) this.startHookChecker();
+  }
+
+  /**
+   * Drains may be far apart (CACHE_ACTIVE_TIMEOUT up to 24h): a lost hook is found sooner. Each
+   * drain restarts the wait, and the wait is a quarter longer than the period, so that a drain
+   * due as often as the period (the default 5 s interval) comes first and this never runs.
+   */
+  private startHookChecker(): void {
+    const period = this.options.hookCheckPeriodMs ?? DEFAULT_HOOK_CHECK_PERIOD_MS;
+    if (period > 0) this.hookChecker = setInterval(() => this.closed || this.checkHooksReporting(), period * 1.25).unref();
   }
 
   /** The kernel rang the doorbell while parked. */
@@ -293,9 +302,9 @@ export class FlowCapture {
   close(): Promise<DrainedFlows> {
     this.watcher?.close();
     this.watcher = undefined;
+    this.unpark();
     clearInterval(this.poller);
     clearInterval(this.hookChecker);
-    this.unpark();
     return this.serialized(async () => {
       for (const name of [...this.attached.keys()]) this.detach(name);
       const drained = await this.native.drain(true);
@@ -402,11 +411,11 @@ export class FlowCapture {
 
   /**
    * A link or tc event: interfaces may have come or gone, and a clsact hook of ours may have been
-   * removed. While parked, no drain checks the hooks: the event does.
+   * removed. While parked, no drain checks the hooks: the event does (tc events say nothing of TCX links).
    */
   private linksChanged(): void {
     this.reconcile();
-    if (this.parked) this.checkHooksReporting();
+    if (this.parked && this.mode === 'tc') this.checkHooksReporting();
   }
 
   /** Brings the attachments in line with the interfaces there are now; on failure, tries at the next event. */

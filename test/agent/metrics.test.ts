@@ -60,9 +60,9 @@ test('metrics move with the traffic; health and readiness answer', async () => {
     for (const name of ['flowcast_idle_drains_total', 'flowcast_batches_total']) assert.equal(value(parked, name), value(before, name), name);
     assert.equal((await get(net.a.ns, `${url}/healthz`)).status, 200);
     // Two halves with two batches between them: two batches hold flows (empty ones are not exported).
+    const first = value(parked, 'flowcast_batches_total'); // parked: the count stands still until the traffic
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 10, packets: 1500, payload: 20, srcPort: 34000 });
     let scraped = before;
-    const first = value(await scrape(), 'flowcast_batches_total');
     await waitUntil(async () => value((scraped = await scrape()), 'flowcast_batches_total') >= first + 2, 'two batches after the first half');
     await sendUdp(net.a, net.b.ipv4, { firstPort: 40000, flows: 10, packets: 1500, payload: 20, srcPort: 34000 });
     await waitUntil(

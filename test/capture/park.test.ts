@@ -60,8 +60,7 @@ for (const { mode, skip } of ATTACH_MODES) {
   test(`parked after a drain that took nothing; the first packet after wakes it, and every packet is counted once [${mode}]`, { skip }, async () => {
     const probe = await Probe.start(net.a, { attachMode: mode, interfaces: ['fca'], direction: 'egress' });
     const drains: Drained[] = [];
-    // Six rounds: park, one new flow, the wake, a drain. The packets sent right after park() race
-    // the parking (bpf/written.h): a lost race would leave the probe parked and fail the wait.
+    // Six rounds: park, one new flow, the wake, a drain.
     for (let round = 1; round <= 6; round++) {
       assert.deepEqual((await probe.drain()).flows, [], 'nothing left from the round before');
       assert.equal((await probe.park()).parked, true);
@@ -73,6 +72,42 @@ for (const { mode, skip } of ATTACH_MODES) {
     assert.deepEqual(udpPackets(drains, 30301), [50, 100, 150, 200, 250, 300]);
   });
 }
+
+test('parking while new flows keep coming: every park is woken, every packet counted once', async () => {
+  const probe = await Probe.start(net.a, { interfaces: ['fca'], direction: 'egress' });
+  // 150 sends, each a new flow, one after the other (each send is a process: milliseconds apart),
+  // while the test drains and parks as fast as it can: the programs set the written flag while
+  // the probe parks, over and over (bpf/written.h's race). A wakeup lost would leave the probe
+  // parked with a flow in the map and no wake: the wait fails.
+  const SENDS = 150;
+  let sending = true;
+  const sent = (async () => {
+    for (let send = 0; send < SENDS; send++) {
+      await sendUdp(net.a, net.b.ipv4, { firstPort: 21000 + send, flows: 1, packets: 1 + (send % 3), payload: 18, srcPort: 30307 });
+    }
+  })().finally(() => (sending = false));
+  const drains: Drained[] = [];
+  let parks = 0;
+  let extra = 0;
+  while (sending) {
+    drains.push(await probe.drain());
+    if (!(await probe.park()).parked) continue;
+    parks++;
+    await waitUntil(async () => (await probe.parking()).wakes === parks || !sending, () => `wake ${parks}`);
+    if ((await probe.parking()).wakes < parks) {
+      // The sender ended just after park(): one more packet must wake it.
+      await sendUdp(net.a, net.b.ipv4, { firstPort: 22000 + extra++, flows: 1, packets: 1, payload: 18, srcPort: 30308 });
+      await woken(probe, parks);
+    }
+  }
+  await sent;
+  drains.push(await probe.close());
+  assert.ok(parks >= 10, `parked ${parks} times`);
+  assert.deepEqual(
+    [udpFlows(drains, 30307).reduce((sum, flow) => sum + flow.packets, 0), udpFlows(drains, 30308).reduce((sum, flow) => sum + flow.packets, 0)],
+    [SENDS * 2, extra],
+  );
+});
 
 test('park refuses while something waits to be drained, and again once a drain is needed; a drain ends parking', async () => {
   const probe = await Probe.start(net.a, { interfaces: ['fca'], direction: 'egress' });
@@ -111,7 +146,8 @@ test('ENABLE_PKT_DROPS: a drop alone (its packet never reaches the hooks) wakes 
 });
 
 test('tc, parked: a hook removed from outside is found at once from the tc event, and attached again', async () => {
-  const probe = await Probe.start(net.a, { attachMode: 'tc', interfaces: ['fca'], direction: 'egress', listen: 'watch' });
+  // No parked hook check before the test's deadline: only the event can find the loss.
+  const probe = await Probe.start(net.a, { attachMode: 'tc', interfaces: ['fca'], direction: 'egress', listen: 'watch', parkedHookCheckPeriodMs: 3_600_000 });
   await probe.drain();
   assert.equal((await probe.park()).parked, true);
   await exec(net.a.ns, 'tc', 'filter', 'del', 'dev', 'fca', 'egress', 'pref', String(TC_PRIORITY));
