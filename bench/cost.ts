@@ -27,7 +27,8 @@ const INTERVAL_MS = 5000; // the default CACHE_ACTIVE_TIMEOUT
 /** Idle CPU right after the bursts (V8's memory reducer collects then), and steady: from STEADY_AFTER_MS after the bursts on. */
 const IDLE_MS = 30_000;
 const STEADY_AFTER_MS = 90_000;
-const STEADY_MS = 60_000;
+/** Two minutes: a whole period of the NATS client's keepalive ping, which a shorter window catches or misses by chance. */
+const STEADY_MS = 120_000;
 const SINK_PORT = 9600;
 const METRICS_PORT = 9601;
 /** udpgen sends to at most this many destination ports; more flows take more source ports. */
