@@ -93,7 +93,10 @@ test('parking while new flows keep coming: every park is woken, every packet cou
     drains.push(await probe.drain());
     if (!(await probe.park()).parked) continue;
     parks++;
-    await waitUntil(async () => (await probe.parking()).wakes === parks || !sending, () => `wake ${parks}`);
+    await waitUntil(
+      async () => (await probe.parking()).wakes === parks || !sending,
+      () => `wake ${parks}`,
+    );
     if ((await probe.parking()).wakes < parks) {
       // The sender ended just after park(): one more packet must wake it.
       await sendUdp(net.a, net.b.ipv4, { firstPort: 22000 + extra++, flows: 1, packets: 1, payload: 18, srcPort: 30308 });
