@@ -343,10 +343,7 @@ Capture::Capture(const CaptureOptions& options) {
     // The overflow ring is mapped when first used: mapped, it is resident twice its size (the
     // kernel maps its data pages twice), in every agent, for what only a full map sends there.
     if (!overflow_used_) MapOverflow();
-    doorbell_ring_ = ring_buffer__new(MapFd(skeleton_->maps.doorbell), OnDoorbellRecord, this, nullptr);
-    if (!doorbell_ring_) throw SysError("open the doorbell ring buffer", errno);
-    doorbell_fd_ = ring_buffer__epoll_fd(doorbell_ring_);
-    if (doorbell_fd_ < 0) throw SysError("watch the doorbell ring buffer", doorbell_fd_);
+    doorbell_ring_ = OpenRing(MapFd(skeleton_->maps.doorbell), OnDoorbellRecord, this, "doorbell", &doorbell_fd_);
     OpenExtras(options);
   } catch (...) {
     Release();
@@ -592,20 +589,35 @@ bool Capture::ConsumeOverflow() {
   return consumed > 0;
 }
 
+ring_buffer* Capture::OpenRing(int map_fd, int (*on_record)(void*, void*, size_t), void* context, const char* name,
+                               int* epoll_fd) {
+  ring_buffer* ring = ring_buffer__new(map_fd, on_record, context, nullptr);
+  if (!ring) throw SysError(std::string("open the ") + name + " ring buffer", errno);
+  *epoll_fd = ring_buffer__epoll_fd(ring);
+  if (*epoll_fd < 0) {
+    int err = *epoll_fd;
+    ring_buffer__free(ring);
+    throw SysError(std::string("watch the ") + name + " ring buffer", err);
+  }
+  return ring;
+}
+
 void Capture::MapOverflow() {
   // Records written before the mapping are in the ring still: the consumer position starts at 0.
-  overflow_ring_ = ring_buffer__new(ring_fd_, OnOverflowRecord, this, nullptr);
-  if (!overflow_ring_) throw SysError("open the overflow ring buffer", errno);
-  int fd = ring_buffer__epoll_fd(overflow_ring_);
-  if (fd < 0) throw SysError("watch the overflow ring buffer", fd);
+  int fd = -1;
+  overflow_ring_ = OpenRing(ring_fd_, OnOverflowRecord, this, "overflow", &fd);
   overflow_fd_ = fd;
+}
+
+bool Capture::MapOverflowIfUsedLocked() {
+  if (overflow_ring_ || !overflow_used_ || !__atomic_load_n(overflow_used_, __ATOMIC_SEQ_CST)) return false;
+  MapOverflow();
+  return true;
 }
 
 bool Capture::MapOverflowIfUsed() {
   std::lock_guard<std::mutex> lock(overflow_mutex_);
-  if (overflow_ring_ || !__atomic_load_n(overflow_used_, __ATOMIC_SEQ_CST)) return false;
-  MapOverflow();
-  return true;
+  return MapOverflowIfUsedLocked();
 }
 
 // What the record says (FLOWCAST_DOORBELL_*) is not needed: the flags say it, and more exactly.
@@ -843,13 +855,11 @@ DrainResult Capture::Drain(bool both_maps) {
     // Records read before a failure are in overflow_ already and are taken with it. A ring used
     // but not mapped yet (the doorbell not handled yet) is mapped here, to be read now.
     bool unmapped = false;
-    if (!overflow_ring_ && overflow_used_ && __atomic_load_n(overflow_used_, __ATOMIC_SEQ_CST)) {
-      try {
-        MapOverflow();
-      } catch (const SysError& error) {
-        result.errors.push_back(error);
-        unmapped = true;
-      }
+    try {
+      MapOverflowIfUsedLocked();
+    } catch (const SysError& error) {
+      result.errors.push_back(error);
+      unmapped = true;
     }
     if (!overflow_ring_) {
       result.ring_read = !unmapped;  // nothing was written to it

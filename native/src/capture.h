@@ -160,7 +160,11 @@ class Capture {
   void Release();
   static int OnOverflowRecord(void* context, void* data, size_t size);
   static int OnDoorbellRecord(void* context, void* data, size_t size);
-  void MapOverflow();  // under overflow_mutex_
+  // A libbpf ring buffer on `map_fd` and its epoll fd; throws SysError naming the "<name> ring buffer".
+  static ring_buffer* OpenRing(int map_fd, int (*on_record)(void*, void*, size_t), void* context, const char* name,
+                               int* epoll_fd);
+  void MapOverflow();              // under overflow_mutex_
+  bool MapOverflowIfUsedLocked();  // MapOverflowIfUsed, under overflow_mutex_
   // Whether a hash kind was written to since its flag was last cleared (no flag: always).
   bool AnyWritten() const;
 
