@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 import type { Aggregator } from '../aggregate/index.js';
-import type { FlowCapture } from '../capture/index.js';
+import { DEFAULT_HOOK_CHECK_PERIOD_MS, DEFAULT_PARKED_HOOK_CHECK_PERIOD_MS, type FlowCapture } from '../capture/index.js';
 import { VERSION } from '../config/command-line.js';
 import { FLOW_BATCH_FINGERPRINT } from '../encode/avro.js';
 import { PUBLISHED_SCHEMAS, SCHEMA_LISTING } from '../encode/schema-store.js';
@@ -86,7 +86,7 @@ export async function startMetrics(port: number, address: string, sources: Metri
   );
   total(
     prefix + 'hook_checks_total',
-    'Times the hooks were checked for removal from outside: after each drain, when no drain checked them for over 5 s, and while parked every 30 s and at each interface or tc event.',
+    `Times the hooks were checked for removal from outside: after each drain, when no drain checked them for over ${DEFAULT_HOOK_CHECK_PERIOD_MS / 1000} s, and while parked every ${DEFAULT_PARKED_HOOK_CHECK_PERIOD_MS / 1000} s and (tc mode) at each interface or tc event.`,
     () => capture.hookChecks,
   );
   new Gauge({
